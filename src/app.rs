@@ -1,0 +1,137 @@
+//! Wiring shared by the CLI and the bot: read `content/`, rebuild the index without losing
+//! what was indexed, and open the index for answering (building it first when it is
+//! missing, damaged or of another version).
+
+use std::path::Path;
+
+use crate::config::Settings;
+use crate::index::{BuildError, BuildReport, Diff, IndexStore, OpenError, all_passages};
+use crate::ingest::{self, Briefing, Corpus, IngestError, IngestOptions, Paragraph, Passage};
+use crate::search::{Engine, Ranking, SearchError, SearchOptions};
+
+/// Why the index could not be built or opened.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    #[error(transparent)]
+    Search(#[from] SearchError),
+    #[error(
+        "no briefings could be read from {dir} ({skipped} files skipped); the index was left as it was"
+    )]
+    NoBriefings { dir: String, skipped: usize },
+}
+
+/// The index store described by the settings.
+pub fn store(settings: &Settings) -> IndexStore {
+    IndexStore::new(
+        &settings.index.dir,
+        settings.index.title_in_body,
+        settings.index.writer_memory_mb,
+    )
+}
+
+/// Reads `content.dir`. A briefing that was indexed before but cannot be read now keeps
+/// its previously indexed paragraphs (and its skip reason says so): a broken edit never
+/// removes a briefing from the index.
+pub fn ingest(settings: &Settings, store: &IndexStore) -> Result<Corpus, AppError> {
+    let options = IngestOptions::from_settings(settings);
+    let mut corpus = ingest::scan(&settings.content.dir, &options)?;
+    if !corpus.skipped.is_empty()
+        && let Ok(open) = store.open()
+        && let Ok(old) = all_passages(&open)
+    {
+        keep_previous_versions(&mut corpus, &settings.content.dir, &old);
+    }
+    Ok(corpus)
+}
+
+fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, old: &[Passage]) {
+    for skipped in &mut corpus.skipped {
+        let Ok(relative) = skipped.path.strip_prefix(content_dir) else {
+            continue;
+        };
+        let source = relative.to_string_lossy().replace('\\', "/");
+        let mut passages: Vec<&Passage> = old.iter().filter(|p| p.source == source).collect();
+        if passages.is_empty() || corpus.briefings.iter().any(|b| b.source == source) {
+            continue;
+        }
+        passages.sort_by_key(|p| p.paragraph);
+        let first = passages[0];
+        corpus.briefings.push(Briefing {
+            slug: first.slug.clone(),
+            title: first.briefing.clone(),
+            url: first.url.clone(),
+            date: first.date.clone(),
+            author: first.author.clone(),
+            tags: first.tags.clone(),
+            source: first.source.clone(),
+            paragraphs: passages
+                .iter()
+                .map(|p| Paragraph {
+                    section: p.section.clone(),
+                    text: p.text.clone(),
+                })
+                .collect(),
+        });
+        skipped
+            .reason
+            .push_str("; the previously indexed version is kept");
+    }
+    corpus.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
+}
+
+/// Reads `content/` and rebuilds the index from it, atomically.
+pub fn rebuild(settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
+    let store = store(settings);
+    let corpus = ingest(settings, &store)?;
+    if corpus.briefings.is_empty() {
+        return Err(AppError::NoBriefings {
+            dir: settings.content.dir.display().to_string(),
+            skipped: corpus.skipped.len(),
+        });
+    }
+    let report = store.rebuild(&corpus)?;
+    Ok((corpus, report))
+}
+
+/// What a rebuild would change, touching nothing.
+pub fn dry_run(settings: &Settings) -> Result<(Corpus, Diff), AppError> {
+    let store = store(settings);
+    let corpus = ingest(settings, &store)?;
+    let diff = store.diff(&corpus);
+    Ok((corpus, diff))
+}
+
+/// An engine over the live index, and the rebuild that was needed to get it, if any.
+pub struct Opened {
+    pub engine: Engine,
+    /// Why the index had to be built first, and what that build did.
+    pub built: Option<(OpenError, BuildReport)>,
+}
+
+/// Opens the live index, rebuilding it from `content/` first when it is missing, damaged
+/// or of another version.
+pub fn open_or_build(settings: &Settings, ranking: Ranking) -> Result<Opened, AppError> {
+    let store = store(settings);
+    let options = SearchOptions::from_settings(settings, ranking);
+    match store.open() {
+        Ok(open) => Ok(Opened {
+            engine: Engine::new(open, options)?,
+            built: None,
+        }),
+        Err(why) => {
+            tracing::info!(reason = %why, "rebuilding the index");
+            let (_, report) = rebuild(settings)?;
+            let open = store.open()?;
+            Ok(Opened {
+                engine: Engine::new(open, options)?,
+                built: Some((why, report)),
+            })
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! `briefbot ask "QUESTION"`: answer from the terminal, as text or JSON.
+
+use std::io::IsTerminal;
+
+use anyhow::{Result, bail};
+use briefbot::answer::answer;
+use briefbot::app;
+use briefbot::config::Settings;
+use briefbot::render;
+use briefbot::search::Ranking;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The question, in plain words (several arguments are joined with spaces).
+    #[arg(required = true, num_args = 1.., value_name = "QUESTION")]
+    question: Vec<String>,
+    /// How many quotes to show (default: search.top_k).
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=25))]
+    k: Option<u16>,
+    /// Only search this briefing (its slug, as `briefbot sources` shows).
+    #[arg(long, value_name = "SLUG")]
+    briefing: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Text is wrapped at this many columns.
+const WIDTH: usize = 88;
+
+pub fn execute(settings: &Settings, args: Args) -> Result<()> {
+    let question = args.question.join(" ");
+    let opened = app::open_or_build(settings, Ranking::Full)?;
+    super::report_auto_build(&opened);
+    let engine = &opened.engine;
+    if let Some(slug) = &args.briefing
+        && !engine.manifest().briefings.iter().any(|b| &b.slug == slug)
+    {
+        bail!("no briefing `{slug}` in the index (see `briefbot sources`)");
+    }
+    let k = args.k.map_or(settings.search.top_k, usize::from);
+    let answer = answer(
+        engine,
+        &question,
+        k,
+        settings.search.min_coverage,
+        args.briefing.as_deref(),
+    )?;
+    if args.json {
+        println!("{}", render::json::to_string(&answer));
+    } else {
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        print!("{}", render::terminal::render(&answer, color, WIDTH));
+    }
+    Ok(())
+}

@@ -1,0 +1,79 @@
+//! `briefbot eval`: index a content folder into a temporary index and measure the
+//! ranking on a question set.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use briefbot::config::Settings;
+use briefbot::eval;
+use briefbot::index::{IndexStore, all_passages};
+use briefbot::ingest::{self, IngestOptions};
+use briefbot::search::{Engine, Ranking, SearchOptions};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Folder of briefings to index (into a temporary folder; index.dir is not touched).
+    #[arg(long, value_name = "DIR")]
+    content: PathBuf,
+    /// Question set, JSON Lines of {"id", "question", "gold_contains"}.
+    #[arg(long, value_name = "FILE")]
+    questions: PathBuf,
+    /// Ranking to measure: the full one (as `ask` uses it) or plain BM25.
+    #[arg(long, value_enum, default_value_t = Ranking::Full)]
+    ranking: Ranking,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn execute(settings: &Settings, args: Args) -> Result<()> {
+    let questions = eval::load_questions(&args.questions)?;
+    let corpus = ingest::scan(&args.content, &IngestOptions::from_settings(settings))?;
+    for s in &corpus.skipped {
+        eprintln!("briefbot: skipped {}: {}", s.path.display(), s.reason);
+    }
+    if corpus.briefings.is_empty() {
+        bail!("no briefings could be read from {}", args.content.display());
+    }
+    let scratch = tempfile::tempdir().context("creating a temporary index folder")?;
+    let store = IndexStore::new(
+        scratch.path(),
+        settings.index.title_in_body,
+        settings.index.writer_memory_mb,
+    );
+    let report = store.rebuild(&corpus)?;
+    let open = store.open()?;
+    let passages = all_passages(&open)?;
+    let engine = Engine::new(open, SearchOptions::from_settings(settings, args.ranking))?;
+    let r = eval::run(
+        &engine,
+        &passages,
+        &questions,
+        settings.search.min_coverage,
+        report.seconds,
+    )?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    println!(
+        "{} questions on {} passages (ranking: {:?})",
+        r.questions, r.passages, args.ranking
+    );
+    println!("  Recall@1     {:.3}", r.recall_at_1);
+    println!("  Recall@3     {:.3}", r.recall_at_3);
+    println!("  Recall@10    {:.3}", r.recall_at_10);
+    println!("  MRR@10       {:.3}", r.mrr_at_10);
+    println!("  nDCG@10      {:.3}", r.ndcg_at_10);
+    println!("  gold missing {}", r.gold_missing);
+    println!(
+        "  not covered  {} (best match below search.min_coverage)",
+        r.not_covered
+    );
+    println!(
+        "  speed        {:.0} questions/s, p50 {:.2} ms, p99 {:.2} ms",
+        r.questions_per_second, r.latency_ms.p50, r.latency_ms.p99
+    );
+    println!("  index build  {:.2} s", r.index_seconds);
+    Ok(())
+}

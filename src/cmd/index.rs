@@ -1,0 +1,93 @@
+//! `briefbot index [--dry-run]`: rebuild the index from `content/`, or show what a
+//! rebuild would change.
+
+use anyhow::Result;
+use briefbot::app;
+use briefbot::config::Settings;
+use briefbot::index::Diff;
+use briefbot::ingest::Skipped;
+
+use super::count;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Show what would be added, changed and removed; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+/// How many passage ids of each kind of change are listed.
+const SHOWN_IDS: usize = 10;
+
+pub fn execute(settings: &Settings, args: Args) -> Result<()> {
+    if args.dry_run {
+        let (corpus, diff) = app::dry_run(settings)?;
+        println!("Dry run: nothing was changed.");
+        println!(
+            "Would index {}, {} from {}.",
+            count(corpus.briefings.len(), "briefing"),
+            count(corpus.passage_count(), "passage"),
+            settings.content.dir.display()
+        );
+        print_diff(&diff, true);
+        print_skipped(&corpus.skipped);
+        return Ok(());
+    }
+    let (corpus, report) = app::rebuild(settings)?;
+    println!(
+        "Indexed {}, {} into {} (version {}) in {:.2} s.",
+        count(corpus.briefings.len(), "briefing"),
+        count(corpus.passage_count(), "passage"),
+        settings.index.dir.display(),
+        report.manifest.version,
+        report.seconds
+    );
+    for b in &corpus.briefings {
+        println!(
+            "  {} — {} ({} paragraphs)",
+            b.source,
+            b.title,
+            b.paragraphs.len()
+        );
+    }
+    print_diff(&report.diff, false);
+    print_skipped(&corpus.skipped);
+    Ok(())
+}
+
+fn print_diff(diff: &Diff, would: bool) {
+    let verb = if would { "Would be" } else { "Paragraphs" };
+    println!(
+        "{verb}: {} added, {} changed, {} removed.",
+        diff.added.len(),
+        diff.changed.len(),
+        diff.removed.len()
+    );
+    for (label, ids) in [
+        ("added", &diff.added),
+        ("changed", &diff.changed),
+        ("removed", &diff.removed),
+    ] {
+        if ids.is_empty() {
+            continue;
+        }
+        let shown: Vec<&str> = ids.iter().take(SHOWN_IDS).map(String::as_str).collect();
+        let more = ids.len().saturating_sub(SHOWN_IDS);
+        let tail = if more > 0 {
+            format!(" … and {more} more")
+        } else {
+            String::new()
+        };
+        println!("  {label}: {}{tail}", shown.join(", "));
+    }
+}
+
+fn print_skipped(skipped: &[Skipped]) {
+    if skipped.is_empty() {
+        return;
+    }
+    println!("Skipped {}:", count(skipped.len(), "file"));
+    for s in skipped {
+        println!("  {}: {}", s.path.display(), s.reason);
+    }
+}

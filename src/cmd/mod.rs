@@ -1,0 +1,32 @@
+//! One module per subcommand, each with its `Args` and an `execute`.
+
+pub mod ask;
+pub mod eval;
+pub mod index;
+pub mod sources;
+
+use briefbot::app::Opened;
+
+/// `1 briefing`, `2 briefings`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Tells the user (on stderr) that the index had to be built before answering.
+pub fn report_auto_build(opened: &Opened) {
+    if let Some((why, report)) = &opened.built {
+        eprintln!(
+            "briefbot: {why}; built it: {}, {} in {:.2} s",
+            count(report.manifest.briefings.len(), "briefing"),
+            count(report.manifest.passages as usize, "passage"),
+            report.seconds
+        );
+        for s in &report.manifest.skipped {
+            eprintln!("briefbot: skipped {}: {}", s.path.display(), s.reason);
+        }
+    }
+}

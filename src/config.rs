@@ -1,0 +1,436 @@
+//! Settings: built-in defaults, then `config.toml`, then `config.local.toml`, then the
+//! environment, validated into typed values before any work starts.
+//!
+//! Every other module receives a ready [`Settings`]; nothing past this point reads a raw
+//! configuration value. An unknown key or a bad value is an error that names the key. The
+//! Discord token is wrapped in [`Secret`] so that it can never be printed by accident.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+
+/// Environment variables that start with the prefix but are not settings.
+const NON_SETTING_VARS: &[&str] = &["BRIEFBOT_LOG", "BRIEFBOT_FAILPOINT"];
+
+/// Why settings could not be loaded; the message always names the file or the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration key `{key}`: {reason}")]
+    Invalid { key: String, reason: String },
+}
+
+fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A value that must never be printed: its `Debug` and `Display` show a placeholder.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// The whole configuration, as read; see `config.toml` for every key and its default.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSettings {
+    pub content: ContentSettings,
+    pub index: IndexSettings,
+    pub search: SearchSettings,
+    pub discord: DiscordSettings,
+}
+
+/// `[content]`: where the briefings are and how they are read.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContentSettings {
+    /// Folder of briefings, read recursively.
+    pub dir: PathBuf,
+    /// Lines of page furniture dropped from `.txt` briefings (case-insensitive regexes,
+    /// matched against the whole trimmed line).
+    pub furniture: Vec<String>,
+    /// Files larger than this are skipped with a reason.
+    pub max_file_bytes: u64,
+    /// A `.txt` line of at most this many words, not ending like a sentence, is a heading.
+    pub heading_max_words: usize,
+}
+
+impl Default for ContentSettings {
+    fn default() -> Self {
+        ContentSettings {
+            dir: PathBuf::from("content"),
+            furniture: default_furniture(),
+            max_file_bytes: 10 * 1024 * 1024,
+            heading_max_words: 12,
+        }
+    }
+}
+
+/// The page furniture dropped by default: lines a "save page as text" leaves behind.
+pub fn default_furniture() -> Vec<String> {
+    [
+        r"close this search box\.?",
+        r"skip to (main )?content",
+        r"search( for)?:?",
+        r"(main )?menu",
+        r"(toggle|open|close) (navigation|menu)",
+        r"share( this( article| page)?)?:?",
+        r"(print|email|tweet|facebook|linkedin|twitter|x|whatsapp|telegram|reddit)",
+        r"(accept|reject)( all)?( cookies)?",
+        r"this (web)?site uses cookies.*",
+        r"subscribe( to our newsletter)?\.?",
+        r"advertisement",
+        r"back to top",
+        r"read more\.?",
+        r"loading\.*",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
+
+/// `[index]`: where the built index lives and how it is built.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexSettings {
+    /// Folder of the built index (a cache, rebuilt from `content.dir` when needed).
+    pub dir: PathBuf,
+    /// Index the briefing title and section inside each paragraph's searchable text
+    /// (`true`) or as fields of their own (`false`).
+    pub title_in_body: bool,
+    /// Memory budget of tantivy's index writer, in megabytes.
+    pub writer_memory_mb: usize,
+}
+
+impl Default for IndexSettings {
+    fn default() -> Self {
+        IndexSettings {
+            dir: PathBuf::from("index"),
+            title_in_body: true,
+            writer_memory_mb: 100,
+        }
+    }
+}
+
+/// `[search]`: how a question becomes ranked quotes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSettings {
+    /// How many quotes an answer shows.
+    pub top_k: usize,
+    /// Drop question words and common stop words from the query (the full question is
+    /// used when nothing else is left).
+    pub drop_stop_words: bool,
+    /// Share of the question's (IDF-weighted) terms the best paragraph must contain for the
+    /// answer to quote it; below it the answer says the briefings do not cover the question.
+    pub min_coverage: f32,
+    /// With `title_in_body = false`: boost of the title and section fields.
+    pub title_boost: f32,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings {
+            top_k: 3,
+            drop_stop_words: true,
+            min_coverage: 0.4,
+            title_boost: 1.0,
+        }
+    }
+}
+
+/// `[discord]`: the bot's connection.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordSettings {
+    /// Bot token; `DISCORD_TOKEN` overrides it. Keep it out of committed files.
+    pub token: Option<Secret>,
+}
+
+/// Validated settings: paths resolved, patterns compiled, limits checked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub content: ContentSettings,
+    pub index: IndexSettings,
+    pub search: SearchSettings,
+    pub discord: DiscordSettings,
+    /// `content.furniture`, compiled.
+    pub furniture: Vec<Regex>,
+}
+
+impl Settings {
+    /// Loads settings the way the binary does. `explicit` is the `--config` file; without it
+    /// `config.toml` in the current directory is used if present. `config.local.toml` beside
+    /// the chosen file is layered on top, then the environment.
+    pub fn load(explicit: Option<&Path>) -> Result<Settings, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Settings::load_with_env(explicit, &env)
+    }
+
+    /// [`Settings::load`] with the environment given, so that tests need not change the
+    /// process's own.
+    pub fn load_with_env(
+        explicit: Option<&Path>,
+        env: &HashMap<String, String>,
+    ) -> Result<Settings, ConfigError> {
+        let main = match explicit {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError::Load(format!(
+                        "config file {} does not exist",
+                        path.display()
+                    )));
+                }
+                path.to_path_buf()
+            }
+            None => PathBuf::from("config.toml"),
+        };
+        let base = match main.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let local = base.join("config.local.toml");
+
+        let settings_env: config::Map<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("BRIEFBOT_") && !NON_SETTING_VARS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut builder = Config::builder()
+            .add_source(
+                File::from(main.as_path())
+                    .format(FileFormat::Toml)
+                    .required(explicit.is_some()),
+            )
+            .add_source(
+                File::from(local.as_path())
+                    .format(FileFormat::Toml)
+                    .required(false),
+            )
+            .add_source(
+                Environment::with_prefix("BRIEFBOT")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(settings_env)),
+            );
+        if let Some(token) = env.get("DISCORD_TOKEN").filter(|t| !t.is_empty()) {
+            builder = builder
+                .set_override("discord.token", token.as_str())
+                .map_err(|e| ConfigError::Load(e.to_string()))?;
+        }
+        let raw: RawSettings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| ConfigError::Load(e.to_string()))?;
+        raw.validate(&base)
+    }
+
+    /// Defaults only, with relative paths resolved against `base`: for tests and tools.
+    pub fn defaults_in(base: &Path) -> Settings {
+        RawSettings::default()
+            .validate(base)
+            .expect("the built-in defaults are valid")
+    }
+}
+
+impl RawSettings {
+    /// Checks every value and resolves relative paths against `base` (the folder of the
+    /// configuration file).
+    pub fn validate(self, base: &Path) -> Result<Settings, ConfigError> {
+        let RawSettings {
+            mut content,
+            mut index,
+            search,
+            discord,
+        } = self;
+        if content.max_file_bytes == 0 {
+            return Err(invalid("content.max_file_bytes", "must be greater than 0"));
+        }
+        if content.heading_max_words == 0 {
+            return Err(invalid(
+                "content.heading_max_words",
+                "must be greater than 0",
+            ));
+        }
+        let furniture = content
+            .furniture
+            .iter()
+            .enumerate()
+            .map(|(i, pattern)| {
+                RegexBuilder::new(&format!("^(?:{pattern})$"))
+                    .case_insensitive(true)
+                    .build()
+                    .map_err(|e| invalid(&format!("content.furniture[{i}]"), e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !(1..=25).contains(&search.top_k) {
+            return Err(invalid(
+                "search.top_k",
+                format!("must be between 1 and 25, got {}", search.top_k),
+            ));
+        }
+        if !(0.0..=1.0).contains(&search.min_coverage) {
+            return Err(invalid(
+                "search.min_coverage",
+                format!("must be between 0 and 1, got {}", search.min_coverage),
+            ));
+        }
+        if !(search.title_boost.is_finite() && search.title_boost >= 0.0) {
+            return Err(invalid("search.title_boost", "must be a number ≥ 0"));
+        }
+        if !(15..=4096).contains(&index.writer_memory_mb) {
+            return Err(invalid(
+                "index.writer_memory_mb",
+                format!(
+                    "must be between 15 and 4096, got {}",
+                    index.writer_memory_mb
+                ),
+            ));
+        }
+        if let Some(token) = &discord.token {
+            let t = token.expose();
+            if t.trim().is_empty() || t.chars().any(char::is_whitespace) {
+                return Err(invalid("discord.token", "is empty or contains white space"));
+            }
+        }
+        content.dir = resolve(base, &content.dir);
+        index.dir = resolve(base, &index.dir);
+        Ok(Settings {
+            content,
+            index,
+            search,
+            discord,
+            furniture,
+        })
+    }
+}
+
+fn resolve(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() || base == Path::new(".") {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, toml).unwrap();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::load_with_env(Some(&path), &env)
+    }
+
+    #[test]
+    fn defaults_apply_when_the_file_is_empty() {
+        let s = load("", &[]).unwrap();
+        assert_eq!(s.search.top_k, 3);
+        assert!(s.content.dir.ends_with("content"));
+        assert!(s.discord.token.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let s = load(
+            "[search]\ntop_k = 4\n",
+            &[("BRIEFBOT_SEARCH__TOP_K", "7"), ("BRIEFBOT_LOG", "debug")],
+        )
+        .unwrap();
+        assert_eq!(s.search.top_k, 7);
+    }
+
+    #[test]
+    fn discord_token_comes_from_the_environment_and_is_never_printed() {
+        let s = load("", &[("DISCORD_TOKEN", "abc.def.ghi")]).unwrap();
+        assert_eq!(s.discord.token.as_ref().unwrap().expose(), "abc.def.ghi");
+        assert!(!format!("{s:?}").contains("abc.def.ghi"));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = load("[search]\ntop_kk = 4\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("top_kk"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_is_named() {
+        let err = load("[search]\ntop_k = 0\n", &[]).unwrap_err().to_string();
+        assert!(err.contains("search.top_k"), "{err}");
+        let err = load("[search]\ntop_k = \"many\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("top_k"), "{err}");
+        let err = load("[content]\nfurniture = [\"(\"]\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("content.furniture[0]"), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[content]\ndir = \"briefings\"\n").unwrap();
+        let s = Settings::load_with_env(Some(&path), &HashMap::new()).unwrap();
+        assert_eq!(s.content.dir, dir.path().join("briefings"));
+    }
+
+    #[test]
+    fn the_committed_config_toml_states_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+        let raw: RawSettings = Config::builder()
+            .add_source(File::from(path.as_path()).format(FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .unwrap();
+        assert_eq!(format!("{raw:?}"), format!("{:?}", RawSettings::default()));
+    }
+
+    #[test]
+    fn local_file_is_layered_over_the_main_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "[search]\ntop_k = 4\n").unwrap();
+        std::fs::write(
+            dir.path().join("config.local.toml"),
+            "[search]\ntop_k = 6\n",
+        )
+        .unwrap();
+        let s = Settings::load_with_env(Some(&path), &HashMap::new()).unwrap();
+        assert_eq!(s.search.top_k, 6);
+    }
+}

@@ -1,0 +1,192 @@
+//! Measuring the ranking on a question set: Recall@1/3/10, MRR@10, nDCG@10, speed.
+//!
+//! A question file is JSON Lines, `{"id", "question", "gold_contains"}`; a passage is a
+//! right answer when its text contains `gold_contains` (white-space runs compared as one
+//! space). The content is indexed into a temporary folder: `index.dir` is never touched.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::{Passage, collapse_whitespace};
+use crate::search::{Engine, SearchError};
+
+/// One question of a set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Question {
+    #[serde(default)]
+    pub id: Option<serde_json::Value>,
+    pub question: String,
+    pub gold_contains: String,
+}
+
+/// Why a question file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum QuestionsError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}, line {line}: {reason}")]
+    Line {
+        path: String,
+        line: usize,
+        reason: String,
+    },
+}
+
+/// Reads a JSON Lines question file (blank lines are allowed).
+pub fn load_questions(path: &Path) -> Result<Vec<Question>, QuestionsError> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| QuestionsError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|source| QuestionsError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let q: Question = serde_json::from_str(&line).map_err(|e| QuestionsError::Line {
+            path: shown.clone(),
+            line: i + 1,
+            reason: e.to_string(),
+        })?;
+        out.push(q);
+    }
+    Ok(out)
+}
+
+/// Latency percentiles, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Latency {
+    pub p50: f64,
+    pub p99: f64,
+}
+
+/// The figures of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub questions: usize,
+    pub passages: usize,
+    /// Questions whose gold text is in no passage: ingestion lost or changed words.
+    pub gold_missing: usize,
+    pub recall_at_1: f64,
+    pub recall_at_3: f64,
+    pub recall_at_10: f64,
+    pub mrr_at_10: f64,
+    pub ndcg_at_10: f64,
+    /// Questions whose best match is below `search.min_coverage` (the answer would say
+    /// the briefings do not cover them).
+    pub not_covered: usize,
+    pub questions_per_second: f64,
+    pub latency_ms: Latency,
+    pub index_seconds: f64,
+}
+
+/// Asks every question and scores the top 10.
+pub fn run(
+    engine: &Engine,
+    passages: &[Passage],
+    questions: &[Question],
+    min_coverage: f32,
+    index_seconds: f64,
+) -> Result<Report, SearchError> {
+    let texts: Vec<String> = passages
+        .iter()
+        .map(|p| collapse_whitespace(&p.text))
+        .collect();
+    let (mut r1, mut r3, mut r10, mut mrr, mut ndcg) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut gold_missing = 0;
+    let mut not_covered = 0;
+    let mut latencies = Vec::with_capacity(questions.len());
+    let started = Instant::now();
+    for q in questions {
+        let gold = collapse_whitespace(&q.gold_contains);
+        let relevant = texts.iter().filter(|t| t.contains(&gold)).count();
+        let t0 = Instant::now();
+        let hits = engine.search(&q.question, 10, None)?;
+        latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
+        if hits.first().is_none_or(|h| h.coverage < min_coverage) {
+            not_covered += 1;
+        }
+        if relevant == 0 {
+            gold_missing += 1;
+            continue;
+        }
+        let rels: Vec<bool> = hits
+            .iter()
+            .map(|h| collapse_whitespace(&h.passage.text).contains(&gold))
+            .collect();
+        if let Some(rank) = rels.iter().position(|&r| r) {
+            let rank = rank + 1;
+            r1 += f64::from(rank <= 1);
+            r3 += f64::from(rank <= 3);
+            r10 += 1.0;
+            mrr += 1.0 / rank as f64;
+        }
+        let dcg: f64 = rels
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| **r)
+            .map(|(i, _)| 1.0 / (i as f64 + 2.0).log2())
+            .sum();
+        let idcg: f64 = (0..relevant.min(10))
+            .map(|i| 1.0 / (i as f64 + 2.0).log2())
+            .sum();
+        ndcg += dcg / idcg;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let n = questions.len().max(1) as f64;
+    latencies.sort_by(f64::total_cmp);
+    Ok(Report {
+        questions: questions.len(),
+        passages: passages.len(),
+        gold_missing,
+        recall_at_1: r1 / n,
+        recall_at_3: r3 / n,
+        recall_at_10: r10 / n,
+        mrr_at_10: mrr / n,
+        ndcg_at_10: ndcg / n,
+        not_covered,
+        questions_per_second: if elapsed > 0.0 {
+            questions.len() as f64 / elapsed
+        } else {
+            0.0
+        },
+        latency_ms: Latency {
+            p50: percentile(&latencies, 0.50),
+            p99: percentile(&latencies, 0.99),
+        },
+        index_seconds,
+    })
+}
+
+/// Nearest-rank percentile of sorted values (0 for none).
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_is_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), 50.0);
+        assert_eq!(percentile(&v, 0.99), 99.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
+    }
+}

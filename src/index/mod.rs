@@ -1,0 +1,22 @@
+//! The built index: a tantivy index of passages in `index.dir`, rebuilt atomically.
+//!
+//! Layout of `index.dir`:
+//! - `v-<version>/` one complete tantivy index per build, with `briefbot.json` (the
+//!   [`Manifest`]: schema version, build time, briefings, files skipped);
+//! - `CURRENT` the name of the live version, replaced by an atomic rename;
+//! - `.lock` held (an OS file lock, released when the process dies) by the one rebuild
+//!   allowed at a time;
+//! - `.build-*` a build in progress, or left by one that crashed (removed by the next).
+//!
+//! A rebuild is prepared aside and published by renaming `CURRENT`: a reader sees the old
+//! version or the new one, never a mix, and a crash at any point leaves the old one live.
+//! This module never reads `content/`: it is handed a [`Corpus`](crate::ingest::Corpus).
+
+mod schema;
+mod store;
+
+pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer, passage as passage_of};
+pub use store::{
+    BriefingInfo, BuildError, BuildReport, Diff, IndexStore, Manifest, OpenError, OpenIndex,
+    all_passages,
+};

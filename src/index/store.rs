@@ -1,0 +1,418 @@
+//! Building, publishing and opening versions of the index; see the module above.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tantivy::{DocAddress, Index, IndexWriter, TantivyDocument};
+
+use super::schema::{self, Fields, SCHEMA_VERSION};
+use crate::ingest::{Corpus, Passage, Skipped};
+
+const CURRENT: &str = "CURRENT";
+const LOCK: &str = ".lock";
+const MANIFEST: &str = "briefbot.json";
+const BUILD_PREFIX: &str = ".build-";
+const VERSION_PREFIX: &str = "v-";
+
+/// What is known about a built index without searching it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema_version: u32,
+    /// Names this build; shown in answers so that a quote can be traced to its index.
+    pub version: String,
+    /// RFC 3339, UTC.
+    pub built_at: String,
+    pub title_in_body: bool,
+    pub passages: u64,
+    pub briefings: Vec<BriefingInfo>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// One briefing of a built index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BriefingInfo {
+    pub slug: String,
+    pub title: String,
+    pub source: String,
+    pub date: Option<String>,
+    pub url: Option<String>,
+    pub paragraphs: u64,
+}
+
+/// Paragraphs that a rebuild adds, changes or removes, by passage id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    pub manifest: Manifest,
+    pub diff: Diff,
+    pub seconds: f64,
+}
+
+/// An opened, checked index version.
+pub struct OpenIndex {
+    pub index: Index,
+    pub fields: Fields,
+    pub manifest: Manifest,
+    pub dir: PathBuf,
+}
+
+/// Why the live index cannot be used; every case is cured by a rebuild.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("no index has been built in {0} yet")]
+    Missing(PathBuf),
+    #[error("the index in {dir} has schema version {found}; this briefbot needs {expected}")]
+    Stale {
+        dir: PathBuf,
+        found: u32,
+        expected: u32,
+    },
+    #[error(
+        "the index in {dir} was built with index.title_in_body = {found}; the settings now say {expected}"
+    )]
+    SettingChanged {
+        dir: PathBuf,
+        found: bool,
+        expected: bool,
+    },
+    #[error("the index in {dir} is damaged: {reason}")]
+    Damaged { dir: PathBuf, reason: String },
+}
+
+/// Why a rebuild failed; the previous index stays live in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("a reindex is already running (lock held on {0})")]
+    Busy(PathBuf),
+    #[error("cannot write the index in {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("building the index failed: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The index folder: builds, publishes and opens versions.
+#[derive(Debug, Clone)]
+pub struct IndexStore {
+    root: PathBuf,
+    title_in_body: bool,
+    writer_memory_bytes: usize,
+}
+
+impl IndexStore {
+    pub fn new(root: impl Into<PathBuf>, title_in_body: bool, writer_memory_mb: usize) -> Self {
+        IndexStore {
+            root: root.into(),
+            title_in_body,
+            writer_memory_bytes: writer_memory_mb * 1024 * 1024,
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Opens the live version and checks it against the manifest and the settings.
+    pub fn open(&self) -> Result<OpenIndex, OpenError> {
+        let current = self.root.join(CURRENT);
+        let name = match fs::read_to_string(&current) {
+            Ok(name) => name.trim().to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(OpenError::Missing(self.root.clone()));
+            }
+            Err(e) => return Err(self.damaged(format!("{}: {e}", current.display()))),
+        };
+        if !name.starts_with(VERSION_PREFIX) || name.contains(['/', '\\']) {
+            return Err(self.damaged(format!("{CURRENT} names no index version ({name:?})")));
+        }
+        let dir = self.root.join(&name);
+        let manifest: Manifest = fs::read(dir.join(MANIFEST))
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
+            .map_err(|e| self.damaged(format!("{name}/{MANIFEST}: {e}")))?;
+        if manifest.schema_version != SCHEMA_VERSION {
+            return Err(OpenError::Stale {
+                dir,
+                found: manifest.schema_version,
+                expected: SCHEMA_VERSION,
+            });
+        }
+        if manifest.title_in_body != self.title_in_body {
+            return Err(OpenError::SettingChanged {
+                dir,
+                found: manifest.title_in_body,
+                expected: self.title_in_body,
+            });
+        }
+        let opened =
+            open_checked(&dir, &manifest).map_err(|e| self.damaged(format!("{name}: {e}")))?;
+        Ok(OpenIndex {
+            index: opened.0,
+            fields: opened.1,
+            manifest,
+            dir,
+        })
+    }
+
+    fn damaged(&self, reason: String) -> OpenError {
+        OpenError::Damaged {
+            dir: self.root.clone(),
+            reason,
+        }
+    }
+
+    /// What a rebuild from `corpus` would change, against the live index (everything is
+    /// "added" when there is none). Touches nothing.
+    pub fn diff(&self, corpus: &Corpus) -> Diff {
+        let old = self
+            .open()
+            .ok()
+            .and_then(|open| all_passages(&open).ok())
+            .unwrap_or_default();
+        diff(&old, corpus)
+    }
+
+    /// Builds a new version from `corpus` and makes it the live one.
+    pub fn rebuild(&self, corpus: &Corpus) -> Result<BuildReport, BuildError> {
+        let started = Instant::now();
+        fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
+        let _lock = self.lock()?;
+        let diff = self.diff(corpus);
+        self.remove_leftover_builds();
+
+        let manifest = self.manifest_for(corpus);
+        let build = tempfile::Builder::new()
+            .prefix(BUILD_PREFIX)
+            .tempdir_in(&self.root)
+            .map_err(io_err(&self.root))?;
+        self.write_index(build.path(), corpus, &manifest)?;
+
+        let name = format!("{VERSION_PREFIX}{}", manifest.version);
+        let dest = self.root.join(&name);
+        let build_path = build.keep();
+        fs::rename(&build_path, &dest).map_err(|e| {
+            let _ = fs::remove_dir_all(&build_path);
+            BuildError::Io {
+                path: dest.clone(),
+                source: e,
+            }
+        })?;
+        failpoint("before-publish");
+        let previous = fs::read_to_string(self.root.join(CURRENT)).ok();
+        self.publish(&name)?;
+        self.remove_old_versions(&name, previous.as_deref().map(str::trim));
+        Ok(BuildReport {
+            manifest,
+            diff,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Takes the rebuild lock, or says who holds it.
+    fn lock(&self) -> Result<File, BuildError> {
+        let path = self.root.join(LOCK);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(fs::TryLockError::WouldBlock) => Err(BuildError::Busy(path)),
+            Err(fs::TryLockError::Error(e)) => Err(BuildError::Io { path, source: e }),
+        }
+    }
+
+    fn manifest_for(&self, corpus: &Corpus) -> Manifest {
+        let now = SystemTime::now();
+        let nanos = now
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let stamp = humantime::format_rfc3339_seconds(now).to_string();
+        let compact: String = stamp.chars().filter(char::is_ascii_alphanumeric).collect();
+        Manifest {
+            schema_version: SCHEMA_VERSION,
+            version: format!("{compact}-{:04x}", (nanos ^ std::process::id()) & 0xffff),
+            built_at: stamp,
+            title_in_body: self.title_in_body,
+            passages: corpus.passage_count() as u64,
+            briefings: corpus
+                .briefings
+                .iter()
+                .map(|b| BriefingInfo {
+                    slug: b.slug.clone(),
+                    title: b.title.clone(),
+                    source: b.source.clone(),
+                    date: b.date.clone(),
+                    url: b.url.clone(),
+                    paragraphs: b.paragraphs.len() as u64,
+                })
+                .collect(),
+            skipped: corpus.skipped.clone(),
+        }
+    }
+
+    fn write_index(
+        &self,
+        dir: &Path,
+        corpus: &Corpus,
+        manifest: &Manifest,
+    ) -> Result<(), BuildError> {
+        let (schema, fields) = schema::schema();
+        let index = Index::create_in_dir(dir, schema)?;
+        schema::register(&index);
+        let mut writer: IndexWriter = index.writer(self.writer_memory_bytes)?;
+        for passage in corpus.passages() {
+            writer.add_document(schema::document(&fields, &passage, self.title_in_body))?;
+        }
+        failpoint("after-documents");
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        let path = dir.join(MANIFEST);
+        let json = serde_json::to_vec_pretty(manifest).expect("a manifest serializes");
+        write_synced(&path, &json)?;
+        sync_dir(dir)
+    }
+
+    /// Points `CURRENT` at `name` with an atomic rename.
+    fn publish(&self, name: &str) -> Result<(), BuildError> {
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.root).map_err(io_err(&self.root))?;
+        tmp.write_all(name.as_bytes())
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(io_err(tmp.path()))?;
+        let current = self.root.join(CURRENT);
+        tmp.persist(&current).map_err(|e| BuildError::Io {
+            path: current.clone(),
+            source: e.error,
+        })?;
+        sync_dir(&self.root)
+    }
+
+    /// Removes builds that a crashed rebuild left behind (called with the lock held).
+    fn remove_leftover_builds(&self) {
+        for entry in fs::read_dir(&self.root).into_iter().flatten().flatten() {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(BUILD_PREFIX)
+            {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+
+    /// Keeps the live version and the one before it (a reader may have just opened it).
+    fn remove_old_versions(&self, live: &str, previous: Option<&str>) {
+        for entry in fs::read_dir(&self.root).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(VERSION_PREFIX) && name != live && Some(name.as_str()) != previous {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+}
+
+fn open_checked(dir: &Path, manifest: &Manifest) -> Result<(Index, Fields), String> {
+    let index = Index::open_in_dir(dir).map_err(|e| e.to_string())?;
+    schema::register(&index);
+    let fields = schema::fields_of(&index.schema()).map_err(|e| e.to_string())?;
+    let reader = index.reader().map_err(|e| e.to_string())?;
+    let docs = reader.searcher().num_docs();
+    if docs != manifest.passages {
+        return Err(format!(
+            "{docs} passages in the index, {} in its manifest",
+            manifest.passages
+        ));
+    }
+    Ok((index, fields))
+}
+
+/// Every passage stored in an index, in index order.
+pub fn all_passages(open: &OpenIndex) -> tantivy::Result<Vec<Passage>> {
+    let reader = open.index.reader()?;
+    let searcher = reader.searcher();
+    let mut out = Vec::with_capacity(searcher.num_docs() as usize);
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        for doc_id in segment.doc_ids_alive() {
+            let doc: TantivyDocument = searcher.doc(DocAddress::new(ord as u32, doc_id))?;
+            out.push(schema::passage(&open.fields, &doc));
+        }
+    }
+    Ok(out)
+}
+
+fn fingerprint(p: &Passage) -> u64 {
+    let mut h = DefaultHasher::new();
+    (&p.text, &p.briefing, &p.section, &p.url, &p.date).hash(&mut h);
+    h.finish()
+}
+
+fn diff(old: &[Passage], corpus: &Corpus) -> Diff {
+    let old: HashMap<&str, u64> = old
+        .iter()
+        .map(|p| (p.id.as_str(), fingerprint(p)))
+        .collect();
+    let mut result = Diff::default();
+    let mut seen = std::collections::HashSet::new();
+    for p in corpus.passages() {
+        match old.get(p.id.as_str()) {
+            None => result.added.push(p.id.clone()),
+            Some(&f) if f != fingerprint(&p) => result.changed.push(p.id.clone()),
+            Some(_) => {}
+        }
+        seen.insert(p.id);
+    }
+    let mut removed: Vec<String> = old
+        .keys()
+        .filter(|id| !seen.contains(**id))
+        .map(|id| id.to_string())
+        .collect();
+    removed.sort();
+    result.removed = removed;
+    result
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    let mut file = File::create(path).map_err(io_err(path))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_err(path))
+}
+
+fn sync_dir(dir: &Path) -> Result<(), BuildError> {
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .map_err(io_err(dir))
+}
+
+/// Crash-test hook: when `BRIEFBOT_FAILPOINT` names this point, the process aborts here,
+/// as if killed, leaving whatever is on disk. Used by the tests of atomic rebuilds.
+fn failpoint(name: &str) {
+    if std::env::var("BRIEFBOT_FAILPOINT").is_ok_and(|v| v == name) {
+        eprintln!("briefbot: failpoint {name}: aborting");
+        std::process::abort();
+    }
+}

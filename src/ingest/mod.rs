@@ -1,0 +1,370 @@
+//! Ingestion: every file under `content/` becomes a [`Briefing`] made of paragraphs.
+//!
+//! This is where the formats (`.txt`, `.md`, `.html`) are understood; nothing after this
+//! module knows or cares which format a paragraph came from. A file that cannot be read
+//! or parsed is reported as [`Skipped`] with its path and reason, and never stops the
+//! others from being ingested. Ingestion never writes anything.
+
+mod front_matter;
+mod html;
+mod markdown;
+mod text;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Settings;
+
+/// How ingestion reads files: the part of the settings it needs.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub furniture: Vec<Regex>,
+    pub max_file_bytes: u64,
+    pub heading_max_words: usize,
+}
+
+impl IngestOptions {
+    pub fn from_settings(settings: &Settings) -> IngestOptions {
+        IngestOptions {
+            furniture: settings.furniture.clone(),
+            max_file_bytes: settings.content.max_file_bytes,
+            heading_max_words: settings.content.heading_max_words,
+        }
+    }
+}
+
+/// Metadata a briefing file may give about itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub date: Option<String>,
+    pub author: Option<String>,
+    pub tags: Vec<String>,
+}
+
+/// One paragraph as found in a file, before it is numbered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paragraph {
+    /// The heading the paragraph sits under, if any.
+    pub section: Option<String>,
+    /// The paragraph's words, markup removed.
+    pub text: String,
+}
+
+/// What a format parser returns: metadata and paragraphs in order.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub meta: Meta,
+    pub paragraphs: Vec<Paragraph>,
+}
+
+/// One ingested file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Briefing {
+    /// Path under `content/` without its extension, `/`-separated.
+    pub slug: String,
+    pub title: String,
+    pub url: Option<String>,
+    pub date: Option<String>,
+    pub author: Option<String>,
+    pub tags: Vec<String>,
+    /// Path of the file under `content/`.
+    pub source: String,
+    pub paragraphs: Vec<Paragraph>,
+}
+
+/// One paragraph with everything needed to quote and cite it: the unit that is indexed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Passage {
+    /// `<briefing-slug>:<paragraph>`.
+    pub id: String,
+    pub slug: String,
+    /// The briefing's title.
+    pub briefing: String,
+    pub section: Option<String>,
+    /// 1-based number of the paragraph within its briefing; headings are not counted.
+    pub paragraph: u64,
+    pub text: String,
+    pub url: Option<String>,
+    pub date: Option<String>,
+    pub author: Option<String>,
+    pub tags: Vec<String>,
+    pub source: String,
+}
+
+impl Briefing {
+    /// The briefing's paragraphs as passages, numbered from 1.
+    pub fn passages(&self) -> impl Iterator<Item = Passage> + '_ {
+        self.paragraphs.iter().enumerate().map(|(i, p)| Passage {
+            id: format!("{}:{}", self.slug, i + 1),
+            slug: self.slug.clone(),
+            briefing: self.title.clone(),
+            section: p.section.clone(),
+            paragraph: i as u64 + 1,
+            text: p.text.clone(),
+            url: self.url.clone(),
+            date: self.date.clone(),
+            author: self.author.clone(),
+            tags: self.tags.clone(),
+            source: self.source.clone(),
+        })
+    }
+}
+
+/// A file that was not ingested, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Everything found under a content folder.
+#[derive(Debug, Clone, Default)]
+pub struct Corpus {
+    pub briefings: Vec<Briefing>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Corpus {
+    /// All passages of all briefings, in briefing order.
+    pub fn passages(&self) -> impl Iterator<Item = Passage> + '_ {
+        self.briefings.iter().flat_map(Briefing::passages)
+    }
+
+    pub fn passage_count(&self) -> usize {
+        self.briefings.iter().map(|b| b.paragraphs.len()).sum()
+    }
+}
+
+/// Why a whole content folder could not be read (single bad files are [`Skipped`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("content folder {path} cannot be read: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The formats briefbot reads, by file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Text,
+    Markdown,
+    Html,
+}
+
+impl Format {
+    fn of(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "txt" => Some(Format::Text),
+            "md" | "markdown" => Some(Format::Markdown),
+            "html" | "htm" => Some(Format::Html),
+            _ => None,
+        }
+    }
+}
+
+/// Reads every briefing under `dir`, recursively, in a stable (sorted) order.
+///
+/// Hidden files and folders are ignored; symbolic links are not followed (a link could
+/// lead outside `content/`) and are reported. Files of other types are reported too.
+pub fn scan(dir: &Path, options: &IngestOptions) -> Result<Corpus, IngestError> {
+    let meta = std::fs::metadata(dir).map_err(|source| IngestError::Folder {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    if !meta.is_dir() {
+        return Err(IngestError::Folder {
+            path: dir.to_path_buf(),
+            source: std::io::Error::other("not a folder"),
+        });
+    }
+    let mut corpus = Corpus::default();
+    let mut slugs: HashMap<String, PathBuf> = HashMap::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err.path().unwrap_or(dir).to_path_buf();
+                corpus.skipped.push(Skipped {
+                    path,
+                    reason: format!("cannot be read: {err}"),
+                });
+                continue;
+            }
+        };
+        let path = entry.path();
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        if entry.path_is_symlink() {
+            corpus.skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason: "symbolic link, not followed".into(),
+            });
+            continue;
+        }
+        let Some(format) = Format::of(path) else {
+            corpus.skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason: "not a briefing format (.txt, .md or .html)".into(),
+            });
+            continue;
+        };
+        let relative = path.strip_prefix(dir).unwrap_or(path);
+        let slug = slug_of(relative);
+        if let Some(first) = slugs.get(&slug) {
+            corpus.skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason: format!("same name as {} (briefing `{slug}`)", first.display()),
+            });
+            continue;
+        }
+        match read_file(path, relative, &slug, format, options) {
+            Ok(briefing) => {
+                slugs.insert(slug, path.to_path_buf());
+                corpus.briefings.push(briefing);
+            }
+            Err(reason) => corpus.skipped.push(Skipped {
+                path: path.to_path_buf(),
+                reason,
+            }),
+        }
+    }
+    Ok(corpus)
+}
+
+/// A briefing's slug: its path under `content/` without the extension, `/`-separated.
+pub fn slug_of(relative: &Path) -> String {
+    let without_ext = relative.with_extension("");
+    without_ext
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads and parses one file; the error is the reason it is skipped.
+fn read_file(
+    path: &Path,
+    relative: &Path,
+    slug: &str,
+    format: Format,
+    options: &IngestOptions,
+) -> Result<Briefing, String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("cannot be read: {e}"))?
+        .len();
+    if size == 0 {
+        return Err("empty file".into());
+    }
+    if size > options.max_file_bytes {
+        return Err(format!(
+            "{size} bytes, over the limit of {} (content.max_file_bytes)",
+            options.max_file_bytes
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
+    let source = relative.to_string_lossy().replace('\\', "/");
+    let parsed = parse_bytes(&bytes, format, options)?;
+    finish(parsed, slug, &source)
+}
+
+/// Parses the contents of a file named `name` (its extension picks the format); the
+/// error is the reason the file would be skipped.
+pub fn parse(name: &Path, bytes: &[u8], options: &IngestOptions) -> Result<Parsed, String> {
+    let format = Format::of(name).ok_or("not a briefing format (.txt, .md or .html)")?;
+    parse_bytes(bytes, format, options)
+}
+
+/// Decodes and parses file contents.
+fn parse_bytes(bytes: &[u8], format: Format, options: &IngestOptions) -> Result<Parsed, String> {
+    if bytes.contains(&0) {
+        return Err("binary file (contains NUL bytes)".into());
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match format {
+        Format::Text => Ok(text::parse(text, options)),
+        Format::Markdown => markdown::parse(text),
+        Format::Html => Ok(html::parse(text)),
+    }
+}
+
+fn finish(parsed: Parsed, slug: &str, source: &str) -> Result<Briefing, String> {
+    if parsed.paragraphs.is_empty() {
+        return Err("no paragraphs found".into());
+    }
+    let title = parsed
+        .meta
+        .title
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| slug.rsplit('/').next().unwrap_or(slug).to_string());
+    Ok(Briefing {
+        slug: slug.to_string(),
+        title,
+        url: parsed.meta.url,
+        date: parsed.meta.date,
+        author: parsed.meta.author,
+        tags: parsed.meta.tags,
+        source: source.to_string(),
+        paragraphs: parsed.paragraphs,
+    })
+}
+
+/// Collapses every run of white space into one space and trims the ends.
+pub fn collapse_whitespace(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> IngestOptions {
+        IngestOptions::from_settings(&Settings::defaults_in(Path::new(".")))
+    }
+
+    #[test]
+    fn slug_is_the_path_without_extension() {
+        assert_eq!(slug_of(Path::new("a/b/c.md")), "a/b/c");
+        assert_eq!(slug_of(Path::new("us-japan.txt")), "us-japan");
+    }
+
+    #[test]
+    fn binary_and_non_utf8_are_refused() {
+        let err = parse_bytes(b"abc\0def", Format::Text, &options()).unwrap_err();
+        assert!(err.contains("binary"), "{err}");
+        let err = parse_bytes(b"caf\xe9 au lait", Format::Text, &options()).unwrap_err();
+        assert!(err.contains("UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn passages_are_numbered_from_one_with_the_slug() {
+        let parsed = parse_bytes(
+            b"Title line here\n\nFirst paragraph.\n\nSecond paragraph.\n",
+            Format::Text,
+            &options(),
+        )
+        .unwrap();
+        let b = finish(parsed, "dir/brief", "dir/brief.txt").unwrap();
+        let ids: Vec<_> = b.passages().map(|p| p.id).collect();
+        assert_eq!(ids, ["dir/brief:1", "dir/brief:2"]);
+    }
+}

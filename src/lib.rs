@@ -1,0 +1,17 @@
+//! briefbot answers questions about briefings by quoting their paragraphs verbatim, each
+//! with its source. No text is generated: every sentence shown can be checked.
+//!
+//! The flow of one answer: [`ingest`] reads `content/` into briefings and paragraphs,
+//! [`index`] keeps them in a tantivy index rebuilt atomically, [`search`] ranks passages
+//! for a question, [`answer`] turns hits into an [`answer::Answer`], and [`render`] shows
+//! it in a terminal or as JSON. [`app`] wires these for the CLI and the bot; [`eval`]
+//! measures the ranking on question sets.
+
+pub mod answer;
+pub mod app;
+pub mod config;
+pub mod eval;
+pub mod index;
+pub mod ingest;
+pub mod render;
+pub mod search;

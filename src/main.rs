@@ -1,0 +1,60 @@
+//! The `briefbot` command: parses arguments, loads settings, dispatches to a subcommand.
+//! Everything else lives in the library.
+
+mod cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use briefbot::config::Settings;
+
+/// Answers questions about briefings by quoting their paragraphs, with sources.
+#[derive(Parser)]
+#[command(name = "briefbot", version, about, propagate_version = true)]
+struct Cli {
+    /// Settings file to read instead of ./config.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Rebuild the index from the content folder.
+    Index(cmd::index::Args),
+    /// Answer a question from the terminal.
+    Ask(cmd::ask::Args),
+    /// List the indexed briefings.
+    Sources(cmd::sources::Args),
+    /// Measure retrieval on a question set (indexes into a temporary folder).
+    Eval(cmd::eval::Args),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("BRIEFBOT_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = Settings::load(cli.config.as_deref())
+        .map_err(anyhow::Error::from)
+        .and_then(|settings| match cli.command {
+            Command::Index(args) => cmd::index::execute(&settings, args),
+            Command::Ask(args) => cmd::ask::execute(&settings, args),
+            Command::Sources(args) => cmd::sources::execute(&settings, args),
+            Command::Eval(args) => cmd::eval::execute(&settings, args),
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("briefbot: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

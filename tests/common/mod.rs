@@ -1,0 +1,118 @@
+//! Helpers shared by the integration tests: a scratch workspace with its own content,
+//! index and settings, and the `briefbot` binary pointed at it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use briefbot::config::Settings;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A folder with `content/`, `index/` and `config.toml`, deleted when dropped.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// A workspace whose content is a copy of `tests/fixtures/content`.
+    pub fn with_fixtures() -> Workspace {
+        let ws = Workspace::empty();
+        copy_dir(&fixtures().join("content"), &ws.content());
+        ws
+    }
+
+    /// A workspace whose content is a copy of the bundled `content/` folder.
+    pub fn with_bundled_briefing() -> Workspace {
+        let ws = Workspace::empty();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("content"),
+            &ws.content(),
+        );
+        ws
+    }
+
+    pub fn empty() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("content")).unwrap();
+        std::fs::write(dir.path().join("config.toml"), "").unwrap();
+        Workspace { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn content(&self) -> PathBuf {
+        self.path().join("content")
+    }
+
+    pub fn index(&self) -> PathBuf {
+        self.path().join("index")
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.path().join("config.toml")
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings::load_with_env(Some(&self.config()), &Default::default()).unwrap()
+    }
+
+    /// Copies one file of `tests/fixtures/bad` into the content folder.
+    pub fn add_bad(&self, name: &str) {
+        std::fs::copy(fixtures().join("bad").join(name), self.content().join(name)).unwrap();
+    }
+
+    /// `briefbot --config <workspace>/config.toml`, with no settings from the environment.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("briefbot").unwrap();
+        for (key, _) in std::env::vars() {
+            if key.starts_with("BRIEFBOT_") || key == "DISCORD_TOKEN" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.current_dir(self.path())
+            .arg("--config")
+            .arg(self.config())
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Runs `briefbot ask --json` and returns the parsed answer.
+    pub fn ask_json(&self, question: &str) -> serde_json::Value {
+        let out = self
+            .cmd()
+            .args(["ask", "--json", "--", question])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ask failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// The live index version named by `index/CURRENT`.
+    pub fn current_version(&self) -> Option<String> {
+        std::fs::read_to_string(self.index().join("CURRENT"))
+            .ok()
+            .map(|s| s.trim().to_string())
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
