@@ -5,7 +5,7 @@
 //! configuration value. An unknown key or a bad value is an error that names the key. The
 //! Discord token is wrapped in [`Secret`] so that it can never be printed by accident.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -152,6 +152,13 @@ pub struct SearchSettings {
     pub min_coverage: f32,
     /// With `title_in_body = false`: boost of the title and section fields.
     pub title_boost: f32,
+    /// Re-rank BM25's best `candidates` passages with the weighted features below.
+    pub rerank: bool,
+    /// How many BM25 candidates the re-ranker sees.
+    pub candidates: usize,
+    /// Weights of the re-ranking features by name (0 switches one off); a feature left
+    /// out keeps its default weight.
+    pub weights: BTreeMap<String, f32>,
 }
 
 impl Default for SearchSettings {
@@ -161,6 +168,12 @@ impl Default for SearchSettings {
             drop_stop_words: true,
             min_coverage: 0.4,
             title_boost: 1.0,
+            rerank: true,
+            candidates: 30,
+            weights: crate::search::DEFAULT_WEIGHTS
+                .iter()
+                .map(|(name, w)| (name.to_string(), *w))
+                .collect(),
         }
     }
 }
@@ -182,6 +195,8 @@ pub struct Settings {
     pub discord: DiscordSettings,
     /// `content.furniture`, compiled.
     pub furniture: Vec<Regex>,
+    /// `search.weights`, in the order of [`crate::search::FEATURE_NAMES`].
+    pub weights: [f32; crate::search::FEATURES],
 }
 
 impl Settings {
@@ -305,6 +320,13 @@ impl RawSettings {
         if !(search.title_boost.is_finite() && search.title_boost >= 0.0) {
             return Err(invalid("search.title_boost", "must be a number ≥ 0"));
         }
+        if !(1..=1000).contains(&search.candidates) {
+            return Err(invalid(
+                "search.candidates",
+                format!("must be between 1 and 1000, got {}", search.candidates),
+            ));
+        }
+        let weights = weights(&search.weights)?;
         if !(15..=4096).contains(&index.writer_memory_mb) {
             return Err(invalid(
                 "index.writer_memory_mb",
@@ -328,8 +350,26 @@ impl RawSettings {
             search,
             discord,
             furniture,
+            weights,
         })
     }
+}
+
+/// The re-ranking weights in feature order: the defaults, overridden by the given ones.
+fn weights(given: &BTreeMap<String, f32>) -> Result<[f32; crate::search::FEATURES], ConfigError> {
+    let mut out = crate::search::DEFAULT_WEIGHTS.map(|(_, w)| w);
+    for (name, &w) in given {
+        let key = format!("search.weights.{name}");
+        let Some(i) = crate::search::FEATURE_NAMES.iter().position(|n| n == name) else {
+            let known = crate::search::FEATURE_NAMES.join(", ");
+            return Err(invalid(&key, format!("no such feature (known: {known})")));
+        };
+        if !w.is_finite() {
+            return Err(invalid(&key, "must be a finite number"));
+        }
+        out[i] = w;
+    }
+    Ok(out)
 }
 
 fn resolve(base: &Path, path: &Path) -> PathBuf {

@@ -107,7 +107,6 @@ pub fn run(
     let mut gold_missing = 0;
     let mut not_covered = 0;
     let mut latencies = Vec::with_capacity(questions.len());
-    let started = Instant::now();
     for q in questions {
         let gold = collapse_whitespace(&q.gold_contains);
         let relevant = texts.iter().filter(|t| t.contains(&gold)).count();
@@ -143,7 +142,8 @@ pub fn run(
             .sum();
         ndcg += dcg / idcg;
     }
-    let elapsed = started.elapsed().as_secs_f64();
+    // Speed counts the searches only, not the scoring of their results.
+    let elapsed = latencies.iter().sum::<f64>() / 1000.0;
     let n = questions.len().max(1) as f64;
     latencies.sort_by(f64::total_cmp);
     Ok(Report {

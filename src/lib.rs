@@ -5,7 +5,7 @@
 //! [`index`] keeps them in a tantivy index rebuilt atomically, [`search`] ranks passages
 //! for a question, [`answer`] turns hits into an [`answer::Answer`], and [`render`] shows
 //! it in a terminal or as JSON. [`app`] wires these for the CLI and the bot; [`eval`]
-//! measures the ranking on question sets.
+//! measures the ranking on question sets and [`tune`] fits the re-ranker's weights.
 
 pub mod answer;
 pub mod app;
@@ -15,3 +15,4 @@ pub mod index;
 pub mod ingest;
 pub mod render;
 pub mod search;
+pub mod tune;

@@ -284,20 +284,7 @@ fn index_reports_skipped_files_and_dry_run_touches_nothing() {
 #[test]
 fn eval_reports_the_metrics_without_touching_the_index() {
     let ws = Workspace::empty();
-    let out = ws
-        .cmd()
-        .args(["eval", "--json", "--content"])
-        .arg(common::fixtures().join("content"))
-        .arg("--questions")
-        .arg(common::fixtures().join("questions.jsonl"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r: Value = serde_json::from_str(&ws.eval_fixtures(&["--json"])).unwrap();
     assert_eq!(r["questions"], 6);
     assert_eq!(r["passages"], 12);
     assert_eq!(r["gold_missing"], 1);

@@ -7,8 +7,10 @@ use anyhow::{Context, Result, bail};
 use briefbot::config::Settings;
 use briefbot::eval;
 use briefbot::index::{IndexStore, all_passages};
+use briefbot::ingest::Passage;
 use briefbot::ingest::{self, IngestOptions};
-use briefbot::search::{Engine, Ranking, SearchOptions};
+use briefbot::search::{Engine, FEATURE_NAMES, Ranking, SearchOptions};
+use briefbot::tune;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -21,6 +23,10 @@ pub struct Args {
     /// Ranking to measure: the full one (as `ask` uses it) or plain BM25.
     #[arg(long, value_enum, default_value_t = Ranking::Full)]
     ranking: Ranking,
+    /// Fit the re-ranker's weights on this set (printed as a `[search.weights]` block),
+    /// with figures in-sample and cross-validated by briefing.
+    #[arg(long)]
+    fit: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -45,6 +51,9 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     let open = store.open()?;
     let passages = all_passages(&open)?;
     let engine = Engine::new(open, SearchOptions::from_settings(settings, args.ranking))?;
+    if args.fit {
+        return fit(settings, &engine, &passages, &questions, args.json);
+    }
     let r = eval::run(
         &engine,
         &passages,
@@ -57,8 +66,10 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{} questions on {} passages (ranking: {:?})",
-        r.questions, r.passages, args.ranking
+        "{} questions on {} passages (ranking: {})",
+        r.questions,
+        r.passages,
+        args.ranking.name()
     );
     println!("  Recall@1     {:.3}", r.recall_at_1);
     println!("  Recall@3     {:.3}", r.recall_at_3);
@@ -75,5 +86,36 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         r.questions_per_second, r.latency_ms.p50, r.latency_ms.p99
     );
     println!("  index build  {:.2} s", r.index_seconds);
+    Ok(())
+}
+
+fn fit(
+    settings: &Settings,
+    engine: &Engine,
+    passages: &[Passage],
+    questions: &[eval::Question],
+    json: bool,
+) -> Result<()> {
+    let samples = tune::collect(engine, passages, questions, settings.search.candidates)?;
+    let fitted = tune::fit_and_validate(&samples);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&fitted)?);
+        return Ok(());
+    }
+    let show = |label: &str, q: &tune::Quality| {
+        println!(
+            "{label}: R@1 {:.3}  R@3 {:.3}  R@10 {:.3}  MRR@10 {:.3}  ({} questions)",
+            q.recall_at_1, q.recall_at_3, q.recall_at_10, q.mrr_at_10, q.questions
+        );
+    };
+    show("in-sample          ", &fitted.in_sample);
+    show("cross-validated (2)", &fitted.cross_validated);
+    for (i, w) in fitted.fold_weights.iter().enumerate() {
+        println!("fold {} weights: {w:?}", i + 1);
+    }
+    println!("\n[search.weights]");
+    for (name, w) in FEATURE_NAMES.iter().zip(fitted.weights) {
+        println!("{name} = {w}");
+    }
     Ok(())
 }

@@ -6,19 +6,21 @@
 //! shared by every caller (it is `Send + Sync`); each search takes a fresh searcher.
 
 pub mod analyze;
+pub mod features;
+
+pub use features::{DEFAULT_WEIGHTS, FEATURE_NAMES, FEATURES};
 
 use std::collections::HashMap;
 use std::ops::Range;
 
+use crate::config::Settings;
+use crate::index::{Fields, Manifest, OpenIndex};
+use crate::ingest::Passage;
+use features::QueryInfo;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
-use unicode_segmentation::UnicodeSegmentation;
-
-use crate::config::Settings;
-use crate::index::{Fields, Manifest, OpenIndex};
-use crate::ingest::Passage;
 
 /// Which ranking to use: the full one, or plain BM25 for comparison (`eval --ranking bm25`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -30,21 +32,45 @@ pub enum Ranking {
     Bm25,
 }
 
+impl Ranking {
+    pub fn name(self) -> &'static str {
+        match self {
+            Ranking::Full => "full",
+            Ranking::Bm25 => "bm25",
+        }
+    }
+}
+
 /// How questions are searched; from `[search]` and `[index]`.
 #[derive(Debug, Clone)]
 pub struct SearchOptions {
     pub ranking: Ranking,
     pub drop_stop_words: bool,
     pub title_boost: f32,
+    pub rerank: bool,
+    pub candidates: usize,
+    pub weights: [f32; FEATURES],
 }
 
 impl SearchOptions {
     pub fn from_settings(settings: &Settings, ranking: Ranking) -> SearchOptions {
+        let s = &settings.search;
         SearchOptions {
             ranking,
-            drop_stop_words: settings.search.drop_stop_words,
-            title_boost: settings.search.title_boost,
+            drop_stop_words: s.drop_stop_words,
+            title_boost: s.title_boost,
+            rerank: s.rerank,
+            candidates: s.candidates,
+            weights: settings.weights,
         }
+    }
+
+    fn drops_stop_words(&self) -> bool {
+        self.ranking == Ranking::Full && self.drop_stop_words
+    }
+
+    fn reranks(&self) -> bool {
+        self.ranking == Ranking::Full && self.rerank
     }
 }
 
@@ -60,6 +86,29 @@ pub struct Hit {
     /// Share (0–1) of the question's IDF-weighted terms found in the passage, its title
     /// or its section.
     pub coverage: f32,
+}
+
+/// A BM25 candidate with the evidence the re-ranker weighs.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub passage: Passage,
+    /// The ranking score: BM25, or the re-ranker's once it has run.
+    pub score: f32,
+    pub bm25: f32,
+    pub highlights: Vec<Range<usize>>,
+    pub evidence: features::Evidence,
+}
+
+impl Candidate {
+    fn into_hit(self) -> Hit {
+        Hit {
+            passage: self.passage,
+            score: self.score,
+            highlights: self.highlights,
+            best_sentence: self.evidence.best_sentence,
+            coverage: self.evidence.coverage,
+        }
+    }
 }
 
 /// Errors of a search (the question itself can never cause one).
@@ -106,22 +155,101 @@ impl Engine {
         limit: usize,
         briefing: Option<&str>,
     ) -> Result<Vec<Hit>, SearchError> {
-        let drop = self.options.ranking == Ranking::Full && self.options.drop_stop_words;
-        let terms = analyze::query_terms(question, drop);
-        if terms.is_empty() || limit == 0 {
+        let pool = if self.options.reranks() {
+            self.options.candidates.max(limit)
+        } else {
+            limit
+        };
+        let mut candidates = self.candidates(question, pool, briefing)?;
+        if self.options.reranks() {
+            let w = &self.options.weights;
+            for c in &mut candidates {
+                c.score = c.evidence.features.iter().zip(w).map(|(f, w)| f * w).sum();
+            }
+            // Stable: equal scores keep BM25's order.
+            candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        }
+        candidates.truncate(limit);
+        Ok(candidates.into_iter().map(Candidate::into_hit).collect())
+    }
+
+    /// BM25's best `n` passages with the re-ranking evidence of each, in BM25 order
+    /// (`score` is the BM25 score). This is what the re-ranker weighs, exposed so that its
+    /// weights can be fitted.
+    pub fn candidates(
+        &self,
+        question: &str,
+        n: usize,
+        briefing: Option<&str>,
+    ) -> Result<Vec<Candidate>, SearchError> {
+        let terms = analyze::query_terms(question, self.options.drops_stop_words());
+        if terms.is_empty() || n == 0 {
             return Ok(Vec::new());
         }
         let searcher = self.reader.searcher();
         let query = self.query(&terms, briefing);
-        let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
+        let top = searcher.search(&query, &TopDocs::with_limit(n).order_by_score())?;
         let idf = self.idf(&searcher, &terms)?;
-        top.into_iter()
-            .map(|(score, address)| {
-                let doc: TantivyDocument = searcher.doc(address)?;
-                let passage = crate::index::passage_of(&self.fields, &doc);
-                Ok(self.describe(passage, score, &idf))
+        let info = QueryInfo::new(question, terms, &idf);
+
+        let mut passages = Vec::with_capacity(top.len());
+        for (score, address) in &top {
+            let doc: TantivyDocument = searcher.doc(*address)?;
+            passages.push((*score, crate::index::passage_of(&self.fields, &doc)));
+        }
+        let best = top.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
+        let mut per_briefing: HashMap<&str, f32> = HashMap::new();
+        for (score, p) in &passages {
+            *per_briefing.entry(p.slug.as_str()).or_default() += score / best;
+        }
+        let best_briefing = per_briefing
+            .values()
+            .copied()
+            .fold(f32::MIN_POSITIVE, f32::max);
+        let briefing_share: Vec<f32> = passages
+            .iter()
+            .map(|(_, p)| per_briefing[p.slug.as_str()] / best_briefing)
+            .collect();
+
+        let mut analyzer = crate::index::analyzer();
+        // Passages of one briefing share a title, and often a section.
+        let mut contexts: HashMap<(String, Option<String>), Vec<analyze::Token>> = HashMap::new();
+        Ok(passages
+            .into_iter()
+            .zip(briefing_share)
+            .enumerate()
+            .map(|(rank, ((score, passage), briefing))| {
+                let tokens = analyze::tokens_with(&mut analyzer, &passage.text);
+                let context = contexts
+                    .entry((passage.briefing.clone(), passage.section.clone()))
+                    .or_insert_with(|| {
+                        let mut t = analyze::tokens_with(&mut analyzer, &passage.briefing);
+                        if let Some(section) = &passage.section {
+                            t.extend(analyze::tokens_with(&mut analyzer, section));
+                        }
+                        t
+                    });
+                let prior = features::Prior {
+                    bm25: score / best,
+                    raw_bm25: score,
+                    briefing,
+                    rank,
+                };
+                let evidence = features::evidence(&info, &passage.text, &tokens, context, prior);
+                let highlights = tokens
+                    .iter()
+                    .filter(|t| info.is_term(&t.stem))
+                    .map(|t| t.range.clone())
+                    .collect();
+                Candidate {
+                    passage,
+                    score,
+                    bm25: score,
+                    highlights,
+                    evidence,
+                }
             })
-            .collect()
+            .collect())
     }
 
     fn query(&self, terms: &[String], briefing: Option<&str>) -> Box<dyn Query> {
@@ -169,44 +297,6 @@ impl Engine {
             .collect()
     }
 
-    /// Highlights, best sentence and coverage of a passage for the question's terms.
-    fn describe(&self, passage: Passage, score: f32, idf: &HashMap<String, f32>) -> Hit {
-        let tokens = analyze::tokens(&passage.text);
-        let highlights: Vec<Range<usize>> = tokens
-            .iter()
-            .filter(|t| idf.contains_key(&t.stem))
-            .map(|t| t.range.clone())
-            .collect();
-        let mut present: Vec<&str> = tokens
-            .iter()
-            .filter(|t| idf.contains_key(&t.stem))
-            .map(|t| t.stem.as_str())
-            .collect();
-        let extra: Vec<analyze::Token> = std::iter::once(passage.briefing.as_str())
-            .chain(passage.section.as_deref())
-            .flat_map(analyze::tokens)
-            .collect();
-        present.extend(
-            extra
-                .iter()
-                .map(|t| t.stem.as_str())
-                .filter(|s| idf.contains_key(*s)),
-        );
-        present.sort_unstable();
-        present.dedup();
-        let total: f32 = idf.values().sum();
-        let found: f32 = present.iter().map(|s| idf[*s]).sum();
-        let coverage = if total > 0.0 { found / total } else { 0.0 };
-        let best_sentence = best_sentence(&passage.text, &tokens, idf);
-        Hit {
-            passage,
-            score,
-            highlights,
-            best_sentence,
-            coverage,
-        }
-    }
-
     /// The stored passage with this id.
     pub fn passage(&self, id: &str) -> Result<Option<Passage>, SearchError> {
         let searcher = self.reader.searcher();
@@ -230,51 +320,4 @@ fn term_query(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
         Term::from_field_text(field, text),
         IndexRecordOption::WithFreqs,
     ))
-}
-
-/// The sentence holding the most IDF weight of distinct question terms (the first such
-/// sentence on a tie), trimmed of surrounding white space.
-fn best_sentence(
-    text: &str,
-    tokens: &[analyze::Token],
-    idf: &HashMap<String, f32>,
-) -> Range<usize> {
-    let mut best: Option<(f32, Range<usize>)> = None;
-    for (start, sentence) in text.split_sentence_bound_indices() {
-        let end = start + sentence.len();
-        let mut stems: Vec<&str> = tokens
-            .iter()
-            .filter(|t| t.range.start >= start && t.range.end <= end)
-            .filter_map(|t| idf.contains_key(&t.stem).then_some(t.stem.as_str()))
-            .collect();
-        stems.sort_unstable();
-        stems.dedup();
-        let weight: f32 = stems.iter().map(|s| idf[*s]).sum();
-        let trimmed_start = start + (sentence.len() - sentence.trim_start().len());
-        let trimmed_end = start + sentence.trim_end().len();
-        if trimmed_start >= trimmed_end {
-            continue;
-        }
-        if best.as_ref().is_none_or(|(w, _)| weight > *w) {
-            best = Some((weight, trimmed_start..trimmed_end));
-        }
-    }
-    best.map(|(_, r)| r).unwrap_or(0..text.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn best_sentence_is_the_one_with_the_rare_terms() {
-        let text = "The cat sat. The new command is J-JOC, led by a general. Dogs bark.";
-        let idf: HashMap<String, f32> = [("j", 3.0), ("joc", 3.0), ("cat", 0.5)]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-        let tokens = analyze::tokens(text);
-        let r = best_sentence(text, &tokens, &idf);
-        assert_eq!(&text[r], "The new command is J-JOC, led by a general.");
-    }
 }

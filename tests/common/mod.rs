@@ -96,6 +96,27 @@ impl Workspace {
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
+    /// Runs `briefbot eval` on the fixture briefings and questions with `extra` flags,
+    /// checks that it succeeded, and returns its standard output.
+    pub fn eval_fixtures(&self, extra: &[&str]) -> String {
+        let out = self
+            .cmd()
+            .arg("eval")
+            .args(extra)
+            .arg("--content")
+            .arg(fixtures().join("content"))
+            .arg("--questions")
+            .arg(fixtures().join("questions.jsonl"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "eval failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     /// The live index version named by `index/CURRENT`.
     pub fn current_version(&self) -> Option<String> {
         std::fs::read_to_string(self.index().join("CURRENT"))

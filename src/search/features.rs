@@ -1,0 +1,621 @@
+//! Lexical evidence for re-ranking BM25's candidates: how much of the question a passage
+//! covers, whether the question's words stand close together, which sentence carries
+//! them, and whether that sentence holds the kind of answer asked for (a year, a number).
+//!
+//! Everything here is a pure function of the question's terms and a passage's tokens, so
+//! it is tested without an index. Every feature is scaled to about 0–1.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::analyze::Token;
+
+/// The re-ranking features with their default weights (`[search.weights]`), fitted on
+/// squad-a by `briefbot eval --fit` (listwise softmax, cross-validated by briefing).
+pub const DEFAULT_WEIGHTS: [(&str, f32); FEATURES] = [
+    ("bm25", 1.0),
+    ("coverage", 0.53),
+    ("sentence", 0.56),
+    ("window", 0.55),
+    ("pairs", 0.33),
+    ("rarest", 0.16),
+    ("answer_type", 0.61),
+    ("briefing", 0.51),
+    ("title", 0.56),
+    ("phrase", 1.22),
+    ("rank", 0.12),
+    ("bm25_per_term", 0.34),
+    ("sentence_bm25", 0.77),
+    ("near", 0.43),
+    ("exact", 0.86),
+    ("names", 0.52),
+    ("length", -0.7),
+];
+
+/// Number of features.
+pub const FEATURES: usize = 17;
+
+/// Names of the features, in the order of their values.
+pub const FEATURE_NAMES: [&str; FEATURES] = {
+    let mut names = [""; FEATURES];
+    let mut i = 0;
+    while i < FEATURES {
+        names[i] = DEFAULT_WEIGHTS[i].0;
+        i += 1;
+    }
+    names
+};
+
+/// Tokens within which the question's terms count as close together (`window`).
+const WINDOW: usize = 20;
+/// A tighter window (`near`).
+const NEAR: usize = 8;
+/// BM25's parameters, for scoring sentences.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+/// Typical sentence length in tokens, for BM25's length normalisation of sentences.
+const SENTENCE_TOKENS: f32 = 25.0;
+/// Consecutive question terms at most this many tokens apart count as a pair (`pairs`).
+const PAIR_DISTANCE: usize = 3;
+
+/// The kind of answer a question asks for, from its wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerType {
+    /// "when", "what year", "which century"…
+    Time,
+    /// "how many", "how much", "what percentage"…
+    Quantity,
+    Other,
+}
+
+impl AnswerType {
+    pub fn of(question: &str) -> AnswerType {
+        let q = question.to_lowercase();
+        let words: Vec<&str> = q
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let has_pair =
+            |a: &str, bs: &[&str]| words.windows(2).any(|w| w[0] == a && bs.contains(&w[1]));
+        if words.contains(&"when")
+            || has_pair(
+                "what",
+                &["year", "years", "century", "decade", "date", "month"],
+            )
+            || has_pair(
+                "which",
+                &["year", "years", "century", "decade", "date", "month"],
+            )
+        {
+            AnswerType::Time
+        } else if has_pair(
+            "how",
+            &[
+                "many", "much", "long", "old", "far", "large", "big", "high", "tall", "often",
+            ],
+        ) || has_pair(
+            "what",
+            &["percentage", "percent", "proportion", "number", "amount"],
+        ) {
+            AnswerType::Quantity
+        } else {
+            AnswerType::Other
+        }
+    }
+
+    /// Whether `text` holds an answer of this kind.
+    fn found_in(self, text: &str) -> bool {
+        match self {
+            AnswerType::Time => text.split(|c: char| !c.is_alphanumeric()).any(is_year_like),
+            AnswerType::Quantity => {
+                text.chars().any(|c| c.is_ascii_digit())
+                    || text
+                        .split(|c: char| !c.is_alphabetic())
+                        .any(|w| NUMBER_WORDS.contains(&w.to_lowercase().as_str()))
+            }
+            AnswerType::Other => false,
+        }
+    }
+}
+
+const NUMBER_WORDS: &[&str] = &[
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "dozen",
+    "half",
+    "quarter",
+];
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// A year (3–4 digits, optionally with a decade's "s"), a century, or a month name.
+fn is_year_like(word: &str) -> bool {
+    let digits = word.trim_end_matches('s');
+    let is_year = (3..=4).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit());
+    let lower = word.to_lowercase();
+    is_year || MONTHS.contains(&lower.as_str()) || lower == "century" || lower == "centuries"
+}
+
+/// Marks a token that is not a term of the question.
+const NONE: u8 = u8::MAX;
+/// Marks a token that is no word of the question.
+const NO_WORD: u16 = u16::MAX;
+
+/// The question as the re-ranker sees it. Terms are numbered (at most
+/// [`MAX_QUERY_TERMS`](super::analyze::MAX_QUERY_TERMS) = 32 of them), so that a set of
+/// terms is a bit mask and a passage is matched against them once.
+#[derive(Debug, Clone)]
+pub struct QueryInfo {
+    /// Distinct query terms (stems), in question order.
+    pub terms: Vec<String>,
+    /// BM25 IDF of each term, by term number.
+    idf: Vec<f32>,
+    /// Term number of each stem.
+    index: HashMap<String, u8>,
+    /// Sum of the IDFs.
+    pub total: f32,
+    /// Number of the term with the highest IDF.
+    rarest: Option<u8>,
+    pub answer_type: AnswerType,
+    /// Every word of the question (stems, stop words included), numbered.
+    words: HashMap<String, u16>,
+    /// Adjacent word pairs of the question, as word numbers.
+    bigrams: Vec<(u16, u16)>,
+    /// The question's searched words as written (lowercased), with their term numbers.
+    surface: HashMap<String, u8>,
+    /// Terms written with a capital inside the question: names.
+    names: u32,
+}
+
+impl QueryInfo {
+    /// `terms` are the searched terms (distinct, at most 32) and `idf` their IDF.
+    pub fn new(question: &str, terms: Vec<String>, idf: &HashMap<String, f32>) -> QueryInfo {
+        let terms: Vec<String> = terms.into_iter().take(32).collect();
+        let weights: Vec<f32> = terms
+            .iter()
+            .map(|t| idf.get(t).copied().unwrap_or(0.0))
+            .collect();
+        let index: HashMap<String, u8> = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u8))
+            .collect();
+        let rarest = (0..terms.len())
+            .max_by(|&a, &b| weights[a].total_cmp(&weights[b]))
+            .map(|i| i as u8);
+        let mut words: HashMap<String, u16> = HashMap::new();
+        let sequence: Vec<u16> = super::analyze::stem_sequence(question)
+            .into_iter()
+            .map(|w| {
+                let next = words.len() as u16;
+                *words.entry(w).or_insert(next)
+            })
+            .collect();
+        let mut surface = HashMap::new();
+        let mut names = 0u32;
+        for (k, t) in super::analyze::tokens(question).iter().enumerate() {
+            if let Some(&i) = index.get(&t.stem) {
+                let written = &question[t.range.clone()];
+                surface.insert(written.to_lowercase(), i);
+                if k > 0 && written.chars().next().is_some_and(char::is_uppercase) {
+                    names |= 1 << i;
+                }
+            }
+        }
+        let mut bigrams: Vec<(u16, u16)> = sequence.windows(2).map(|w| (w[0], w[1])).collect();
+        bigrams.sort_unstable();
+        bigrams.dedup();
+        QueryInfo {
+            total: weights.iter().sum(),
+            terms,
+            idf: weights,
+            index,
+            rarest,
+            answer_type: AnswerType::of(question),
+            words,
+            bigrams,
+            surface,
+            names,
+        }
+    }
+
+    /// Whether a stem is one of the searched terms.
+    pub fn is_term(&self, stem: &str) -> bool {
+        self.index.contains_key(stem)
+    }
+
+    /// Term number of each token (or [`NONE`]).
+    fn marks(&self, tokens: &[Token]) -> Vec<u8> {
+        tokens
+            .iter()
+            .map(|t| self.index.get(&t.stem).copied().unwrap_or(NONE))
+            .collect()
+    }
+
+    /// The set of terms among marks, as a bit mask.
+    fn mask(marks: &[u8]) -> u32 {
+        marks
+            .iter()
+            .filter(|&&m| m != NONE)
+            .fold(0, |acc, &m| acc | (1 << m))
+    }
+
+    /// IDF mass of a set of terms, as a share of the question's.
+    fn share(&self, mask: u32) -> f32 {
+        if self.total <= 0.0 {
+            return 0.0;
+        }
+        let mut sum = 0.0;
+        let mut bits = mask;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            sum += self.idf[i];
+            bits &= bits - 1;
+        }
+        sum / self.total
+    }
+}
+
+/// What the re-ranker knows of one passage.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub features: [f32; FEATURES],
+    /// Share of the question's IDF mass found in the text, title or section.
+    pub coverage: f32,
+    /// Byte range of the sentence that carries the most of the question.
+    pub best_sentence: Range<usize>,
+}
+
+/// What the caller knows of a candidate before its text is analysed: its BM25 score and
+/// its briefing's summed score, both relative to the best candidate's, its raw BM25 score
+/// and its BM25 rank (0 for the first).
+#[derive(Debug, Clone, Copy)]
+pub struct Prior {
+    pub bm25: f32,
+    pub raw_bm25: f32,
+    pub briefing: f32,
+    pub rank: usize,
+}
+
+/// A sentence of a passage: its trimmed byte range and its tokens' indices.
+struct Sentence {
+    bytes: Range<usize>,
+    tokens: Range<usize>,
+}
+
+fn sentences(text: &str, tokens: &[Token]) -> Vec<Sentence> {
+    let mut next = 0;
+    super::analyze::sentences(text)
+        .into_iter()
+        .map(|bytes| {
+            while next < tokens.len() && tokens[next].range.start < bytes.start {
+                next += 1;
+            }
+            let first = next;
+            while next < tokens.len() && tokens[next].range.start < bytes.end {
+                next += 1;
+            }
+            Sentence {
+                bytes,
+                tokens: first..next,
+            }
+        })
+        .collect()
+}
+
+/// Computes the features of one passage; `context` holds the tokens of its title and
+/// section.
+pub fn evidence(
+    query: &QueryInfo,
+    text: &str,
+    tokens: &[Token],
+    context: &[Token],
+    prior: Prior,
+) -> Evidence {
+    let marks = query.marks(tokens);
+    let context_mask = QueryInfo::mask(&query.marks(context));
+    let text_mask = QueryInfo::mask(&marks);
+    let coverage = query.share(text_mask | context_mask);
+    let sentences = sentences(text, tokens);
+    let (best_sentence, sentence_share) = best_sentence(query, &sentences, &marks, text.len());
+    let rarest = query
+        .rarest
+        .is_some_and(|r| (text_mask | context_mask) & (1 << r) != 0);
+    let answer_type = query.answer_type.found_in(&text[best_sentence.clone()]);
+    Evidence {
+        features: [
+            prior.bm25,
+            coverage,
+            sentence_share,
+            window(query, &marks, WINDOW),
+            pairs(query, &marks),
+            f32::from(u8::from(rarest)),
+            f32::from(u8::from(answer_type)),
+            prior.briefing,
+            query.share(context_mask),
+            phrase(query, tokens),
+            1.0 / (1.0 + prior.rank as f32),
+            if query.total > 0.0 {
+                prior.raw_bm25 / query.total
+            } else {
+                0.0
+            },
+            sentence_bm25(query, &sentences, &marks),
+            window(query, &marks, NEAR),
+            exact(query, text, tokens, &marks),
+            if query.names != 0 {
+                query.share((text_mask | context_mask) & query.names) / query.share(query.names)
+            } else {
+                0.0
+            },
+            tokens.len().min(400) as f32 / 400.0,
+        ],
+        coverage,
+        best_sentence,
+    }
+}
+
+/// The sentence with the largest share of the question's IDF mass (the first on a tie)
+/// and that share; the whole text when it has no sentence.
+fn best_sentence(
+    query: &QueryInfo,
+    sentences: &[Sentence],
+    marks: &[u8],
+    len: usize,
+) -> (Range<usize>, f32) {
+    let mut best: Option<(f32, Range<usize>)> = None;
+    for s in sentences {
+        let share = query.share(QueryInfo::mask(&marks[s.tokens.clone()]));
+        if best.as_ref().is_none_or(|(b, _)| share > *b) {
+            best = Some((share, s.bytes.clone()));
+        }
+    }
+    match best {
+        Some((share, range)) => (range, share),
+        None => (0..len, 0.0),
+    }
+}
+
+/// The best BM25 score of a single sentence (sentences as documents), relative to the
+/// most a sentence could score.
+fn sentence_bm25(query: &QueryInfo, sentences: &[Sentence], marks: &[u8]) -> f32 {
+    if query.total <= 0.0 {
+        return 0.0;
+    }
+    let mut tf = vec![0u32; query.terms.len()];
+    let mut best = 0.0f32;
+    for s in sentences {
+        tf.iter_mut().for_each(|x| *x = 0);
+        for &m in &marks[s.tokens.clone()] {
+            if m != NONE {
+                tf[m as usize] += 1;
+            }
+        }
+        let norm = K1 * (1.0 - B + B * s.tokens.len() as f32 / SENTENCE_TOKENS);
+        let score: f32 = tf
+            .iter()
+            .zip(&query.idf)
+            .map(|(&n, idf)| {
+                let n = n as f32;
+                idf * n * (K1 + 1.0) / (n + norm)
+            })
+            .sum();
+        best = best.max(score);
+    }
+    best / (query.total * (K1 + 1.0))
+}
+
+/// The largest share of the question's IDF mass found within any `size` tokens.
+fn window(query: &QueryInfo, marks: &[u8], size: usize) -> f32 {
+    let hits: Vec<(usize, u8)> = marks
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| **m != NONE)
+        .map(|(i, m)| (i, *m))
+        .collect();
+    let mut best = 0u32;
+    let mut best_share = 0.0f32;
+    for (k, &(start, _)) in hits.iter().enumerate() {
+        let mask = hits[k..]
+            .iter()
+            .take_while(|(i, _)| *i < start + size)
+            .fold(0u32, |acc, (_, m)| acc | (1 << m));
+        if mask != best {
+            let share = query.share(mask);
+            if share > best_share {
+                best_share = share;
+                best = mask;
+            }
+        }
+    }
+    best_share
+}
+
+/// IDF share of the question's terms found in the passage written exactly as in the
+/// question (not only sharing a stem).
+fn exact(query: &QueryInfo, text: &str, tokens: &[Token], marks: &[u8]) -> f32 {
+    let mut mask = 0u32;
+    for (t, &m) in tokens.iter().zip(marks) {
+        if m != NONE
+            && mask & (1 << m) == 0
+            && query.surface.get(&text[t.range.clone()].to_lowercase()) == Some(&m)
+        {
+            mask |= 1 << m;
+        }
+    }
+    query.share(mask)
+}
+
+/// Share of the question's adjacent word pairs (stop words included) that stand
+/// adjacent in the passage too: the question borrowing the passage's phrasing.
+fn phrase(query: &QueryInfo, tokens: &[Token]) -> f32 {
+    if query.bigrams.is_empty() {
+        return 0.0;
+    }
+    let words: Vec<u16> = tokens
+        .iter()
+        .map(|t| query.words.get(&t.stem).copied().unwrap_or(NO_WORD))
+        .collect();
+    let mut found: Vec<(u16, u16)> = words
+        .windows(2)
+        .filter(|w| w[0] != NO_WORD && w[1] != NO_WORD)
+        .map(|w| (w[0], w[1]))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    let hits = found
+        .iter()
+        .filter(|b| query.bigrams.binary_search(b).is_ok())
+        .count();
+    hits as f32 / query.bigrams.len() as f32
+}
+
+/// Share of consecutive question-term pairs found at most [`PAIR_DISTANCE`] tokens apart.
+fn pairs(query: &QueryInfo, marks: &[u8]) -> f32 {
+    let n = query.terms.len();
+    if n < 2 {
+        return 0.0;
+    }
+    let mut last_seen = vec![usize::MAX; n];
+    let mut close = vec![false; n - 1];
+    for (pos, &m) in marks.iter().enumerate() {
+        if m == NONE {
+            continue;
+        }
+        let m = m as usize;
+        last_seen[m] = pos;
+        // The pair (m-1, m) and the pair (m, m+1), each within the distance.
+        for (pair, other) in [(m.wrapping_sub(1), m.wrapping_sub(1)), (m, m + 1)] {
+            if pair < n - 1
+                && other < n
+                && last_seen[other] != usize::MAX
+                && pos - last_seen[other] <= PAIR_DISTANCE
+            {
+                close[pair] = true;
+            }
+        }
+    }
+    close.iter().filter(|&&c| c).count() as f32 / (n - 1) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::analyze::{query_terms, tokens};
+
+    fn query(question: &str, idf: &[(&str, f32)]) -> QueryInfo {
+        let terms = query_terms(question, true);
+        let idf = terms
+            .iter()
+            .map(|t| {
+                let w = idf.iter().find(|(k, _)| k == t).map_or(1.0, |(_, w)| *w);
+                (t.clone(), w)
+            })
+            .collect();
+        QueryInfo::new(question, terms, &idf)
+    }
+
+    #[test]
+    fn answer_types() {
+        assert_eq!(AnswerType::of("When did the war end?"), AnswerType::Time);
+        assert_eq!(
+            AnswerType::of("In what year was it built?"),
+            AnswerType::Time
+        );
+        assert_eq!(
+            AnswerType::of("How many agreements were signed?"),
+            AnswerType::Quantity
+        );
+        assert_eq!(
+            AnswerType::of("What percentage of GDP?"),
+            AnswerType::Quantity
+        );
+        assert_eq!(AnswerType::of("Who leads the command?"), AnswerType::Other);
+        assert!(AnswerType::Time.found_in("It ended in 1945."));
+        assert!(AnswerType::Time.found_in("in the 1960s"));
+        assert!(AnswerType::Time.found_in("On April 10, they met."));
+        assert!(!AnswerType::Time.found_in("They met twice."));
+        assert!(AnswerType::Quantity.found_in("about 70 agreements"));
+        assert!(AnswerType::Quantity.found_in("two sides"));
+        assert!(!AnswerType::Quantity.found_in("several sides"));
+    }
+
+    #[test]
+    fn close_terms_score_higher_than_scattered_ones() {
+        let q = query("new command headquarters", &[]);
+        let close = "The new command headquarters opens. Other words follow here.";
+        let far = "The new plan is old. Many other words stand between the two of them. \
+                   A command exists, said to be one of several that the army keeps ready. \
+                   More filler words stand here and there before the end. Finally headquarters.";
+        let (tc, tf) = (tokens(close), tokens(far));
+        let (mc, mf) = (q.marks(&tc), q.marks(&tf));
+        assert_eq!(pairs(&q, &mc), 1.0);
+        assert_eq!(pairs(&q, &mf), 0.0);
+        assert!(window(&q, &mc, WINDOW) > window(&q, &mf, WINDOW));
+        assert_eq!(phrase(&q, &tc), 1.0);
+        assert_eq!(phrase(&q, &tf), 0.0);
+    }
+
+    #[test]
+    fn sentence_share_and_rarest_term() {
+        let q = query(
+            "J-JOC commander rank",
+            &[("j", 5.0), ("joc", 5.0), ("command", 1.0), ("rank", 1.0)],
+        );
+        let text = "A general has a rank. The J-JOC is led by its commander.";
+        let toks = tokens(text);
+        let prior = Prior {
+            bm25: 1.0,
+            raw_bm25: 1.0,
+            briefing: 1.0,
+            rank: 0,
+        };
+        let e = evidence(&q, text, &toks, &[], prior);
+        assert_eq!(
+            &text[e.best_sentence.clone()],
+            "The J-JOC is led by its commander."
+        );
+        assert!(
+            (e.features[2] - 11.0 / 12.0).abs() < 1e-6,
+            "{:?}",
+            e.features
+        );
+        assert_eq!(e.features[5], 1.0);
+        assert!((e.coverage - 1.0).abs() < 1e-6);
+    }
+}

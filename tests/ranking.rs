@@ -1,0 +1,144 @@
+//! The re-ranker: its weights come from `[search.weights]`, `--ranking bm25` and
+//! `search.rerank = false` leave it out, and `eval --fit` fits weights that `ask` can use.
+
+mod common;
+
+use std::fs;
+
+use common::Workspace;
+
+const QUESTION: &str = "When did the Velmora bridge open?";
+
+/// Two paragraphs that match the question: a short one that repeats its words (BM25's
+/// favourite) without a date, and a long one that holds the answer (a year).
+fn bridges() -> Workspace {
+    let ws = Workspace::empty();
+    fs::write(
+        ws.content().join("bridges.md"),
+        "---\ntitle: Town Notes\n---\n\n\
+         The Velmora bridge is open; the Velmora bridge is busy; the Velmora bridge is loved.\n\n\
+         Built over four years by a local firm, the Velmora bridge finally opened to traffic in \
+         1998 after a long delay, linking the two halves of the old town and the markets along \
+         the river.\n\n\
+         The river markets sell fish, bread and flowers every morning.\n",
+    )
+    .unwrap();
+    ws
+}
+
+fn order(ws: &Workspace, extra: &[&str]) -> Vec<String> {
+    let out = ws
+        .cmd()
+        .args(["ask", "--json", "-k", "3"])
+        .args(extra)
+        .arg(QUESTION)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const ONLY: &str = "bm25 = 0\ncoverage = 0\nsentence = 0\nwindow = 0\npairs = 0\nrarest = 0\n\
+                    answer_type = 0\nbriefing = 0\ntitle = 0\nphrase = 0\nrank = 0\n\
+                    bm25_per_term = 0\nsentence_bm25 = 0\nnear = 0\nexact = 0\nnames = 0\nlength = 0\n";
+
+fn weights(ws: &Workspace, overrides: &str) {
+    let mut table = String::from("[search.weights]\n");
+    for line in ONLY.lines() {
+        let name = line.split(" =").next().unwrap();
+        match overrides
+            .lines()
+            .find(|o| o.starts_with(&format!("{name} =")))
+        {
+            Some(o) => table.push_str(o),
+            None => table.push_str(line),
+        }
+        table.push('\n');
+    }
+    fs::write(ws.config(), table).unwrap();
+}
+
+#[test]
+fn the_weights_in_the_settings_decide_the_order() {
+    let ws = bridges();
+    weights(&ws, "length = -1");
+    assert_eq!(order(&ws, &[]), ["bridges:1", "bridges:2"]);
+    weights(&ws, "length = -1\nanswer_type = 5");
+    assert_eq!(order(&ws, &[]), ["bridges:2", "bridges:1"]);
+}
+
+#[test]
+fn an_unknown_feature_weight_is_named() {
+    let ws = bridges();
+    fs::write(ws.config(), "[search.weights]\nlenght = 1\n").unwrap();
+    let out = ws.cmd().args(["ask", QUESTION]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("search.weights.lenght"));
+}
+
+#[test]
+fn bm25_ranking_and_rerank_off_ignore_the_weights() {
+    let ws = bridges();
+    weights(&ws, "length = -1\nanswer_type = 5");
+    let reranked = order(&ws, &[]);
+    let questions = ws.path().join("q.jsonl");
+    fs::write(
+        &questions,
+        format!("{{\"question\": \"{QUESTION}\", \"gold_contains\": \"opened to traffic\"}}\n"),
+    )
+    .unwrap();
+    let eval = |extra: &[&str], env: Option<(&str, &str)>| {
+        let mut cmd = ws.cmd();
+        cmd.args(["eval", "--json", "--content"])
+            .arg(ws.content())
+            .arg("--questions")
+            .arg(&questions)
+            .args(extra);
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["recall_at_1"].as_f64().unwrap()
+    };
+    assert_eq!(reranked[0], "bridges:2");
+    assert_eq!(eval(&[], None), 1.0);
+    // Without the re-ranker, BM25 prefers the short paragraph that repeats the words.
+    assert_eq!(eval(&["--ranking", "bm25"], None), 0.0);
+    assert_eq!(eval(&[], Some(("BRIEFBOT_SEARCH__RERANK", "false"))), 0.0);
+}
+
+#[test]
+fn fit_prints_weights_that_the_settings_accept() {
+    let ws = Workspace::with_fixtures();
+    let stdout = ws.eval_fixtures(&["--fit"]);
+    assert!(
+        stdout.contains("in-sample") && stdout.contains("cross-validated"),
+        "{stdout}"
+    );
+    let block = &stdout[stdout.find("[search.weights]").expect("a weights block")..];
+    for name in briefbot::search::FEATURE_NAMES {
+        assert!(
+            block.contains(&format!("\n{name} = ")),
+            "{name} missing in {block}"
+        );
+    }
+    fs::write(ws.config(), block).unwrap();
+    let answer = ws.ask_json("By how much was the cod quota cut?");
+    assert_eq!(answer["hits"][0]["id"], "notes/fisheries:1");
+}
