@@ -44,14 +44,28 @@ pub fn answer(
     min_coverage: f32,
     briefing: Option<&str>,
 ) -> Result<Answer, AnswerError> {
+    answer_from(engine, question, 0, k, min_coverage, briefing)
+}
+
+/// [`answer`] from the `offset`-th quote on: the next quotes of the same ranking ("More").
+/// Whether the question is covered is still decided by the best quote.
+pub fn answer_from(
+    engine: &Engine,
+    question: &str,
+    offset: usize,
+    k: usize,
+    min_coverage: f32,
+    briefing: Option<&str>,
+) -> Result<Answer, AnswerError> {
     let question = question.trim();
     if question.is_empty() {
         return Err(AnswerError::Empty);
     }
-    let hits = engine.search(question, k, briefing)?;
+    let mut hits = engine.search(question, offset + k, briefing)?;
     let covered = hits.first().is_some_and(|h| h.coverage >= min_coverage);
     let index_version = engine.manifest().version.clone();
     if covered {
+        hits.drain(..offset.min(hits.len()));
         return Ok(Answer {
             question: question.to_string(),
             index_version,

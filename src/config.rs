@@ -178,13 +178,83 @@ impl Default for SearchSettings {
     }
 }
 
-/// `[discord]`: the bot's connection.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[discord]`: the bot's connection and its rules.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DiscordSettings {
     /// Bot token; `DISCORD_TOKEN` overrides it. Keep it out of committed files.
     pub token: Option<Secret>,
+    /// Guilds whose commands are registered at start (instant); empty registers globally.
+    #[serde(deserialize_with = "one_or_many")]
+    pub guild_ids: Vec<u64>,
+    /// Guilds the bot serves; it leaves any other. Empty serves every guild.
+    #[serde(deserialize_with = "one_or_many")]
+    pub allowed_guilds: Vec<u64>,
+    /// Roles whose members may reindex, besides members with Manage Server.
+    #[serde(deserialize_with = "one_or_many")]
+    pub moderator_roles: Vec<u64>,
+    /// Longest question accepted, in characters.
+    pub max_question_chars: usize,
+    /// Questions a user may ask per `cooldown_seconds`.
+    pub cooldown_questions: u32,
+    pub cooldown_seconds: u64,
+    /// Where 👍 / 👎 votes are appended, as JSON Lines.
+    pub feedback_file: PathBuf,
+    /// Base URL of a Discord REST proxy; when set, serenity's own rate limiter is off.
+    pub http_proxy: Option<String>,
 }
+
+impl Default for DiscordSettings {
+    fn default() -> Self {
+        DiscordSettings {
+            token: None,
+            guild_ids: Vec::new(),
+            allowed_guilds: Vec::new(),
+            moderator_roles: Vec::new(),
+            max_question_chars: 300,
+            cooldown_questions: 5,
+            cooldown_seconds: 30,
+            feedback_file: PathBuf::from("feedback.jsonl"),
+            http_proxy: None,
+        }
+    }
+}
+
+/// A list of ids, or one id alone (as the environment gives a single value).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Number(u64),
+        Text(String),
+    }
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(Id),
+        Many(Vec<Id>),
+    }
+    let ids = match OneOrMany::deserialize(d)? {
+        OneOrMany::One(id) => vec![id],
+        OneOrMany::Many(ids) => ids,
+    };
+    ids.into_iter()
+        .map(|id| match id {
+            Id::Number(n) => Ok(n),
+            Id::Text(t) => t.trim().parse().map_err(|_| {
+                serde::de::Error::custom(format!("{t:?} is not a Discord id (a number)"))
+            }),
+        })
+        .collect()
+}
+
+/// Settings that hold lists, so that the environment can give them comma-separated.
+const LIST_KEYS: &[&str] = &[
+    "discord.guild_ids",
+    "discord.allowed_guilds",
+    "discord.moderator_roles",
+    "content.furniture",
+];
 
 /// Validated settings: paths resolved, patterns compiled, limits checked.
 #[derive(Debug, Clone)]
@@ -249,10 +319,16 @@ impl Settings {
                     .required(false),
             )
             .add_source(
-                Environment::with_prefix("BRIEFBOT")
-                    .prefix_separator("_")
-                    .separator("__")
-                    .try_parsing(true)
+                LIST_KEYS
+                    .iter()
+                    .fold(
+                        Environment::with_prefix("BRIEFBOT")
+                            .prefix_separator("_")
+                            .separator("__")
+                            .try_parsing(true)
+                            .list_separator(","),
+                        |env, key| env.with_list_parse_key(key),
+                    )
                     .source(Some(settings_env)),
             );
         if let Some(token) = env.get("DISCORD_TOKEN").filter(|t| !t.is_empty()) {
@@ -283,7 +359,7 @@ impl RawSettings {
             mut content,
             mut index,
             search,
-            discord,
+            mut discord,
         } = self;
         if content.max_file_bytes == 0 {
             return Err(invalid("content.max_file_bytes", "must be greater than 0"));
@@ -336,6 +412,29 @@ impl RawSettings {
                 ),
             ));
         }
+        if !(1..=4000).contains(&discord.max_question_chars) {
+            return Err(invalid(
+                "discord.max_question_chars",
+                format!(
+                    "must be between 1 and 4000, got {}",
+                    discord.max_question_chars
+                ),
+            ));
+        }
+        if discord.cooldown_questions == 0 {
+            return Err(invalid("discord.cooldown_questions", "must be at least 1"));
+        }
+        if discord.cooldown_seconds == 0 {
+            return Err(invalid("discord.cooldown_seconds", "must be at least 1"));
+        }
+        if let Some(proxy) = &discord.http_proxy
+            && !(proxy.starts_with("http://") || proxy.starts_with("https://"))
+        {
+            return Err(invalid(
+                "discord.http_proxy",
+                format!("must be an http:// or https:// URL, got {proxy:?}"),
+            ));
+        }
         if let Some(token) = &discord.token {
             let t = token.expose();
             if t.trim().is_empty() || t.chars().any(char::is_whitespace) {
@@ -343,6 +442,7 @@ impl RawSettings {
             }
         }
         content.dir = resolve(base, &content.dir);
+        discord.feedback_file = resolve(base, &discord.feedback_file);
         index.dir = resolve(base, &index.dir);
         Ok(Settings {
             content,
@@ -418,6 +518,24 @@ mod tests {
         let s = load("", &[("DISCORD_TOKEN", "abc.def.ghi")]).unwrap();
         assert_eq!(s.discord.token.as_ref().unwrap().expose(), "abc.def.ghi");
         assert!(!format!("{s:?}").contains("abc.def.ghi"));
+    }
+
+    #[test]
+    fn lists_come_from_the_environment_comma_separated() {
+        let s = load(
+            "",
+            &[
+                ("BRIEFBOT_DISCORD__GUILD_IDS", "1,22"),
+                ("BRIEFBOT_DISCORD__MODERATOR_ROLES", "7"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.discord.guild_ids, [1, 22]);
+        assert_eq!(s.discord.moderator_roles, [7]);
+        let err = load("[discord]\nguild_ids = [\"abc\"]\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("guild_ids") && err.contains("abc"), "{err}");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 pub mod answer;
 pub mod app;
 pub mod config;
+pub mod discord;
 pub mod eval;
 pub mod index;
 pub mod ingest;

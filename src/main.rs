@@ -32,6 +32,8 @@ enum Command {
     Sources(cmd::sources::Args),
     /// Measure retrieval on a question set (indexes into a temporary folder).
     Eval(cmd::eval::Args),
+    /// Run the Discord bot (token from DISCORD_TOKEN or discord.token).
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
             Command::Ask(args) => cmd::ask::execute(&settings, args),
             Command::Sources(args) => cmd::sources::execute(&settings, args),
             Command::Eval(args) => cmd::eval::execute(&settings, args),
+            Command::Serve(args) => cmd::serve::execute(&settings, args),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -109,3 +109,139 @@ proptest! {
         let _ = ingest::parse(Path::new(&name), format!("{prefix}{text}").as_bytes(), &options);
     }
 }
+
+mod discord_rendering {
+    use briefbot::answer::Answer;
+    use briefbot::index::BriefingInfo;
+    use briefbot::ingest::Passage;
+    use briefbot::render::discord::{
+        AnswerLayout, Message, answer_message, passage_message, sources_message,
+    };
+    use briefbot::search::Hit;
+    use proptest::prelude::*;
+
+    fn passage(
+        text: String,
+        title: String,
+        id: String,
+        section: Option<String>,
+        url: Option<String>,
+    ) -> Passage {
+        Passage {
+            id,
+            slug: "s".into(),
+            briefing: title,
+            section,
+            paragraph: 7,
+            text,
+            url,
+            date: Some("2024-01-01".into()),
+            author: None,
+            tags: Vec::new(),
+            source: "s.md".into(),
+        }
+    }
+
+    /// Text mixing prose with Discord's special characters and mention syntax.
+    fn hostile_text(max: usize) -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("The council cut the quota. ".to_string()),
+            Just("@everyone ".to_string()),
+            Just("@here ".to_string()),
+            Just("<@123456789> ".to_string()),
+            Just("<@&987> ".to_string()),
+            Just("<@!5> ".to_string()),
+            Just("**bold** __u__ ~~s~~ ||spoiler|| ".to_string()),
+            Just("```\ncode\n``` ".to_string()),
+            Just("> quote\n# head\n".to_string()),
+            Just("[link](https://x.org) ".to_string()),
+            Just("😀🇯🇵 ".to_string()),
+            Just("\u{202e}\u{200b}\u{0}\u{7} ".to_string()),
+            any::<String>(),
+        ];
+        prop::collection::vec(piece, 0..max).prop_map(|v| v.concat())
+    }
+
+    fn no_mentions(m: &Message) -> bool {
+        let mention = regex::Regex::new(r"@(everyone|here)|<@[!&]?\d").unwrap();
+        m.texts().iter().all(|t| !mention.is_match(t))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn any_answer_fits_discord_and_mentions_nobody(
+            question in hostile_text(40),
+            texts in prop::collection::vec(hostile_text(400), 1..6),
+            title in hostile_text(30),
+            section in prop::option::of(hostile_text(10)),
+            url in prop::option::of(hostile_text(5)),
+            id in "[a-z/]{1,120}:[0-9]{1,3}",
+            spans in prop::collection::vec((0usize..3000, 0usize..3000), 0..20),
+            ephemeral in any::<bool>(),
+            offset in 0usize..100,
+        ) {
+            let quotes: Vec<Hit> = texts
+                .into_iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let highlights = spans.iter().map(|&(a, b)| a.min(b)..a.max(b)).collect();
+                    let best = spans.first().map_or(0..0, |&(a, b)| a.min(b)..a.max(b));
+                    Hit {
+                        passage: passage(text, title.clone(), format!("{id}{i}"), section.clone(), url.clone()),
+                        score: 1.0,
+                        highlights,
+                        best_sentence: best,
+                        coverage: 1.0,
+                    }
+                })
+                .collect();
+            let answer = Answer {
+                question: question.clone(),
+                index_version: "v1".into(),
+                quotes,
+                nearest: vec![title.clone()],
+            };
+            let layout = AnswerLayout {
+                offset,
+                k: 3,
+                ephemeral,
+                can_discuss: true,
+                asker: u64::MAX,
+                briefing: Some(id.clone()),
+            };
+            let m = answer_message(&answer, &layout);
+            prop_assert!(m.within_limits(), "{m:#?}");
+            prop_assert!(no_mentions(&m), "{m:#?}");
+            let none = Answer { quotes: Vec::new(), ..answer };
+            let m = answer_message(&none, &layout);
+            prop_assert!(m.within_limits() && no_mentions(&m));
+        }
+
+        #[test]
+        fn any_passage_and_source_list_fits(
+            text in hostile_text(800),
+            title in hostile_text(60),
+            page in 0usize..5,
+            n in 0usize..40,
+        ) {
+            let p = passage(text.clone(), title.clone(), "a:1".into(), Some(title.clone()), None);
+            let q = passage(text, title.clone(), "a:2".into(), None, Some("https://x.org/".into()));
+            let m = passage_message(&p, Some(&q), Some(&q), false);
+            prop_assert!(m.within_limits() && no_mentions(&m), "{m:#?}");
+            let briefings: Vec<BriefingInfo> = (0..n)
+                .map(|i| BriefingInfo {
+                    slug: format!("b{i}"),
+                    title: title.clone(),
+                    source: "b.md".into(),
+                    date: None,
+                    url: None,
+                    paragraphs: 3,
+                })
+                .collect();
+            let m = sources_message(&briefings, page, "v1");
+            prop_assert!(m.within_limits() && no_mentions(&m), "{m:#?}");
+        }
+    }
+}

@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod eval;
 pub mod index;
+pub mod serve;
 pub mod sources;
 
 use briefbot::app::Opened;

@@ -1,6 +1,7 @@
-//! Renderings of an [`Answer`](crate::answer::Answer): terminal text and JSON (Discord
-//! comes later, beside them). Renderers only format; they never search.
+//! Renderings of an [`Answer`](crate::answer::Answer): terminal text, JSON and Discord
+//! messages (as plain data). Renderers only format; they never search.
 
+pub mod discord;
 pub mod json;
 pub mod terminal;
 

@@ -1,0 +1,158 @@
+//! The slash commands. Each is thin: check, call [`Bot`](super::bot::Bot), send.
+
+use poise::serenity_prelude as serenity;
+
+use super::bot::Ask;
+use super::rules;
+use super::send;
+use super::{Context, Error};
+use crate::render::discord::notice;
+
+/// Every command, in one list.
+pub fn all() -> Vec<poise::Command<super::Data, Error>> {
+    vec![ask(), passage(), sources(), help(), reindex(), stats()]
+}
+
+async fn complete_briefing(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let choices = ctx
+        .data()
+        .briefing_choices(partial)
+        .into_iter()
+        .map(|(title, slug)| serenity::AutocompleteChoice::new(title, slug))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+async fn complete_passage(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let choices = ctx
+        .data()
+        .passage_choices(partial)
+        .into_iter()
+        .map(serenity::AutocompleteChoice::from)
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Refuses (with a short private reply) a user over the question limit.
+async fn over_cooldown(ctx: Context<'_>) -> Result<bool, Error> {
+    if let Err(wait) = ctx.data().cooldown.check(ctx.author().id.get()) {
+        let text = format!(
+            "You are asking quickly: please wait {} s before the next question.",
+            wait.as_secs().max(1)
+        );
+        ctx.send(send::reply(&notice(&text))).await?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Ask the briefings a question: the answer quotes their paragraphs, with sources.
+#[poise::command(slash_command)]
+pub async fn ask(
+    ctx: Context<'_>,
+    #[description = "Your question, in plain words"] question: String,
+    #[description = "Only search this briefing"]
+    #[autocomplete = "complete_briefing"]
+    briefing: Option<String>,
+    #[description = "Answer only to you"] private: Option<bool>,
+) -> Result<(), Error> {
+    if over_cooldown(ctx).await? {
+        return Ok(());
+    }
+    let private = private.unwrap_or(false);
+    if private {
+        ctx.defer_ephemeral().await?;
+    } else {
+        ctx.defer().await?;
+    }
+    let message = ctx
+        .data()
+        .ask(Ask {
+            question,
+            offset: 0,
+            briefing: briefing.filter(|b| !b.is_empty()),
+            ephemeral: private,
+            can_discuss: ctx.guild_id().is_some(),
+            asker: ctx.author().id.get(),
+        })
+        .await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Show one passage whole, with the paragraphs before and after it.
+#[poise::command(slash_command)]
+pub async fn passage(
+    ctx: Context<'_>,
+    #[description = "Passage id, such as us-japan-indo-pacific:5"]
+    #[autocomplete = "complete_passage"]
+    id: String,
+) -> Result<(), Error> {
+    let message = ctx.data().passage(&id, true, false).await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// List the briefings the bot can quote.
+#[poise::command(slash_command)]
+pub async fn sources(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.send(send::reply(&ctx.data().sources(0))).await?;
+    Ok(())
+}
+
+/// How to use briefbot.
+#[poise::command(slash_command)]
+pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
+    let max = ctx.data().settings.discord.max_question_chars;
+    let text = format!(
+        "**briefbot** answers questions by quoting the briefings word for word, with their \
+         sources. It never writes an answer of its own.\n\
+         • `/ask question:…` — the best paragraphs for your question (at most {max} characters). \
+         `briefing:` searches one briefing; `private:` answers only to you.\n\
+         • Mention me with a question in a channel, or write to me in a DM.\n\
+         • **More** shows the next quotes, **Full** a whole paragraph, **Context** the paragraphs \
+         around it, 👍/👎 tell us whether a quote helped, **Discuss** opens a thread where \
+         follow-up questions need no mention, **Share** posts a private answer, **Delete** \
+         removes your own answer.\n\
+         • `/passage id:…` — one paragraph with its neighbours; `/sources` — the briefings.\n\
+         • Moderators: `/reindex [dry_run]` rebuilds the index from the briefings; `/stats`."
+    );
+    ctx.send(send::reply(&notice(&text))).await?;
+    Ok(())
+}
+
+/// Moderators: rebuild the index from the briefings (questions keep being answered).
+#[poise::command(slash_command, guild_only)]
+pub async fn reindex(
+    ctx: Context<'_>,
+    #[description = "Only report what would change"] dry_run: Option<bool>,
+) -> Result<(), Error> {
+    let allowed = match &ctx {
+        poise::Context::Application(app) => app.interaction.member.as_ref().is_some_and(|m| {
+            let manage = m.permissions.is_some_and(|p| p.manage_guild());
+            let roles: Vec<u64> = m.roles.iter().map(|r| r.get()).collect();
+            rules::is_moderator(manage, &roles, &ctx.data().settings.discord.moderator_roles)
+        }),
+        poise::Context::Prefix(_) => false,
+    };
+    if !allowed {
+        let text =
+            "Only moderators (Manage Server, or a role in discord.moderator_roles) can reindex.";
+        ctx.send(send::reply(&notice(text))).await?;
+        return Ok(());
+    }
+    ctx.defer().await?;
+    let message = ctx.data().reindex(dry_run.unwrap_or(false)).await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Index version, briefings, questions answered, uptime.
+#[poise::command(slash_command)]
+pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
+    ctx.send(send::reply(&ctx.data().stats())).await?;
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Gateway events: questions by mention, in DMs and in the bot's threads; button
+//! presses; guilds the bot must leave.
+
+use poise::serenity_prelude as serenity;
+
+use super::bot::{Ask, Bot};
+use super::send;
+use super::{Data, Error, rules};
+use crate::render::discord::{self as render, ids, notice};
+
+/// Dispatches the events poise does not handle itself.
+pub async fn handle(
+    ctx: &serenity::Context,
+    event: &serenity::FullEvent,
+    data: &Data,
+) -> Result<(), Error> {
+    match event {
+        serenity::FullEvent::GuildCreate { guild, .. } if !guild_allowed(data, Some(guild.id)) => {
+            tracing::info!(
+                guild = guild.id.get(),
+                "leaving a guild not in discord.allowed_guilds"
+            );
+            guild.id.leave(&ctx.http).await?;
+        }
+        serenity::FullEvent::Message { new_message } => on_message(ctx, new_message, data).await?,
+        serenity::FullEvent::InteractionCreate {
+            interaction: serenity::Interaction::Component(press),
+        } => on_button(ctx, press, data).await?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Whether the bot serves this guild (DMs are always served).
+pub fn guild_allowed(data: &Bot, guild: Option<serenity::GuildId>) -> bool {
+    let allowed = &data.settings.discord.allowed_guilds;
+    match guild {
+        None => true,
+        Some(g) => allowed.is_empty() || allowed.contains(&g.get()),
+    }
+}
+
+async fn on_message(
+    ctx: &serenity::Context,
+    msg: &serenity::Message,
+    data: &Data,
+) -> Result<(), Error> {
+    let me = ctx.cache.current_user().id;
+    if msg.author.bot || msg.author.id == me || !guild_allowed(data, msg.guild_id) {
+        return Ok(());
+    }
+    let question = if msg.guild_id.is_none() {
+        // In a DM every message is a question.
+        msg.content.trim().to_string()
+    } else if msg.mentions_user_id(me) {
+        rules::strip_mention(&msg.content, me.get())
+    } else if let Some(first) = thread_question(ctx, msg.channel_id, data, me).await {
+        rules::with_thread_context(&first, msg.content.trim())
+    } else {
+        return Ok(());
+    };
+    if question.is_empty() {
+        return Ok(());
+    }
+    let reply = if let Err(wait) = data.cooldown.check(msg.author.id.get()) {
+        notice(&format!(
+            "You are asking quickly: please wait {} s before the next question.",
+            wait.as_secs().max(1)
+        ))
+    } else {
+        let _typing = msg.channel_id.start_typing(&ctx.http);
+        data.ask(Ask {
+            question,
+            offset: 0,
+            briefing: None,
+            ephemeral: false,
+            can_discuss: msg.guild_id.is_some() && !is_thread(ctx, msg.channel_id).await,
+            asker: msg.author.id.get(),
+        })
+        .await
+    };
+    let builder = send::channel_message(&reply).reference_message(msg);
+    msg.channel_id.send_message(&ctx.http, builder).await?;
+    Ok(())
+}
+
+async fn is_thread(ctx: &serenity::Context, channel: serenity::ChannelId) -> bool {
+    match channel.to_channel(ctx).await {
+        Ok(serenity::Channel::Guild(c)) => c.thread_metadata.is_some(),
+        _ => false,
+    }
+}
+
+/// The first question of a thread the bot opened on one of its answers: remembered, or
+/// read back from the thread's starter message (which has the thread's id).
+async fn thread_question(
+    ctx: &serenity::Context,
+    channel: serenity::ChannelId,
+    data: &Data,
+    me: serenity::UserId,
+) -> Option<String> {
+    if let Some(q) = data.thread_question(channel.get()) {
+        return Some(q);
+    }
+    let serenity::Channel::Guild(thread) = channel.to_channel(ctx).await.ok()? else {
+        return None;
+    };
+    thread.thread_metadata?;
+    if thread.owner_id != Some(me) {
+        return None;
+    }
+    let parent = thread.parent_id?;
+    let starter = parent
+        .message(ctx, serenity::MessageId::new(channel.get()))
+        .await
+        .ok()?;
+    if starter.author.id != me {
+        return None;
+    }
+    let q = render::question_of(&starter.content)?;
+    data.remember_thread(channel.get(), &q);
+    Some(q)
+}
+
+async fn respond(
+    ctx: &serenity::Context,
+    press: &serenity::ComponentInteraction,
+    message: &render::Message,
+) -> Result<(), Error> {
+    let response = serenity::CreateInteractionResponse::Message(send::interaction_message(message));
+    press.create_response(&ctx.http, response).await?;
+    Ok(())
+}
+
+async fn on_button(
+    ctx: &serenity::Context,
+    press: &serenity::ComponentInteraction,
+    data: &Data,
+) -> Result<(), Error> {
+    if !guild_allowed(data, press.guild_id) {
+        return Ok(());
+    }
+    let Some(action) = ids::decode(&press.data.custom_id) else {
+        return respond(
+            ctx,
+            press,
+            &notice("This button belongs to an older briefbot; ask again."),
+        )
+        .await;
+    };
+    let on_private = press
+        .message
+        .flags
+        .is_some_and(|f| f.contains(serenity::MessageFlags::EPHEMERAL));
+    let question = render::question_of(&press.message.content);
+    let needs_question = matches!(
+        action,
+        ids::Action::More { .. } | ids::Action::Share | ids::Action::Discuss
+    );
+    let Some(question) = question.or_else(|| (!needs_question).then(String::new)) else {
+        let text = "I cannot find the question of this answer; please ask again.";
+        return respond(ctx, press, &notice(text)).await;
+    };
+    match action {
+        ids::Action::More { offset, briefing } => {
+            if let Err(wait) = data.cooldown.check(press.user.id.get()) {
+                let text = format!(
+                    "Please wait {} s before the next question.",
+                    wait.as_secs().max(1)
+                );
+                return respond(ctx, press, &notice(&text)).await;
+            }
+            let message = data
+                .ask(Ask {
+                    question,
+                    offset,
+                    briefing,
+                    ephemeral: on_private,
+                    can_discuss: false,
+                    asker: press.user.id.get(),
+                })
+                .await;
+            respond(ctx, press, &message).await
+        }
+        ids::Action::Full { id } => {
+            respond(ctx, press, &data.passage(&id, false, true).await).await
+        }
+        ids::Action::Context { id } => {
+            respond(ctx, press, &data.passage(&id, true, true).await).await
+        }
+        ids::Action::Vote { up, id } => {
+            let text = match data.vote(&question, &id, up).await {
+                Ok(()) => format!(
+                    "Thanks: your {} on `{}` is recorded.",
+                    if up { "👍" } else { "👎" },
+                    id.replace('`', "'")
+                ),
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot write the feedback file");
+                    "Sorry, your vote could not be recorded.".to_string()
+                }
+            };
+            respond(ctx, press, &notice(&text)).await
+        }
+        ids::Action::Share => {
+            let message = data
+                .ask(Ask {
+                    question,
+                    offset: 0,
+                    briefing: None,
+                    ephemeral: false,
+                    can_discuss: press.guild_id.is_some(),
+                    asker: press.user.id.get(),
+                })
+                .await;
+            respond(ctx, press, &message).await
+        }
+        ids::Action::Delete { asker } => {
+            if press.user.id.get() != asker {
+                return respond(
+                    ctx,
+                    press,
+                    &notice("Only the person who asked can delete this answer."),
+                )
+                .await;
+            }
+            press
+                .create_response(&ctx.http, serenity::CreateInteractionResponse::Acknowledge)
+                .await?;
+            press.message.delete(&ctx.http).await?;
+            Ok(())
+        }
+        ids::Action::Discuss => {
+            let name = render::cut(&question, 90);
+            let thread = press
+                .channel_id
+                .create_thread_from_message(
+                    &ctx.http,
+                    press.message.id,
+                    serenity::CreateThread::new(name)
+                        .auto_archive_duration(serenity::AutoArchiveDuration::OneDay),
+                )
+                .await?;
+            data.remember_thread(thread.id.get(), &question);
+            let text = format!(
+                "Thread opened: <#{}>. Ask follow-up questions there, no mention needed.",
+                thread.id.get()
+            );
+            respond(ctx, press, &notice(&text)).await
+        }
+        ids::Action::Sources { page } => {
+            let message = data.sources(page);
+            let update = serenity::CreateInteractionResponse::UpdateMessage(
+                send::interaction_message(&message),
+            );
+            press.create_response(&ctx.http, update).await?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The Discord bot (`briefbot serve`): serenity with poise for the commands.
+//!
+//! This layer only turns Discord's events into calls to [`bot::Bot`] and the rendered
+//! messages back into Discord's builders; what is said, and within which limits, is
+//! decided in [`crate::render::discord`], and answers come from the same answering path as
+//! the CLI. Nothing outside this module imports serenity or poise.
+
+pub mod bot;
+mod commands;
+mod events;
+pub mod rules;
+mod send;
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, anyhow};
+use poise::serenity_prelude as serenity;
+
+use crate::config::{Secret, Settings};
+use bot::Bot;
+
+/// The bot's state as poise hands it to commands.
+pub type Data = Arc<Bot>;
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// Checks that a token is present and well-formed, before anything connects.
+pub fn check_token(token: Option<&Secret>) -> anyhow::Result<Secret> {
+    let token = token.ok_or_else(|| {
+        anyhow!(
+            "no Discord token: set DISCORD_TOKEN, or discord.token in config.local.toml \
+             (see the README for creating a bot application)"
+        )
+    })?;
+    serenity::utils::token::validate(token.expose()).map_err(|_| {
+        anyhow!(
+            "the Discord token is malformed: a bot token has three parts separated by dots; \
+             copy it again from the developer portal (Bot → Reset Token)"
+        )
+    })?;
+    Ok(token.clone())
+}
+
+/// Runs the bot until SIGINT or SIGTERM.
+pub fn serve(settings: Settings) -> anyhow::Result<()> {
+    let token = check_token(settings.discord.token.as_ref())?;
+    let bot = Arc::new(Bot::new(settings).context("opening the index")?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run(bot, token))
+}
+
+async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
+    let settings = bot.settings.clone();
+    let options = poise::FrameworkOptions {
+        commands: commands::all(),
+        allowed_mentions: Some(send::no_mentions()),
+        on_error: |error| Box::pin(on_error(error)),
+        command_check: Some(|ctx| {
+            Box::pin(async move { Ok(events::guild_allowed(ctx.data(), ctx.guild_id())) })
+        }),
+        event_handler: |framework, event| {
+            Box::pin(events::handle(
+                framework.serenity_context,
+                event,
+                framework.user_data,
+            ))
+        },
+        ..Default::default()
+    };
+    let guild_ids = settings.discord.guild_ids.clone();
+    let data = bot.clone();
+    let framework = poise::Framework::builder()
+        .options(options)
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                let commands = &framework.options().commands;
+                if guild_ids.is_empty() {
+                    poise::builtins::register_globally(ctx, commands).await?;
+                } else {
+                    for id in &guild_ids {
+                        poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(*id))
+                            .await?;
+                    }
+                }
+                Ok(data)
+            })
+        })
+        .build();
+
+    let mut http = serenity::HttpBuilder::new(token.expose());
+    if let Some(proxy) = &settings.discord.http_proxy {
+        // serenity honours the proxy only with its own rate limiter off; the proxy keeps
+        // the limits for every process behind it.
+        http = http.proxy(proxy.as_str()).ratelimiter_disabled(true);
+    }
+    let intents = serenity::GatewayIntents::GUILDS
+        | serenity::GatewayIntents::GUILD_MESSAGES
+        | serenity::GatewayIntents::DIRECT_MESSAGES
+        | serenity::GatewayIntents::MESSAGE_CONTENT;
+    let mut client = serenity::ClientBuilder::new_with_http(http.build(), intents)
+        .framework(framework)
+        .await
+        .context("creating the Discord client")?;
+
+    let shards = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        shards.shutdown_all().await;
+    });
+    client.start().await.context("running the Discord client")?;
+    Ok(())
+}
+
+/// Waits for SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// User errors get a short private reply; failures get "something went wrong" and a log
+/// line with the command, user and guild.
+async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    match error {
+        poise::FrameworkError::Command { error, ctx, .. } => {
+            tracing::error!(
+                command = %ctx.command().qualified_name,
+                user = ctx.author().id.get(),
+                guild = ctx.guild_id().map(|g| g.get()),
+                error = %error,
+                "command failed"
+            );
+            let reply = send::reply(&crate::render::discord::notice(
+                "Something went wrong on my side; it has been logged. Please try again.",
+            ));
+            let _ = ctx.send(reply).await;
+        }
+        poise::FrameworkError::CommandCheckFailed { .. } => {}
+        other => {
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::error!(error = %e, "error while handling an error");
+            }
+        }
+    }
+}
