@@ -57,6 +57,11 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
     let options = poise::FrameworkOptions {
         commands: commands::all(),
         allowed_mentions: Some(send::no_mentions()),
+        // Mentions are questions (see events.rs), not a command prefix.
+        prefix_options: poise::PrefixFrameworkOptions {
+            mention_as_prefix: false,
+            ..Default::default()
+        },
         on_error: |error| Box::pin(on_error(error)),
         command_check: Some(|ctx| {
             Box::pin(async move { Ok(events::guild_allowed(ctx.data(), ctx.guild_id())) })

@@ -1,0 +1,484 @@
+//! The real bot (`briefbot serve`: serenity + poise) driven through a fake Discord on
+//! 127.0.0.1: slash commands, mentions, DMs, threads, buttons, moderators, mentions that
+//! must not ping, a dropped connection, and the cooldown. Offline; every wait times out.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+
+use common::Workspace;
+use common::fake_discord::{
+    APP_ID, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, FakeDiscord, GUILD_ID, Recorded, member, user,
+};
+use serde_json::{Value, json};
+
+/// The bot process; killed when the test ends, however it ends.
+struct Bot {
+    child: Child,
+    ws: Workspace,
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.ws.path().join("bot.log")).unwrap_or_default();
+            eprintln!("--- bot log ---\n{log}");
+        }
+    }
+}
+
+const ASKER: u64 = 4001;
+const OTHER: u64 = 4002;
+const MANAGE_GUILD: u64 = 1 << 5;
+
+async fn start(fake: &FakeDiscord, extra: &str) -> Bot {
+    let ws = Workspace::with_bundled_briefing();
+    std::fs::write(
+        ws.config(),
+        format!(
+            "[discord]\nguild_ids = [{GUILD_ID}]\nhttp_proxy = \"{}\"\n{extra}",
+            fake.proxy_url()
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(ws.path().join("bot.log")).unwrap();
+    let child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+        .current_dir(ws.path())
+        .arg("--config")
+        .arg(ws.config())
+        .arg("serve")
+        .env("DISCORD_TOKEN", "fake.test.token")
+        .env("BRIEFBOT_LOG", "warn,briefbot=debug")
+        .env_remove("BRIEFBOT_DISCORD__GUILD_IDS")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let bot = Bot { child, ws };
+    // Commands are registered once poise's setup has run: from then on events are handled.
+    fake.wait_for(0, "command registration", |r| {
+        r.method == "PUT" && r.path.ends_with("/commands")
+    })
+    .await;
+    bot
+}
+
+fn command(fake: &FakeDiscord, name: &str, options: Value, member: Value) -> (u64, String) {
+    let id = fake.next_id();
+    let token = format!("tok{id}");
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        json!({"id": id.to_string(), "application_id": APP_ID.to_string(), "type": 2,
+               "token": token, "version": 1, "locale": "en-US", "guild_locale": "en-US",
+               "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
+               "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
+               "member": member, "authorizing_integration_owners": {}, "context": 0,
+               "data": {"id": "6000", "name": name, "type": 1, "options": options}}),
+    );
+    (id, token)
+}
+
+fn press(fake: &FakeDiscord, custom_id: &str, content: &str, by: u64) -> u64 {
+    let id = fake.next_id();
+    let message_id = fake.next_id();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        json!({"id": id.to_string(), "application_id": APP_ID.to_string(), "type": 3,
+               "token": format!("tok{id}"), "version": 1, "locale": "en-US",
+               "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
+               "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
+               "member": member(by, 0, &[]), "authorizing_integration_owners": {}, "context": 0,
+               "data": {"custom_id": custom_id, "component_type": 2},
+               "message": {"id": message_id.to_string(), "channel_id": CHANNEL_ID.to_string(),
+                   "author": user(BOT_ID, "briefbot"), "content": content,
+                   "timestamp": "2024-01-01T00:00:00.000000+00:00", "edited_timestamp": null,
+                   "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
+                   "attachments": [], "embeds": [], "pinned": false, "type": 0, "flags": 0,
+                   "components": []}}),
+    );
+    id
+}
+
+fn message(
+    fake: &FakeDiscord,
+    channel: u64,
+    guild: bool,
+    content: &str,
+    mentions_bot: bool,
+) -> u64 {
+    let id = fake.next_id();
+    let mut d = json!({"id": id.to_string(), "channel_id": channel.to_string(),
+        "author": user(ASKER, "asker"), "content": content,
+        "timestamp": "2024-01-01T00:00:00.000000+00:00", "edited_timestamp": null, "tts": false,
+        "mention_everyone": false,
+        "mentions": if mentions_bot { json!([user(BOT_ID, "briefbot")]) } else { json!([]) },
+        "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
+        "flags": 0, "components": []});
+    if guild {
+        d["guild_id"] = json!(GUILD_ID.to_string());
+        d["member"] = json!({"roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
+                             "deaf": false, "mute": false, "flags": 0});
+    }
+    fake.dispatch("MESSAGE_CREATE", d);
+    id
+}
+
+/// All the text a request body shows: content and embed descriptions.
+fn shown(body: &Value) -> String {
+    let data = if body["data"].is_object() {
+        &body["data"]
+    } else {
+        body
+    };
+    let mut s = data["content"].as_str().unwrap_or("").to_string();
+    for e in data["embeds"].as_array().into_iter().flatten() {
+        for text in [&e["description"], &e["footer"]["text"]] {
+            s.push('\n');
+            s.push_str(text.as_str().unwrap_or(""));
+        }
+    }
+    s
+}
+
+fn is_answer_to(r: &Recorded, token: &str) -> bool {
+    r.path.contains(&format!("/webhooks/{APP_ID}/{token}"))
+}
+
+/// Every message the bot sent allows no mention at all.
+fn assert_no_mentions_allowed(fake: &FakeDiscord) {
+    for r in fake.requests() {
+        let data = if r.body["data"].is_object() {
+            &r.body["data"]
+        } else {
+            &r.body
+        };
+        if data["content"].is_string() || data["embeds"].is_array() {
+            let am = &data["allowed_mentions"];
+            assert_eq!(am["parse"], json!([]), "{} {}: {am}", r.method, r.path);
+            assert!(am["users"].as_array().is_none_or(Vec::is_empty));
+            assert!(am["roles"].as_array().is_none_or(Vec::is_empty));
+            assert_ne!(am["replied_user"], json!(true));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_ask_answers_with_the_quote_its_citation_and_buttons() {
+    let fake = FakeDiscord::start().await;
+    let _bot = start(&fake, "").await;
+    let (id, token) = command(
+        &fake,
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "What is J-JOC?"}]),
+        member(ASKER, 0, &[]),
+    );
+    let callback = fake
+        .wait_for(0, "the interaction callback", |r| {
+            r.path.starts_with(&format!("/interactions/{id}/"))
+        })
+        .await;
+    assert_eq!(
+        callback.body["type"], 5,
+        "deferred first: {}",
+        callback.body
+    );
+    let answer = fake
+        .wait_for(0, "the answer", |r| is_answer_to(r, &token))
+        .await;
+    let text = shown(&answer.body);
+    assert!(text.contains("**Q:** What is J-JOC?"), "{text}");
+    assert!(
+        text.contains("Japan Joint Operations Command (**J**-**JOC**)"),
+        "{text}"
+    );
+    assert!(text.contains("What is the broader picture? · ¶5"), "{text}");
+    let buttons: Vec<&str> = answer.body["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row["components"].as_array().unwrap())
+        .map(|b| b["custom_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        buttons.contains(&"bb1:more:1") && buttons.contains(&"bb1:ctx:us-japan-indo-pacific:5"),
+        "{buttons:?}"
+    );
+    assert_no_mentions_allowed(&fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_dms_and_thread_follow_ups_are_answered() {
+    let fake = FakeDiscord::start().await;
+    let _bot = start(&fake, "").await;
+
+    let asked = message(
+        &fake,
+        CHANNEL_ID,
+        true,
+        &format!("<@{BOT_ID}> What is J-JOC?"),
+        true,
+    );
+    let reply = fake
+        .wait_for(0, "the reply to a mention", |r| {
+            r.method == "POST" && r.path == format!("/channels/{CHANNEL_ID}/messages")
+        })
+        .await;
+    assert_eq!(
+        reply.body["message_reference"]["message_id"],
+        json!(asked.to_string())
+    );
+    assert!(shown(&reply.body).contains("Japan Joint Operations Command"));
+
+    let skip = fake.requests().len();
+    message(
+        &fake,
+        DM_CHANNEL_ID,
+        false,
+        "How many agreements did Biden and Kishida conclude?",
+        false,
+    );
+    let dm = fake
+        .wait_for(skip, "the DM answer", |r| {
+            r.path == format!("/channels/{DM_CHANNEL_ID}/messages")
+        })
+        .await;
+    assert!(
+        shown(&dm.body).contains("about 70 new **agreements**"),
+        "{}",
+        shown(&dm.body)
+    );
+
+    // "Discuss" opens a thread; a follow-up there needs no mention.
+    let skip = fake.requests().len();
+    let discuss = press(&fake, "bb1:discuss", "**Q:** What is J-JOC?", ASKER);
+    let thread = fake
+        .wait_for(skip, "the thread", |r| r.path.ends_with("/threads"))
+        .await;
+    let opened = fake
+        .wait_for(skip, "the thread notice", |r| {
+            r.path.starts_with(&format!("/interactions/{discuss}/"))
+        })
+        .await;
+    assert!(
+        shown(&opened.body).contains("Thread opened"),
+        "{}",
+        opened.body
+    );
+    let thread_id = thread
+        .path
+        .split('/')
+        .nth(4)
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    message(
+        &fake,
+        thread_id,
+        true,
+        "and which general commands it?",
+        false,
+    );
+    let follow_up = fake
+        .wait_for(skip, "the follow-up answer", |r| {
+            r.path == format!("/channels/{thread_id}/messages")
+        })
+        .await;
+    let text = shown(&follow_up.body);
+    let first_citation = text.lines().find(|l| l.starts_with("— ")).unwrap_or("");
+    assert!(
+        first_citation.ends_with("`us-japan-indo-pacific:5`"),
+        "{text}"
+    );
+    assert_no_mentions_allowed(&fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buttons_more_full_vote_and_delete() {
+    let fake = FakeDiscord::start().await;
+    let bot = start(&fake, "").await;
+    let q = "**Q:** Japan defense security cooperation";
+
+    let more = press(&fake, "bb1:more:3", q, ASKER);
+    let r = fake
+        .wait_for(0, "More", |r| {
+            r.path.starts_with(&format!("/interactions/{more}/"))
+        })
+        .await;
+    assert_eq!(r.body["type"], 4);
+    assert!(shown(&r.body).contains("quotes 4–"), "{}", r.body);
+
+    let full = press(&fake, "bb1:full:us-japan-indo-pacific:4", q, ASKER);
+    let r = fake
+        .wait_for(0, "Full", |r| {
+            r.path.starts_with(&format!("/interactions/{full}/"))
+        })
+        .await;
+    assert!(shown(&r.body).contains("However, the most critical of the newly adopted measures"));
+    assert_eq!(r.body["data"]["flags"], 64, "full passages are private");
+
+    let vote = press(&fake, "bb1:vote:up:us-japan-indo-pacific:4", q, ASKER);
+    fake.wait_for(0, "the vote", |r| {
+        r.path.starts_with(&format!("/interactions/{vote}/"))
+    })
+    .await;
+    let feedback = std::fs::read_to_string(bot.ws.path().join("feedback.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(feedback.lines().next().unwrap()).unwrap();
+    assert_eq!(line["passage"], "us-japan-indo-pacific:4");
+    assert_eq!(line["vote"], "up");
+    assert_eq!(line["question"], "Japan defense security cooperation");
+
+    let refused = press(&fake, &format!("bb1:del:{ASKER}"), q, OTHER);
+    let r = fake
+        .wait_for(0, "Delete by another", |r| {
+            r.path.starts_with(&format!("/interactions/{refused}/"))
+        })
+        .await;
+    assert!(shown(&r.body).contains("Only the person who asked"));
+    assert!(!fake.requests().iter().any(|r| r.method == "DELETE"));
+
+    let deleted = press(&fake, &format!("bb1:del:{ASKER}"), q, ASKER);
+    fake.wait_for(0, "Delete by the asker", |r| {
+        r.path.starts_with(&format!("/interactions/{deleted}/"))
+    })
+    .await;
+    fake.wait_for(0, "the deletion", |r| r.method == "DELETE")
+        .await;
+    assert_no_mentions_allowed(&fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_is_for_moderators_and_reports_the_diff() {
+    let fake = FakeDiscord::start().await;
+    let bot = start(&fake, "").await;
+    let (id, _) = command(&fake, "reindex", json!([]), member(OTHER, 0, &[]));
+    let r = fake
+        .wait_for(0, "the refusal", |r| {
+            r.path.starts_with(&format!("/interactions/{id}/"))
+        })
+        .await;
+    assert!(shown(&r.body).contains("Only moderators"), "{}", r.body);
+
+    std::fs::write(
+        bot.ws.content().join("airships.md"),
+        "# Airships\n\nThe zeppelin fleet returns to service in spring.\n",
+    )
+    .unwrap();
+    let (_, token) = command(
+        &fake,
+        "reindex",
+        json!([]),
+        member(ASKER, MANAGE_GUILD, &[]),
+    );
+    let (_, ask_token) = command(
+        &fake,
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "What is J-JOC?"}]),
+        member(OTHER, 0, &[]),
+    );
+    let report = fake
+        .wait_for(0, "the reindex report", |r| is_answer_to(r, &token))
+        .await;
+    assert!(
+        shown(&report.body).contains("Reindexed") && shown(&report.body).contains("1 added"),
+        "{}",
+        report.body
+    );
+    let answer = fake
+        .wait_for(0, "the answer during the reindex", |r| {
+            is_answer_to(r, &ask_token)
+        })
+        .await;
+    assert!(shown(&answer.body).contains("J-JOC"));
+
+    let (_, token) = command(
+        &fake,
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "When does the zeppelin fleet return?"}]),
+        member(OTHER, 0, &[]),
+    );
+    let r = fake
+        .wait_for(0, "an answer from the new index", |r| {
+            is_answer_to(r, &token)
+        })
+        .await;
+    assert!(
+        shown(&r.body).contains("**zeppelin** **fleet** **returns**"),
+        "{}",
+        shown(&r.body)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_echoed_or_quoted_can_ping() {
+    let fake = FakeDiscord::start().await;
+    let bot = start(&fake, "").await;
+    std::fs::write(
+        bot.ws.content().join("pings.md"),
+        "# Pings\n\nThe council of <@&123> and @everyone met the zeppelin crews.\n",
+    )
+    .unwrap();
+    let (_, token) = command(
+        &fake,
+        "reindex",
+        json!([]),
+        member(ASKER, MANAGE_GUILD, &[]),
+    );
+    fake.wait_for(0, "the reindex", |r| is_answer_to(r, &token))
+        .await;
+    let (_, token) = command(
+        &fake,
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "@everyone @here <@4002> zeppelin crews council?"}]),
+        member(ASKER, 0, &[]),
+    );
+    let r = fake
+        .wait_for(0, "the answer", |r| is_answer_to(r, &token))
+        .await;
+    let text = shown(&r.body);
+    assert!(text.contains("zeppelin"), "{text}");
+    let mention = regex::Regex::new(r"@(everyone|here)|<@[!&]?\d").unwrap();
+    assert!(!mention.is_match(&text), "{text}");
+    assert_no_mentions_allowed(&fake);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_resumed_and_questions_are_answered() {
+    let fake = FakeDiscord::start().await;
+    let _bot = start(&fake, "").await;
+    fake.drop_connection();
+    fake.wait_until("a resume or a new identify", |f| {
+        f.resumes() + f.identifies() >= 2
+    })
+    .await;
+    let skip = fake.requests().len();
+    message(&fake, DM_CHANNEL_ID, false, "What is J-JOC?", false);
+    let r = fake
+        .wait_for(skip, "the answer after reconnecting", |r| {
+            r.path == format!("/channels/{DM_CHANNEL_ID}/messages")
+        })
+        .await;
+    assert!(shown(&r.body).contains("J-JOC"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sixth_question_in_the_window_gets_the_cooldown_reply() {
+    let fake = FakeDiscord::start().await;
+    let _bot = start(&fake, "cooldown_questions = 5\ncooldown_seconds = 3600\n").await;
+    for i in 1..=6 {
+        let skip = fake.requests().len();
+        message(&fake, DM_CHANNEL_ID, false, "What is J-JOC?", false);
+        let r = fake
+            .wait_for(skip, "a DM reply", |r| {
+                r.path == format!("/channels/{DM_CHANNEL_ID}/messages")
+            })
+            .await;
+        let text = shown(&r.body);
+        if i <= 5 {
+            assert!(text.contains("J-JOC"), "question {i}: {text}");
+        } else {
+            assert!(text.contains("asking quickly"), "question {i}: {text}");
+        }
+    }
+}
