@@ -125,6 +125,18 @@ fn message(
     id
 }
 
+/// The first response to interaction `id`.
+async fn reply_to(fake: &FakeDiscord, id: u64, what: &str) -> Recorded {
+    let prefix = format!("/interactions/{id}/");
+    fake.wait_for(0, what, |r| r.path.starts_with(&prefix))
+        .await
+}
+
+/// `/reindex` by a member with Manage Server; returns the interaction token.
+fn moderator_reindex(fake: &FakeDiscord) -> String {
+    command(fake, "reindex", json!([]), member(ASKER, MANAGE_GUILD, &[])).1
+}
+
 /// All the text a request body shows: content and embed descriptions.
 fn shown(body: &Value) -> String {
     let data = if body["data"].is_object() {
@@ -174,11 +186,7 @@ async fn slash_ask_answers_with_the_quote_its_citation_and_buttons() {
         json!([{"name": "question", "type": 3, "value": "What is J-JOC?"}]),
         member(ASKER, 0, &[]),
     );
-    let callback = fake
-        .wait_for(0, "the interaction callback", |r| {
-            r.path.starts_with(&format!("/interactions/{id}/"))
-        })
-        .await;
+    let callback = reply_to(&fake, id, "the interaction callback").await;
     assert_eq!(
         callback.body["type"], 5,
         "deferred first: {}",
@@ -301,28 +309,17 @@ async fn buttons_more_full_vote_and_delete() {
     let q = "**Q:** Japan defense security cooperation";
 
     let more = press(&fake, "bb1:more:3", q, ASKER);
-    let r = fake
-        .wait_for(0, "More", |r| {
-            r.path.starts_with(&format!("/interactions/{more}/"))
-        })
-        .await;
+    let r = reply_to(&fake, more, "More").await;
     assert_eq!(r.body["type"], 4);
     assert!(shown(&r.body).contains("quotes 4–"), "{}", r.body);
 
     let full = press(&fake, "bb1:full:us-japan-indo-pacific:4", q, ASKER);
-    let r = fake
-        .wait_for(0, "Full", |r| {
-            r.path.starts_with(&format!("/interactions/{full}/"))
-        })
-        .await;
+    let r = reply_to(&fake, full, "Full").await;
     assert!(shown(&r.body).contains("However, the most critical of the newly adopted measures"));
     assert_eq!(r.body["data"]["flags"], 64, "full passages are private");
 
     let vote = press(&fake, "bb1:vote:up:us-japan-indo-pacific:4", q, ASKER);
-    fake.wait_for(0, "the vote", |r| {
-        r.path.starts_with(&format!("/interactions/{vote}/"))
-    })
-    .await;
+    reply_to(&fake, vote, "the vote").await;
     let feedback = std::fs::read_to_string(bot.ws.path().join("feedback.jsonl")).unwrap();
     let line: Value = serde_json::from_str(feedback.lines().next().unwrap()).unwrap();
     assert_eq!(line["passage"], "us-japan-indo-pacific:4");
@@ -330,19 +327,12 @@ async fn buttons_more_full_vote_and_delete() {
     assert_eq!(line["question"], "Japan defense security cooperation");
 
     let refused = press(&fake, &format!("bb1:del:{ASKER}"), q, OTHER);
-    let r = fake
-        .wait_for(0, "Delete by another", |r| {
-            r.path.starts_with(&format!("/interactions/{refused}/"))
-        })
-        .await;
+    let r = reply_to(&fake, refused, "Delete by another").await;
     assert!(shown(&r.body).contains("Only the person who asked"));
     assert!(!fake.requests().iter().any(|r| r.method == "DELETE"));
 
     let deleted = press(&fake, &format!("bb1:del:{ASKER}"), q, ASKER);
-    fake.wait_for(0, "Delete by the asker", |r| {
-        r.path.starts_with(&format!("/interactions/{deleted}/"))
-    })
-    .await;
+    reply_to(&fake, deleted, "Delete by the asker").await;
     fake.wait_for(0, "the deletion", |r| r.method == "DELETE")
         .await;
     assert_no_mentions_allowed(&fake);
@@ -353,11 +343,7 @@ async fn reindex_is_for_moderators_and_reports_the_diff() {
     let fake = FakeDiscord::start().await;
     let bot = start(&fake, "").await;
     let (id, _) = command(&fake, "reindex", json!([]), member(OTHER, 0, &[]));
-    let r = fake
-        .wait_for(0, "the refusal", |r| {
-            r.path.starts_with(&format!("/interactions/{id}/"))
-        })
-        .await;
+    let r = reply_to(&fake, id, "the refusal").await;
     assert!(shown(&r.body).contains("Only moderators"), "{}", r.body);
 
     std::fs::write(
@@ -365,12 +351,7 @@ async fn reindex_is_for_moderators_and_reports_the_diff() {
         "# Airships\n\nThe zeppelin fleet returns to service in spring.\n",
     )
     .unwrap();
-    let (_, token) = command(
-        &fake,
-        "reindex",
-        json!([]),
-        member(ASKER, MANAGE_GUILD, &[]),
-    );
+    let token = moderator_reindex(&fake);
     let (_, ask_token) = command(
         &fake,
         "ask",
@@ -419,12 +400,7 @@ async fn nothing_echoed_or_quoted_can_ping() {
         "# Pings\n\nThe council of <@&123> and @everyone met the zeppelin crews.\n",
     )
     .unwrap();
-    let (_, token) = command(
-        &fake,
-        "reindex",
-        json!([]),
-        member(ASKER, MANAGE_GUILD, &[]),
-    );
+    let token = moderator_reindex(&fake);
     fake.wait_for(0, "the reindex", |r| is_answer_to(r, &token))
         .await;
     let (_, token) = command(
