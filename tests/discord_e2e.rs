@@ -33,7 +33,13 @@ const ASKER: u64 = 4001;
 const OTHER: u64 = 4002;
 const MANAGE_GUILD: u64 = 1 << 5;
 
+const TOKEN: &str = "fake.test.token";
+
 async fn start(fake: &FakeDiscord, extra: &str) -> Bot {
+    start_with(fake, extra, "warn,briefbot=debug").await
+}
+
+async fn start_with(fake: &FakeDiscord, extra: &str, log_filter: &str) -> Bot {
     let ws = Workspace::with_bundled_briefing();
     std::fs::write(
         ws.config(),
@@ -49,8 +55,8 @@ async fn start(fake: &FakeDiscord, extra: &str) -> Bot {
         .arg("--config")
         .arg(ws.config())
         .arg("serve")
-        .env("DISCORD_TOKEN", "fake.test.token")
-        .env("BRIEFBOT_LOG", "warn,briefbot=debug")
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("BRIEFBOT_LOG", log_filter)
         .env_remove("BRIEFBOT_DISCORD__GUILD_IDS")
         .stdout(Stdio::null())
         .stderr(log)
@@ -456,5 +462,30 @@ async fn the_sixth_question_in_the_window_gets_the_cooldown_reply() {
         } else {
             assert!(text.contains("asking quickly"), "question {i}: {text}");
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_appears_in_logs_or_requests() {
+    let fake = FakeDiscord::start().await;
+    let bot = start_with(&fake, "", "trace").await;
+    let (_, token) = command(
+        &fake,
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "What is J-JOC?"}]),
+        member(ASKER, 0, &[]),
+    );
+    fake.wait_for(0, "the answer", |r| is_answer_to(r, &token))
+        .await;
+    let log = std::fs::read_to_string(bot.ws.path().join("bot.log")).unwrap();
+    assert!(log.len() > 1000, "trace logging is on");
+    assert!(!log.contains(TOKEN), "the token is in the log");
+    for r in fake.requests() {
+        assert!(
+            !r.body.to_string().contains(TOKEN),
+            "{} {}",
+            r.method,
+            r.path
+        );
     }
 }

@@ -134,7 +134,32 @@ impl IndexStore {
     }
 
     /// Opens the live version and checks it against the manifest and the settings.
+    ///
+    /// A rebuild may publish a new version, and remove an old one, between reading
+    /// `CURRENT` and opening the version it named: when opening fails and `CURRENT` has
+    /// moved meanwhile, the new live version is opened instead.
     pub fn open(&self) -> Result<OpenIndex, OpenError> {
+        let mut attempts = 0;
+        loop {
+            let before = self.current_name();
+            let result = self.open_once();
+            attempts += 1;
+            match result {
+                Err(OpenError::Damaged { .. } | OpenError::Missing(_))
+                    if attempts < 5 && self.current_name() != before =>
+                {
+                    continue;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn current_name(&self) -> Option<String> {
+        fs::read_to_string(self.root.join(CURRENT)).ok()
+    }
+
+    fn open_once(&self) -> Result<OpenIndex, OpenError> {
         let current = self.root.join(CURRENT);
         let name = match fs::read_to_string(&current) {
             Ok(name) => name.trim().to_string(),

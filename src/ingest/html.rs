@@ -23,6 +23,55 @@ const DROPPED_ROLES: &[&str] = &[
     "complementary",
 ];
 
+/// Tags nested deeper than this are refused: html5ever's tree building slows down with
+/// the square of the depth, and no article nests that deep.
+pub const MAX_DEPTH: usize = 10_000;
+
+/// Elements that are never closed.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr", "param", "keygen",
+];
+
+/// The deepest nesting of open tags, counted on the raw text (a cheap upper bound of
+/// what html5ever would build).
+pub fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(off) = bytes[i..].iter().position(|&b| b == b'<') {
+        let at = i + off + 1;
+        i = at;
+        match bytes.get(at) {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() => {
+                let name: String = text[at..]
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if !VOID.contains(&name.as_str()) {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+            }
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Parses an `.html` briefing; refuses markup nested deeper than [`MAX_DEPTH`].
+pub fn parse_checked(text: &str) -> Result<Parsed, String> {
+    let depth = nesting_depth(text);
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "HTML nested too deeply ({depth} levels of unclosed tags; at most {MAX_DEPTH})"
+        ));
+    }
+    Ok(parse(text))
+}
+
 /// Parses an `.html` briefing. Never fails: html5ever accepts any input.
 pub fn parse(text: &str) -> Parsed {
     let doc = Html::parse_document(text);
@@ -222,6 +271,21 @@ mod tests {
                 (Some("Why?"), "two"),
             ]
         );
+    }
+
+    #[test]
+    fn nesting_is_counted_and_capped() {
+        assert_eq!(
+            nesting_depth("<p>a<br>b</p><div><img src=x><span>c</span></div>"),
+            2
+        );
+        let deep = "<div>".repeat(MAX_DEPTH + 1);
+        assert!(
+            parse_checked(&deep)
+                .unwrap_err()
+                .contains("nested too deeply")
+        );
+        assert!(parse_checked("<p>fine</p>").is_ok());
     }
 
     #[test]

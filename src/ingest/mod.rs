@@ -303,7 +303,7 @@ fn parse_bytes(bytes: &[u8], format: Format, options: &IngestOptions) -> Result<
     match format {
         Format::Text => Ok(text::parse(text, options)),
         Format::Markdown => markdown::parse(text),
-        Format::Html => Ok(html::parse(text)),
+        Format::Html => html::parse_checked(text),
     }
 }
 
@@ -353,6 +353,21 @@ mod tests {
         assert!(err.contains("binary"), "{err}");
         let err = parse_bytes(b"caf\xe9 au lait", Format::Text, &options()).unwrap_err();
         assert!(err.contains("UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn a_file_that_vanished_since_the_scan_is_skipped_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone.md");
+        let err = read_file(
+            &gone,
+            Path::new("gone.md"),
+            "gone",
+            Format::Markdown,
+            &options(),
+        )
+        .unwrap_err();
+        assert!(err.starts_with("cannot be read"), "{err}");
     }
 
     #[test]
