@@ -169,6 +169,34 @@ pub fn run(
     })
 }
 
+/// Questions per second answered by `threads` threads at once, each asking its share of
+/// `questions` through the full answering path (search, answer, Discord rendering), as
+/// the bot's handlers do.
+pub fn throughput(
+    engine: &Engine,
+    questions: &[Question],
+    threads: usize,
+    k: usize,
+    min_coverage: f32,
+) -> f64 {
+    let threads = threads.max(1);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..threads {
+            scope.spawn(move || {
+                for q in questions.iter().skip(t).step_by(threads) {
+                    if let Ok(a) = crate::answer::answer(engine, &q.question, k, min_coverage, None)
+                    {
+                        let layout = crate::render::discord::AnswerLayout::new(k, 0);
+                        std::hint::black_box(crate::render::discord::answer_message(&a, &layout));
+                    }
+                }
+            });
+        }
+    });
+    questions.len() as f64 / started.elapsed().as_secs_f64()
+}
+
 /// Nearest-rank percentile of sorted values (0 for none).
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {

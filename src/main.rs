@@ -34,6 +34,8 @@ enum Command {
     Eval(cmd::eval::Args),
     /// Run the Discord bot (token from DISCORD_TOKEN or discord.token).
     Serve(cmd::serve::Args),
+    /// Write a generated benchmark corpus (deterministic from a seed).
+    Generate(cmd::generate::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
             Command::Sources(args) => cmd::sources::execute(&settings, args),
             Command::Eval(args) => cmd::eval::execute(&settings, args),
             Command::Serve(args) => cmd::serve::execute(&settings, args),
+            Command::Generate(args) => cmd::generate::execute(&settings, args),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -40,14 +40,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(a) => {
             let _ = render::terminal::render(&a, true, 80);
             let _ = render::json::to_string(&a);
-            let layout = AnswerLayout {
-                offset: 0,
-                k: 3,
-                ephemeral: false,
-                can_discuss: true,
-                asker: 1,
-                briefing: None,
-            };
+            let layout = AnswerLayout::new(3, 1);
             let m = answer_message(&a, &layout);
             assert!(m.within_limits());
             for text in m.texts() {

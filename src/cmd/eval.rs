@@ -27,6 +27,9 @@ pub struct Args {
     /// with figures in-sample and cross-validated by briefing.
     #[arg(long)]
     fit: bool,
+    /// Also measure questions per second with 1 to N threads answering at once.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -86,6 +89,21 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         r.questions_per_second, r.latency_ms.p50, r.latency_ms.p99
     );
     println!("  index build  {:.2} s", r.index_seconds);
+    if let Some(n) = args.threads {
+        let k = settings.search.top_k;
+        let one = eval::throughput(&engine, &questions, 1, k, settings.search.min_coverage);
+        for t in 1..=n.max(1) {
+            let qps = if t == 1 {
+                one
+            } else {
+                eval::throughput(&engine, &questions, t, k, settings.search.min_coverage)
+            };
+            println!(
+                "  {t} thread(s)  {qps:.0} answers/s ({:.2}× one thread)",
+                qps / one
+            );
+        }
+    }
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 pub mod ask;
 pub mod eval;
+pub mod generate;
 pub mod index;
 pub mod serve;
 pub mod sources;

@@ -257,6 +257,20 @@ pub struct AnswerLayout {
     pub briefing: Option<String>,
 }
 
+impl AnswerLayout {
+    /// A public answer to `asker`, from the first quote, in any briefing.
+    pub fn new(k: usize, asker: u64) -> AnswerLayout {
+        AnswerLayout {
+            offset: 0,
+            k,
+            ephemeral: false,
+            can_discuss: true,
+            asker,
+            briefing: None,
+        }
+    }
+}
+
 /// Characters kept free in the description for citations and separators.
 const CITATION_ROOM: usize = 420;
 

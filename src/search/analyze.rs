@@ -81,7 +81,7 @@ pub fn stem_sequence(question: &str) -> Vec<String> {
     tokens(question)
         .into_iter()
         .take(4 * MAX_QUERY_TERMS)
-        .map(|t| t.stem)
+        .map(|t| t.stem.to_string())
         .collect()
 }
 
@@ -170,27 +170,71 @@ fn push_trimmed(out: &mut Vec<Range<usize>>, text: &str, start: usize, end: usiz
 /// A token of a passage: its stem and its byte range in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    pub stem: String,
+    /// Shared with the stem cache: cloning a token copies no text.
+    pub stem: std::sync::Arc<str>,
     pub range: Range<usize>,
 }
 
-/// The tokens of a text, with byte offsets into it.
+/// The tokens of a text, with byte offsets into it: exactly what the index's analyzer
+/// makes of it, with the stems of words seen before taken from a cache.
 pub fn tokens(text: &str) -> Vec<Token> {
-    tokens_with(&mut analyzer(), text)
+    thread_local! {
+        static TOKENIZER: std::cell::RefCell<Tokenizer> = std::cell::RefCell::new(Tokenizer::new());
+    }
+    TOKENIZER.with(|t| t.borrow_mut().tokens(text))
 }
 
-/// [`tokens`] with an analyzer the caller keeps (building one costs more than a short
-/// text does).
-pub fn tokens_with(analyzer: &mut TextAnalyzer, text: &str) -> Vec<Token> {
-    let mut stream = analyzer.token_stream(text);
-    let mut out = Vec::with_capacity(text.len() / 5);
-    while let Some(t) = stream.next() {
-        out.push(Token {
-            stem: t.text.clone(),
-            range: t.offset_from..t.offset_to,
-        });
+/// Splits like the index's analyzer, then stems each word through a cache: stemming is
+/// most of the cost of analysing a passage, and a few thousand words make most of any
+/// text. The cache is cleared when it grows past [`STEM_CACHE`] words.
+struct Tokenizer {
+    words: TextAnalyzer,
+    stemmer: TextAnalyzer,
+    stems: rustc_hash::FxHashMap<String, std::sync::Arc<str>>,
+}
+
+/// Most words a thread's stem cache holds.
+const STEM_CACHE: usize = 100_000;
+
+impl Tokenizer {
+    fn new() -> Tokenizer {
+        Tokenizer {
+            words: word_analyzer(),
+            stemmer: TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default())
+                .filter(tantivy::tokenizer::Stemmer::new(
+                    tantivy::tokenizer::Language::English,
+                ))
+                .build(),
+            stems: rustc_hash::FxHashMap::default(),
+        }
     }
-    out
+
+    fn tokens(&mut self, text: &str) -> Vec<Token> {
+        let mut out = Vec::with_capacity(text.len() / 5);
+        let mut stream = self.words.token_stream(text);
+        while let Some(t) = stream.next() {
+            let stem = match self.stems.get(&t.text) {
+                Some(stem) => stem.clone(),
+                None => {
+                    let mut s = self.stemmer.token_stream(&t.text);
+                    let stem: std::sync::Arc<str> = match s.next() {
+                        Some(st) => st.text.as_str().into(),
+                        None => t.text.as_str().into(),
+                    };
+                    if self.stems.len() >= STEM_CACHE {
+                        self.stems.clear();
+                    }
+                    self.stems.insert(t.text.clone(), stem.clone());
+                    stem
+                }
+            };
+            out.push(Token {
+                stem,
+                range: t.offset_from..t.offset_to,
+            });
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -237,6 +281,24 @@ mod tests {
     }
 
     #[test]
+    fn cached_stems_match_the_index_analyzer() {
+        let text = "Defenses defended; the Japanese J-JOC's commanders’ café, running runners ran.";
+        let mut reference = analyzer();
+        let mut stream = reference.token_stream(text);
+        let mut expected = Vec::new();
+        while let Some(t) = stream.next() {
+            expected.push((t.text.clone(), t.offset_from..t.offset_to));
+        }
+        for _ in 0..2 {
+            let got: Vec<(String, Range<usize>)> = tokens(text)
+                .into_iter()
+                .map(|t| (t.stem.to_string(), t.range))
+                .collect();
+            assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
     fn terms_are_capped() {
         let long: String = (0..1000).map(|i| format!("word{i} ")).collect();
         assert_eq!(query_terms(&long, true).len(), MAX_QUERY_TERMS);
@@ -248,6 +310,6 @@ mod tests {
         let toks = tokens(text);
         let words: Vec<_> = toks.iter().map(|t| &text[t.range.clone()]).collect();
         assert_eq!(words, ["Café", "Kishida", "s", "defenses"]);
-        assert_eq!(toks[0].stem, "cafe");
+        assert_eq!(&*toks[0].stem, "cafe");
     }
 }

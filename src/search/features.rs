@@ -6,6 +6,8 @@
 //! it is tested without an index. Every feature is scaled to about 0–1.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::ops::Range;
 
 use super::analyze::Token;
@@ -186,18 +188,18 @@ pub struct QueryInfo {
     /// BM25 IDF of each term, by term number.
     idf: Vec<f32>,
     /// Term number of each stem.
-    index: HashMap<String, u8>,
+    index: FxHashMap<String, u8>,
     /// Sum of the IDFs.
     pub total: f32,
     /// Number of the term with the highest IDF.
     rarest: Option<u8>,
     pub answer_type: AnswerType,
     /// Every word of the question (stems, stop words included), numbered.
-    words: HashMap<String, u16>,
+    words: FxHashMap<String, u16>,
     /// Adjacent word pairs of the question, as word numbers.
     bigrams: Vec<(u16, u16)>,
     /// The question's searched words as written (lowercased), with their term numbers.
-    surface: HashMap<String, u8>,
+    surface: FxHashMap<String, u8>,
     /// Terms written with a capital inside the question: names.
     names: u32,
 }
@@ -210,7 +212,7 @@ impl QueryInfo {
             .iter()
             .map(|t| idf.get(t).copied().unwrap_or(0.0))
             .collect();
-        let index: HashMap<String, u8> = terms
+        let index: FxHashMap<String, u8> = terms
             .iter()
             .enumerate()
             .map(|(i, t)| (t.clone(), i as u8))
@@ -218,7 +220,7 @@ impl QueryInfo {
         let rarest = (0..terms.len())
             .max_by(|&a, &b| weights[a].total_cmp(&weights[b]))
             .map(|i| i as u8);
-        let mut words: HashMap<String, u16> = HashMap::new();
+        let mut words: FxHashMap<String, u16> = FxHashMap::default();
         let sequence: Vec<u16> = super::analyze::stem_sequence(question)
             .into_iter()
             .map(|w| {
@@ -226,10 +228,10 @@ impl QueryInfo {
                 *words.entry(w).or_insert(next)
             })
             .collect();
-        let mut surface = HashMap::new();
+        let mut surface = FxHashMap::default();
         let mut names = 0u32;
         for (k, t) in super::analyze::tokens(question).iter().enumerate() {
-            if let Some(&i) = index.get(&t.stem) {
+            if let Some(&i) = index.get(&*t.stem) {
                 let written = &question[t.range.clone()];
                 surface.insert(written.to_lowercase(), i);
                 if k > 0 && written.chars().next().is_some_and(char::is_uppercase) {
@@ -263,7 +265,7 @@ impl QueryInfo {
     fn marks(&self, tokens: &[Token]) -> Vec<u8> {
         tokens
             .iter()
-            .map(|t| self.index.get(&t.stem).copied().unwrap_or(NONE))
+            .map(|t| self.index.get(&*t.stem).copied().unwrap_or(NONE))
             .collect()
     }
 
@@ -489,7 +491,7 @@ fn phrase(query: &QueryInfo, tokens: &[Token]) -> f32 {
     }
     let words: Vec<u16> = tokens
         .iter()
-        .map(|t| query.words.get(&t.stem).copied().unwrap_or(NO_WORD))
+        .map(|t| query.words.get(&*t.stem).copied().unwrap_or(NO_WORD))
         .collect();
     let mut found: Vec<(u16, u16)> = words
         .windows(2)

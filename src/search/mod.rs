@@ -211,7 +211,6 @@ impl Engine {
             .map(|(_, p)| per_briefing[p.slug.as_str()] / best_briefing)
             .collect();
 
-        let mut analyzer = crate::index::analyzer();
         // Passages of one briefing share a title, and often a section.
         let mut contexts: HashMap<(String, Option<String>), Vec<analyze::Token>> = HashMap::new();
         Ok(passages
@@ -219,13 +218,13 @@ impl Engine {
             .zip(briefing_share)
             .enumerate()
             .map(|(rank, ((score, passage), briefing))| {
-                let tokens = analyze::tokens_with(&mut analyzer, &passage.text);
+                let tokens = analyze::tokens(&passage.text);
                 let context = contexts
                     .entry((passage.briefing.clone(), passage.section.clone()))
                     .or_insert_with(|| {
-                        let mut t = analyze::tokens_with(&mut analyzer, &passage.briefing);
+                        let mut t = analyze::tokens(&passage.briefing);
                         if let Some(section) = &passage.section {
-                            t.extend(analyze::tokens_with(&mut analyzer, section));
+                            t.extend(analyze::tokens(section));
                         }
                         t
                     });
