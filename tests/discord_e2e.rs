@@ -489,3 +489,57 @@ async fn the_token_never_appears_in_logs_or_requests() {
         );
     }
 }
+
+/// Sends SIGTERM and waits (at most 15 s) for the process to end.
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for _ in 0..150 {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the bot did not stop within 15 s of SIGTERM");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_bot_cleanly() {
+    let fake = FakeDiscord::start().await;
+    let mut bot = start(&fake, "").await;
+    let status = terminate(&mut bot.child);
+    assert!(status.success(), "{status:?}");
+}
+
+/// Regression: while Discord could not be reached, SIGTERM was not honoured (the signal
+/// only stopped shards, and none had started).
+#[test]
+fn sigterm_stops_the_bot_while_it_cannot_reach_discord() {
+    let ws = Workspace::with_bundled_briefing();
+    std::fs::write(
+        ws.config(),
+        "[discord]\nhttp_proxy = \"http://127.0.0.1:9\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+        .current_dir(ws.path())
+        .arg("--config")
+        .arg(ws.config())
+        .arg("serve")
+        .env("DISCORD_TOKEN", TOKEN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "it keeps trying to connect"
+    );
+    let status = terminate(&mut child);
+    assert!(status.success(), "{status:?}");
+}

@@ -112,12 +112,14 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
         .context("creating the Discord client")?;
 
     let shards = client.shard_manager.clone();
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        tracing::info!("shutting down");
-        shards.shutdown_all().await;
-    });
-    client.start().await.context("running the Discord client")?;
+    // The signal wins even while the client is still connecting (or retrying to).
+    tokio::select! {
+        result = client.start() => result.context("running the Discord client")?,
+        () = shutdown_signal() => {
+            tracing::info!("shutting down");
+            shards.shutdown_all().await;
+        }
+    }
     Ok(())
 }
 
