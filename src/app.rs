@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use crate::config::Settings;
-use crate::index::{BuildError, BuildReport, Diff, IndexStore, OpenError, all_passages};
+use crate::index::{
+    BuildError, BuildReport, Diff, IndexStore, OpenError, OpenIndex, passages_of_source,
+};
 use crate::ingest::{self, Briefing, Corpus, IngestError, IngestOptions, Paragraph, Passage};
 use crate::search::{Engine, Ranking, SearchError, SearchOptions};
 
@@ -43,25 +45,26 @@ pub fn ingest(settings: &Settings, store: &IndexStore) -> Result<Corpus, AppErro
     let mut corpus = ingest::scan(&settings.content.dir, &options)?;
     if !corpus.skipped.is_empty()
         && let Ok(open) = store.open()
-        && let Ok(old) = all_passages(&open)
     {
-        keep_previous_versions(&mut corpus, &settings.content.dir, &old);
+        keep_previous_versions(&mut corpus, &settings.content.dir, &open);
     }
     Ok(corpus)
 }
 
-fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, old: &[Passage]) {
+/// Reads back, for each skipped file, only the paragraphs the live index holds of it.
+fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, open: &OpenIndex) {
     for skipped in &mut corpus.skipped {
         let Ok(relative) = skipped.path.strip_prefix(content_dir) else {
             continue;
         };
         let source = relative.to_string_lossy().replace('\\', "/");
-        let mut passages: Vec<&Passage> = old.iter().filter(|p| p.source == source).collect();
-        if passages.is_empty() || corpus.briefings.iter().any(|b| b.source == source) {
+        if corpus.briefings.iter().any(|b| b.source == source) {
             continue;
         }
-        passages.sort_by_key(|p| p.paragraph);
-        let first = passages[0];
+        let passages: Vec<Passage> = passages_of_source(open, &source).unwrap_or_default();
+        let Some(first) = passages.first() else {
+            continue;
+        };
         corpus.briefings.push(Briefing {
             slug: first.slug.clone(),
             title: first.briefing.clone(),

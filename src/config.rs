@@ -25,6 +25,26 @@ pub enum ConfigError {
     Invalid { key: String, reason: String },
 }
 
+/// `Ok` when `value` lies in `range`, else an error naming the key and the range.
+fn in_range<T: PartialOrd + fmt::Display>(
+    key: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!(
+                "must be between {} and {}, got {value}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
 fn invalid(key: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.to_string(),
@@ -381,46 +401,19 @@ impl RawSettings {
                     .map_err(|e| invalid(&format!("content.furniture[{i}]"), e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if !(1..=25).contains(&search.top_k) {
-            return Err(invalid(
-                "search.top_k",
-                format!("must be between 1 and 25, got {}", search.top_k),
-            ));
-        }
-        if !(0.0..=1.0).contains(&search.min_coverage) {
-            return Err(invalid(
-                "search.min_coverage",
-                format!("must be between 0 and 1, got {}", search.min_coverage),
-            ));
-        }
+        in_range("search.top_k", search.top_k, 1..=25)?;
+        in_range("search.min_coverage", search.min_coverage, 0.0..=1.0)?;
         if !(search.title_boost.is_finite() && search.title_boost >= 0.0) {
             return Err(invalid("search.title_boost", "must be a number ≥ 0"));
         }
-        if !(1..=1000).contains(&search.candidates) {
-            return Err(invalid(
-                "search.candidates",
-                format!("must be between 1 and 1000, got {}", search.candidates),
-            ));
-        }
+        in_range("search.candidates", search.candidates, 1..=1000)?;
         let weights = weights(&search.weights)?;
-        if !(15..=4096).contains(&index.writer_memory_mb) {
-            return Err(invalid(
-                "index.writer_memory_mb",
-                format!(
-                    "must be between 15 and 4096, got {}",
-                    index.writer_memory_mb
-                ),
-            ));
-        }
-        if !(1..=4000).contains(&discord.max_question_chars) {
-            return Err(invalid(
-                "discord.max_question_chars",
-                format!(
-                    "must be between 1 and 4000, got {}",
-                    discord.max_question_chars
-                ),
-            ));
-        }
+        in_range("index.writer_memory_mb", index.writer_memory_mb, 15..=4096)?;
+        in_range(
+            "discord.max_question_chars",
+            discord.max_question_chars,
+            1..=4000,
+        )?;
         if discord.cooldown_questions == 0 {
             return Err(invalid("discord.cooldown_questions", "must be at least 1"));
         }

@@ -186,7 +186,8 @@ fn index_of_another_schema_version_is_rebuilt() {
     recovers_from("old schema", |_, live| {
         let path = live.join("briefbot.json");
         let text = fs::read_to_string(&path).unwrap();
-        let old = text.replacen("\"schema_version\": 1", "\"schema_version\": 0", 1);
+        let current = format!("\"schema_version\": {}", briefbot::index::SCHEMA_VERSION);
+        let old = text.replacen(&current, "\"schema_version\": 0", 1);
         assert_ne!(text, old);
         fs::write(&path, old).unwrap();
     });

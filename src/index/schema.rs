@@ -14,7 +14,7 @@ use crate::ingest::Passage;
 
 /// Bumped whenever the schema, the analyzer or what is indexed changes: an index of
 /// another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name under which [`analyzer`] is registered with tantivy.
 pub const ANALYZER: &str = "briefbot_en";
@@ -72,7 +72,7 @@ pub fn schema() -> (Schema, Fields) {
         date: b.add_text_field("date", STORED),
         author: b.add_text_field("author", STORED),
         tags: b.add_text_field("tags", STRING | STORED),
-        source: b.add_text_field("source", STORED),
+        source: b.add_text_field("source", STRING | STORED),
     };
     (b.build(), fields)
 }

@@ -389,6 +389,25 @@ pub fn all_passages(open: &OpenIndex) -> tantivy::Result<Vec<Passage>> {
     Ok(out)
 }
 
+/// The stored passages of one source file (its path under `content/`), in paragraph
+/// order: reads only that briefing's documents, through the indexed `source` field.
+pub fn passages_of_source(open: &OpenIndex, source: &str) -> tantivy::Result<Vec<Passage>> {
+    let reader = open.index.reader()?;
+    let searcher = reader.searcher();
+    let query = tantivy::query::TermQuery::new(
+        tantivy::Term::from_field_text(open.fields.source, source),
+        tantivy::schema::IndexRecordOption::Basic,
+    );
+    let docs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+    let mut out = Vec::with_capacity(docs.len());
+    for address in docs {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        out.push(schema::passage(&open.fields, &doc));
+    }
+    out.sort_by_key(|p| p.paragraph);
+    Ok(out)
+}
+
 fn fingerprint(p: &Passage) -> u64 {
     let mut h = DefaultHasher::new();
     (&p.text, &p.briefing, &p.section, &p.url, &p.date).hash(&mut h);

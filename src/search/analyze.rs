@@ -75,16 +75,6 @@ pub fn query_terms(question: &str, drop_stop_words: bool) -> Vec<String> {
     terms
 }
 
-/// The stems of every word of a question, stop words included, in order (at most
-/// `4 × MAX_QUERY_TERMS`): for matching the question's phrasing.
-pub fn stem_sequence(question: &str) -> Vec<String> {
-    tokens(question)
-        .into_iter()
-        .take(4 * MAX_QUERY_TERMS)
-        .map(|t| t.stem.to_string())
-        .collect()
-}
-
 /// Words after which a full stop does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "eg", "ie", "no", "gen", "col",

@@ -220,17 +220,19 @@ impl QueryInfo {
         let rarest = (0..terms.len())
             .max_by(|&a, &b| weights[a].total_cmp(&weights[b]))
             .map(|i| i as u8);
+        let question_tokens = super::analyze::tokens(question);
         let mut words: FxHashMap<String, u16> = FxHashMap::default();
-        let sequence: Vec<u16> = super::analyze::stem_sequence(question)
-            .into_iter()
-            .map(|w| {
+        let sequence: Vec<u16> = question_tokens
+            .iter()
+            .take(4 * super::analyze::MAX_QUERY_TERMS)
+            .map(|t| {
                 let next = words.len() as u16;
-                *words.entry(w).or_insert(next)
+                *words.entry(t.stem.to_string()).or_insert(next)
             })
             .collect();
         let mut surface = FxHashMap::default();
         let mut names = 0u32;
-        for (k, t) in super::analyze::tokens(question).iter().enumerate() {
+        for (k, t) in question_tokens.iter().enumerate() {
             if let Some(&i) = index.get(&*t.stem) {
                 let written = &question[t.range.clone()];
                 surface.insert(written.to_lowercase(), i);

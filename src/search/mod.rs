@@ -94,7 +94,6 @@ pub struct Candidate {
     pub passage: Passage,
     /// The ranking score: BM25, or the re-ranker's once it has run.
     pub score: f32,
-    pub bm25: f32,
     pub highlights: Vec<Range<usize>>,
     pub evidence: features::Evidence,
 }
@@ -141,10 +140,6 @@ impl Engine {
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
-    }
-
-    pub fn options(&self) -> &SearchOptions {
-        &self.options
     }
 
     /// The `limit` best passages for `question`, best first; restricted to one briefing
@@ -243,7 +238,6 @@ impl Engine {
                 Candidate {
                     passage,
                     score,
-                    bm25: score,
                     highlights,
                     evidence,
                 }
