@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use crate::config::Settings;
+use crate::config::{Role, Settings};
 use crate::index::{
-    BuildError, BuildReport, Diff, IndexStore, OpenError, OpenIndex, passages_of_source,
+    BuildError, BuildReport, Diff, IndexStore, OpenError, OpenIndex, WriterLock, passages_of_source,
 };
 use crate::ingest::{self, Briefing, Corpus, IngestError, IngestOptions, Paragraph, Passage};
 use crate::search::{Engine, Ranking, SearchError, SearchOptions};
@@ -26,6 +26,56 @@ pub enum AppError {
         "no briefings could be read from {dir} ({skipped} files skipped); the index was left as it was"
     )]
     NoBriefings { dir: String, skipped: usize },
+    #[error(
+        "{0}; this process is an index reader (index.role = \"reader\") and never builds: \
+         start the writer (`briefbot index --watch`, or a bot with index.role = \"writer\")"
+    )]
+    ReaderCannotBuild(OpenError),
+    #[error(
+        "this process is an index reader (index.role = \"reader\"): only the writer rebuilds the index"
+    )]
+    NotWriter,
+}
+
+/// The one process allowed to build an index folder: holds its writer lock while it lives.
+pub struct Writer {
+    _lock: WriterLock,
+}
+
+impl Writer {
+    /// Takes the writer lock of `index.dir` for `who`; refused for a reader, and when
+    /// another writer runs.
+    pub fn acquire(settings: &Settings, who: &str) -> Result<Writer, AppError> {
+        if settings.index.role == Role::Reader {
+            return Err(AppError::NotWriter);
+        }
+        Ok(Writer {
+            _lock: store(settings).writer_lock(who)?,
+        })
+    }
+
+    /// Reads `content/` and rebuilds the index from it, atomically.
+    pub fn rebuild(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
+        let store = store(settings);
+        let corpus = ingest(settings, &store)?;
+        if corpus.briefings.is_empty() {
+            return Err(AppError::NoBriefings {
+                dir: settings.content.dir.display().to_string(),
+                skipped: corpus.skipped.len(),
+            });
+        }
+        let report = store.rebuild(&corpus)?;
+        Ok((corpus, report))
+    }
+}
+
+/// Where the index writer of this index folder runs, as it wrote in its lock file, for a
+/// reader to tell its users.
+pub fn writer_whereabouts(settings: &Settings) -> String {
+    match store(settings).writer_note() {
+        Some(note) => format!("The writer of this index is (or last was) {note}."),
+        None => "No index writer has run on this index folder yet.".to_string(),
+    }
 }
 
 /// The index store described by the settings.
@@ -88,18 +138,10 @@ fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, open: &OpenIn
     corpus.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
 }
 
-/// Reads `content/` and rebuilds the index from it, atomically.
+/// One rebuild by a one-shot writer (`briefbot index`): takes the writer lock for the
+/// length of the rebuild.
 pub fn rebuild(settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
-    let store = store(settings);
-    let corpus = ingest(settings, &store)?;
-    if corpus.briefings.is_empty() {
-        return Err(AppError::NoBriefings {
-            dir: settings.content.dir.display().to_string(),
-            skipped: corpus.skipped.len(),
-        });
-    }
-    let report = store.rebuild(&corpus)?;
-    Ok((corpus, report))
+    Writer::acquire(settings, "briefbot index")?.rebuild(settings)
 }
 
 /// What a rebuild would change, touching nothing.
@@ -118,8 +160,13 @@ pub struct Opened {
 }
 
 /// Opens the live index, rebuilding it from `content/` first when it is missing, damaged
-/// or of another version.
-pub fn open_or_build(settings: &Settings, ranking: Ranking) -> Result<Opened, AppError> {
+/// or of another version (a writer only: a reader says so instead). `writer` is the
+/// caller's writer lock if it holds one; otherwise one is taken for the rebuild.
+pub fn open_or_build(
+    settings: &Settings,
+    ranking: Ranking,
+    writer: Option<&Writer>,
+) -> Result<Opened, AppError> {
     let store = store(settings);
     let options = SearchOptions::from_settings(settings, ranking);
     match store.open() {
@@ -127,9 +174,13 @@ pub fn open_or_build(settings: &Settings, ranking: Ranking) -> Result<Opened, Ap
             engine: Engine::new(open, options)?,
             built: None,
         }),
+        Err(why) if settings.index.role == Role::Reader => Err(AppError::ReaderCannotBuild(why)),
         Err(why) => {
             tracing::info!(reason = %why, "rebuilding the index");
-            let (_, report) = rebuild(settings)?;
+            let (_, report) = match writer {
+                Some(w) => w.rebuild(settings)?,
+                None => rebuild(settings)?,
+            };
             let open = store.open()?;
             Ok(Opened {
                 engine: Engine::new(open, options)?,

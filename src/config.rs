@@ -99,6 +99,16 @@ pub struct ContentSettings {
     pub max_file_bytes: u64,
     /// A `.txt` line of at most this many words, not ending like a sentence, is a heading.
     pub heading_max_words: usize,
+    /// Reindex on its own when files under `dir` change (writer only).
+    pub watch: bool,
+    /// Quiet period after the last change before a watched change is reindexed.
+    pub watch_delay_ms: u64,
+    /// Where `/briefing remove` moves a briefing's file (never deleted).
+    pub holding_dir: PathBuf,
+    /// Largest file `/briefing add` accepts, in bytes.
+    pub max_upload_bytes: u64,
+    /// Every content change by a moderator is appended here, as JSON Lines.
+    pub audit_file: PathBuf,
 }
 
 impl Default for ContentSettings {
@@ -108,6 +118,11 @@ impl Default for ContentSettings {
             furniture: default_furniture(),
             max_file_bytes: 10 * 1024 * 1024,
             heading_max_words: 12,
+            watch: false,
+            watch_delay_ms: 2000,
+            holding_dir: PathBuf::from("removed"),
+            max_upload_bytes: 1024 * 1024,
+            audit_file: PathBuf::from("audit.jsonl"),
         }
     }
 }
@@ -146,6 +161,20 @@ pub struct IndexSettings {
     pub title_in_body: bool,
     /// Memory budget of tantivy's index writer, in megabytes.
     pub writer_memory_mb: usize,
+    /// `writer` builds the index (one per index folder); `reader` only follows it.
+    pub role: Role,
+    /// How often a running bot checks for a newly published index version.
+    pub reload_ms: u64,
+}
+
+/// What a process may do to the index folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Builds and publishes versions; at most one per index folder.
+    Writer,
+    /// Opens the live version read-only and follows every new one.
+    Reader,
 }
 
 impl Default for IndexSettings {
@@ -154,6 +183,8 @@ impl Default for IndexSettings {
             dir: PathBuf::from("index"),
             title_in_body: true,
             writer_memory_mb: 100,
+            role: Role::Writer,
+            reload_ms: 1000,
         }
     }
 }
@@ -222,6 +253,79 @@ pub struct DiscordSettings {
     pub feedback_file: PathBuf,
     /// Base URL of a Discord REST proxy; when set, serenity's own rate limiter is off.
     pub http_proxy: Option<String>,
+    /// Gateway shards this process runs: `"auto"` or `{ total, range = [first, last] }`.
+    pub shards: ShardsSetting,
+}
+
+/// `discord.shards` as written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ShardsSetting {
+    Named(String),
+    Explicit(ShardRange),
+}
+
+/// `discord.shards = { total = N, range = [first, last] }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardRange {
+    pub total: u32,
+    /// `[first, last]`.
+    #[serde(deserialize_with = "one_or_many")]
+    pub range: Vec<u64>,
+}
+
+/// The gateway shards this process runs, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shards {
+    /// As many as Discord recommends (`GET /gateway/bot`), all in this process.
+    Auto,
+    /// Shards `first..=last` of `total`.
+    Range { total: u32, first: u32, last: u32 },
+}
+
+impl ShardsSetting {
+    fn validate(&self) -> Result<Shards, ConfigError> {
+        match self {
+            ShardsSetting::Named(name) if name == "auto" => Ok(Shards::Auto),
+            ShardsSetting::Named(other) => Err(invalid(
+                "discord.shards",
+                format!(
+                    "must be \"auto\" or {{ total = N, range = [first, last] }}, got {other:?}"
+                ),
+            )),
+            ShardsSetting::Explicit(ShardRange { total, range }) => {
+                let &[first, last] = range.as_slice() else {
+                    return Err(invalid(
+                        "discord.shards.range",
+                        format!("must be two shard numbers [first, last], got {range:?}"),
+                    ));
+                };
+                let (Ok(first), Ok(last)) = (u32::try_from(first), u32::try_from(last)) else {
+                    return Err(invalid(
+                        "discord.shards.range",
+                        "shard numbers are too large",
+                    ));
+                };
+                if *total == 0 {
+                    return Err(invalid("discord.shards.total", "must be at least 1"));
+                }
+                if first > last || last >= *total {
+                    return Err(invalid(
+                        "discord.shards.range",
+                        format!(
+                            "must be [first, last] with first ≤ last < total ({total}), got [{first}, {last}]"
+                        ),
+                    ));
+                }
+                Ok(Shards::Range {
+                    total: *total,
+                    first,
+                    last,
+                })
+            }
+        }
+    }
 }
 
 impl Default for DiscordSettings {
@@ -236,6 +340,7 @@ impl Default for DiscordSettings {
             cooldown_seconds: 30,
             feedback_file: PathBuf::from("feedback.jsonl"),
             http_proxy: None,
+            shards: ShardsSetting::Named("auto".into()),
         }
     }
 }
@@ -274,6 +379,7 @@ const LIST_KEYS: &[&str] = &[
     "discord.allowed_guilds",
     "discord.moderator_roles",
     "content.furniture",
+    "discord.shards.range",
 ];
 
 /// Validated settings: paths resolved, patterns compiled, limits checked.
@@ -287,6 +393,8 @@ pub struct Settings {
     pub furniture: Vec<Regex>,
     /// `search.weights`, in the order of [`crate::search::FEATURE_NAMES`].
     pub weights: [f32; crate::search::FEATURES],
+    /// `discord.shards`, checked.
+    pub shards: Shards,
 }
 
 impl Settings {
@@ -409,6 +517,19 @@ impl RawSettings {
         in_range("search.candidates", search.candidates, 1..=1000)?;
         let weights = weights(&search.weights)?;
         in_range("index.writer_memory_mb", index.writer_memory_mb, 15..=4096)?;
+        in_range("index.reload_ms", index.reload_ms, 50..=3_600_000)?;
+        in_range(
+            "content.watch_delay_ms",
+            content.watch_delay_ms,
+            50..=3_600_000,
+        )?;
+        if content.max_upload_bytes == 0 {
+            return Err(invalid(
+                "content.max_upload_bytes",
+                "must be greater than 0",
+            ));
+        }
+        let shards = discord.shards.validate()?;
         in_range(
             "discord.max_question_chars",
             discord.max_question_chars,
@@ -436,6 +557,8 @@ impl RawSettings {
         }
         content.dir = resolve(base, &content.dir);
         discord.feedback_file = resolve(base, &discord.feedback_file);
+        content.holding_dir = resolve(base, &content.holding_dir);
+        content.audit_file = resolve(base, &content.audit_file);
         index.dir = resolve(base, &index.dir);
         Ok(Settings {
             content,
@@ -444,6 +567,7 @@ impl RawSettings {
             discord,
             furniture,
             weights,
+            shards,
         })
     }
 }
@@ -529,6 +653,67 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("guild_ids") && err.contains("abc"), "{err}");
+    }
+
+    #[test]
+    fn shard_settings_are_checked_and_named() {
+        assert_eq!(load("", &[]).unwrap().shards, Shards::Auto);
+        let s = load("[discord]\nshards = { total = 4, range = [2, 3] }\n", &[]).unwrap();
+        assert_eq!(
+            s.shards,
+            Shards::Range {
+                total: 4,
+                first: 2,
+                last: 3
+            }
+        );
+        let s = load(
+            "",
+            &[
+                ("BRIEFBOT_DISCORD__SHARDS__TOTAL", "2"),
+                ("BRIEFBOT_DISCORD__SHARDS__RANGE", "1,1"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            s.shards,
+            Shards::Range {
+                total: 2,
+                first: 1,
+                last: 1
+            }
+        );
+        for (toml, key) in [
+            (
+                "shards = { total = 2, range = [1, 2] }",
+                "discord.shards.range",
+            ),
+            (
+                "shards = { total = 4, range = [3, 1] }",
+                "discord.shards.range",
+            ),
+            (
+                "shards = { total = 0, range = [0, 0] }",
+                "discord.shards.total",
+            ),
+            ("shards = \"many\"", "discord.shards"),
+        ] {
+            let err = load(&format!("[discord]\n{toml}\n"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
+    }
+
+    #[test]
+    fn index_role_is_writer_or_reader() {
+        assert_eq!(load("", &[]).unwrap().index.role, Role::Writer);
+        let s = load("", &[("BRIEFBOT_INDEX__ROLE", "reader")]).unwrap();
+        assert_eq!(s.index.role, Role::Reader);
+        let err = load("[index]\nrole = \"boss\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("role") && err.contains("boss"), "{err}");
     }
 
     #[test]

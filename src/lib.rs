@@ -18,3 +18,4 @@ pub mod ingest;
 pub mod render;
 pub mod search;
 pub mod tune;
+pub mod watch;

@@ -341,7 +341,7 @@ async fn stats_count_answered_questions() {
     let bot = bot(&ws);
     bot.ask(ask("cod quota")).await;
     bot.ask(ask("night trains")).await;
-    let s = bot.stats().content;
+    let s = bot.stats(&[]).content;
     assert!(s.contains("**Briefings** 4 · **passages** 12"), "{s}");
     assert!(s.contains("since start: 2"), "{s}");
 }

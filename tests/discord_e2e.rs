@@ -40,7 +40,12 @@ async fn start(fake: &FakeDiscord, extra: &str) -> Bot {
 }
 
 async fn start_with(fake: &FakeDiscord, extra: &str, log_filter: &str) -> Bot {
-    let ws = Workspace::with_bundled_briefing();
+    start_in(fake, Workspace::with_bundled_briefing(), extra, log_filter).await
+}
+
+/// Starts `briefbot serve` in `ws`; `extra` is appended to the `[discord]` section (and may
+/// open other sections).
+async fn start_in(fake: &FakeDiscord, ws: Workspace, extra: &str, log_filter: &str) -> Bot {
     std::fs::write(
         ws.config(),
         format!(
@@ -542,4 +547,125 @@ fn sigterm_stops_the_bot_while_it_cannot_reach_discord() {
     );
     let status = terminate(&mut child);
     assert!(status.success(), "{status:?}");
+}
+
+/// `briefbot index --watch` on `ws`: returns once it has built the index and watches.
+fn start_watching_writer(ws: &Workspace) -> Child {
+    use std::io::BufRead;
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+        .arg("--config")
+        .arg(ws.config())
+        .args(["index", "--watch"])
+        .env("BRIEFBOT_CONTENT__WATCH_DELAY_MS", "200")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    loop {
+        let line = lines
+            .next()
+            .expect("the writer printed that it watches")
+            .unwrap();
+        if line.starts_with("Watching ") {
+            break;
+        }
+    }
+    // Keep reading, so that the writer never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    child
+}
+
+/// The text of `/stats` from the bot behind `fake`.
+async fn stats(fake: &FakeDiscord) -> String {
+    let (id, _) = command(fake, "stats", json!([]), member(OTHER, 0, &[]));
+    shown(&reply_to(fake, id, "the /stats reply").await.body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_reader_bots_on_their_shards_follow_one_writer() {
+    let shared = Workspace::with_bundled_briefing();
+    let mut writer = start_watching_writer(&shared);
+    // A second writer on the same index folder is refused, and names the first.
+    let out = shared.cmd().arg("index").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("another index writer is running") && err.contains("index --watch"),
+        "{err}"
+    );
+
+    let readers = [
+        (FakeDiscord::start().await, 0),
+        (FakeDiscord::start().await, 1),
+    ];
+    let mut bots = Vec::new();
+    for (fake, shard) in &readers {
+        let extra = format!(
+            "shards = {{ total = 2, range = [{shard}, {shard}] }}\n\
+             [index]\nrole = \"reader\"\nreload_ms = 100\ndir = {:?}\n",
+            shared.index().display().to_string()
+        );
+        bots.push(start_in(fake, Workspace::empty(), &extra, "warn,briefbot=info").await);
+    }
+    for (fake, shard) in &readers {
+        assert_eq!(fake.identified_shards(), vec![json!([shard, 2])]);
+        let s = stats(fake).await;
+        assert!(
+            s.contains(&format!("shard {shard} of 2")) && s.contains("reader"),
+            "{s}"
+        );
+    }
+
+    // A reader refuses /reindex and says where the writer runs.
+    let (fake, _) = &readers[0];
+    let (id, _) = command(fake, "reindex", json!([]), member(ASKER, MANAGE_GUILD, &[]));
+    let r = shown(&reply_to(fake, id, "a reader's /reindex").await.body);
+    assert!(
+        r.contains("only reads the index") && r.contains("index --watch"),
+        "{r}"
+    );
+
+    // A briefing saved into the writer's content is answered by both readers.
+    let before = shared.current_version().unwrap();
+    std::fs::write(
+        shared.content().join("tides.md"),
+        "# Tidal power\n\nThe Severn barrage would make seven percent of British electricity.\n",
+    )
+    .unwrap();
+    let version = loop {
+        match shared.current_version() {
+            Some(v) if v != before => break v,
+            _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    };
+    for (fake, _) in &readers {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !stats(fake).await.contains(version.trim_start_matches("v-")) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a reader never reloaded"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let (_, token) = command(
+            fake,
+            "ask",
+            json!([{"name": "question", "type": 3, "value": "How much electricity would the Severn barrage make?"}]),
+            member(OTHER, 0, &[]),
+        );
+        let r = fake
+            .wait_for(0, "a reader's answer from the new index", |r| {
+                is_answer_to(r, &token)
+            })
+            .await;
+        assert!(
+            shown(&r.body).contains("**Severn** **barrage**"),
+            "{}",
+            r.body
+        );
+    }
+    let _ = writer.kill();
+    let _ = writer.wait();
 }

@@ -19,7 +19,7 @@ fn engine() -> &'static Engine {
     &ENGINE
         .get_or_init(|| {
             let ws = Workspace::with_fixtures();
-            let opened = app::open_or_build(&ws.settings(), Ranking::Full).unwrap();
+            let opened = app::open_or_build(&ws.settings(), Ranking::Full, None).unwrap();
             (ws, opened.engine)
         })
         .1

@@ -4,16 +4,23 @@
 use anyhow::Result;
 use briefbot::app;
 use briefbot::config::Settings;
-use briefbot::index::Diff;
-use briefbot::ingest::Skipped;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use briefbot::index::{BuildReport, Diff};
+use briefbot::ingest::{Corpus, Skipped};
 
 use super::count;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// Show what would be added, changed and removed; change nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "watch")]
     dry_run: bool,
+    /// Stay running as the index writer: rebuild now, then again whenever files under the
+    /// content folder change (after content.watch_delay_ms of quiet), until stopped.
+    #[arg(long)]
+    watch: bool,
 }
 
 /// How many passage ids of each kind of change are listed.
@@ -33,7 +40,38 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         print_skipped(&corpus.skipped);
         return Ok(());
     }
+    if args.watch {
+        return watch(settings);
+    }
     let (corpus, report) = app::rebuild(settings)?;
+    print_report(settings, &corpus, &report);
+    Ok(())
+}
+
+/// `--watch`: the standalone writer of a fleet whose bots are all readers.
+fn watch(settings: &Settings) -> Result<()> {
+    let writer = app::Writer::acquire(settings, "briefbot index --watch")?;
+    let (corpus, report) = writer.rebuild(settings)?;
+    print_report(settings, &corpus, &report);
+    let delay = Duration::from_millis(settings.content.watch_delay_ms);
+    println!(
+        "Watching {} for changes (Ctrl-C to stop).",
+        settings.content.dir.display()
+    );
+    briefbot::watch::watch(&settings.content.dir, delay, |paths| {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        println!("Changed: {}", shown.join(", "));
+        tracing::info!(files = ?shown, "content changed; reindexing");
+        match writer.rebuild(settings) {
+            Ok((corpus, report)) => print_report(settings, &corpus, &report),
+            Err(err) => eprintln!("briefbot: reindex failed, the previous index stays live: {err}"),
+        }
+        ControlFlow::Continue(())
+    })?;
+    Ok(())
+}
+
+fn print_report(settings: &Settings, corpus: &Corpus, report: &BuildReport) {
     println!(
         "Indexed {}, {} into {} (version {}) in {:.2} s.",
         count(corpus.briefings.len(), "briefing"),
@@ -52,7 +90,6 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     }
     print_diff(&report.diff, false);
     print_skipped(&corpus.skipped);
-    Ok(())
 }
 
 fn print_diff(diff: &Diff, would: bool) {

@@ -13,7 +13,7 @@ pub struct Args {
 }
 
 pub fn execute(settings: &Settings, args: Args) -> Result<()> {
-    let opened = app::open_or_build(settings, Ranking::Full)?;
+    let opened = app::open_or_build(settings, Ranking::Full, None)?;
     super::report_auto_build(&opened);
     let manifest = opened.engine.manifest();
     if args.json {

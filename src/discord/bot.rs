@@ -16,8 +16,9 @@ use serde::Serialize;
 use super::rules::Cooldown;
 use crate::answer::{AnswerError, answer_from};
 use crate::app;
-use crate::config::Settings;
+use crate::config::{Role, Settings};
 use crate::index::BuildReport;
+use crate::ingest::Corpus;
 use crate::render::discord::{self as render, AnswerLayout, Message, cut, escape, notice};
 use crate::search::{Engine, Ranking};
 
@@ -25,6 +26,8 @@ use crate::search::{Engine, Ranking};
 pub struct Bot {
     pub settings: Settings,
     engine: RwLock<Arc<Engine>>,
+    /// The writer lock, held while the bot runs with `index.role = "writer"`.
+    writer: Option<Arc<app::Writer>>,
     pub cooldown: Cooldown,
     answered: AtomicU64,
     started: Instant,
@@ -45,6 +48,17 @@ pub struct Ask {
     pub asker: u64,
 }
 
+/// One gateway shard of this process, as `/stats` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardStatus {
+    pub id: u32,
+    pub total: u32,
+    /// Connected, resuming, … as serenity names the connection stage.
+    pub stage: String,
+    /// Time between the last heartbeat and its acknowledgement.
+    pub latency_ms: Option<u128>,
+}
+
 /// One line of the feedback file.
 #[derive(Serialize)]
 struct Feedback<'a> {
@@ -58,9 +72,17 @@ const SOMETHING_WENT_WRONG: &str =
     "Something went wrong on my side; it has been logged. Please try again.";
 
 impl Bot {
-    /// Opens the index (building it if needed) and sets up the state.
+    /// Opens the index and sets up the state. A writer takes the writer lock and builds
+    /// the index if needed; a reader waits for the writer to publish one.
     pub fn new(settings: Settings) -> Result<Bot, app::AppError> {
-        let opened = app::open_or_build(&settings, Ranking::Full)?;
+        let writer = match settings.index.role {
+            Role::Writer => Some(Arc::new(app::Writer::acquire(&settings, "briefbot serve")?)),
+            Role::Reader => None,
+        };
+        let opened = match &writer {
+            Some(w) => app::open_or_build(&settings, Ranking::Full, Some(w))?,
+            None => wait_for_index(&settings)?,
+        };
         if let Some((why, report)) = &opened.built {
             tracing::info!(reason = %why, passages = report.manifest.passages, "built the index");
         }
@@ -71,6 +93,7 @@ impl Bot {
         Ok(Bot {
             settings,
             engine: RwLock::new(Arc::new(opened.engine)),
+            writer,
             cooldown,
             answered: AtomicU64::new(0),
             started: Instant::now(),
@@ -86,6 +109,63 @@ impl Bot {
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
+    }
+
+    fn swap_engine(&self, engine: Engine) {
+        *self
+            .engine
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+    }
+
+    /// Whether this process builds the index (`index.role = "writer"`).
+    pub fn is_writer(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Opens the live index version if it is not the one answering (another process
+    /// published it, or the writer's watcher did). Returns the version now answering when
+    /// it changed.
+    pub async fn follow_index(&self) -> Option<String> {
+        let store = app::store(&self.settings);
+        let live = store.live_version()?;
+        if live.strip_prefix("v-") == Some(self.engine().manifest().version.as_str()) {
+            return None;
+        }
+        let settings = self.settings.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let open = store.open()?;
+            Ok::<_, app::AppError>(Engine::new(
+                open,
+                crate::search::SearchOptions::from_settings(&settings, Ranking::Full),
+            )?)
+        })
+        .await;
+        match result {
+            Ok(Ok(engine)) => {
+                let version = engine.manifest().version.clone();
+                tracing::info!(version = %version, passages = engine.manifest().passages, "now answering from a new index version");
+                self.swap_engine(engine);
+                Some(version)
+            }
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "a new index version could not be opened; the previous one keeps answering");
+                None
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "index reload task failed");
+                None
+            }
+        }
+    }
+
+    /// Checks for a new index version every `index.reload_ms`, forever.
+    pub async fn keep_following_index(self: Arc<Self>) {
+        let every = std::time::Duration::from_millis(self.settings.index.reload_ms);
+        loop {
+            tokio::time::sleep(every).await;
+            self.follow_index().await;
+        }
     }
 
     /// Remembers the first question of a thread the bot opened.
@@ -241,31 +321,34 @@ impl Bot {
     /// Rebuilds the index (or, with `dry_run`, reports what would change) while questions
     /// keep being answered from the old one; then swaps the new one in.
     pub async fn reindex(&self, dry_run: bool) -> Message {
+        let Some(writer) = self.writer.clone() else {
+            let mut m = notice(&format!(
+                "This bot only reads the index (index.role = \"reader\"); the index writer \
+                 rebuilds it, and every bot picks up the new version within seconds. {}",
+                escape(&app::writer_whereabouts(&self.settings))
+            ));
+            m.ephemeral = true;
+            return m;
+        };
         let Ok(_guard) = self.reindexing.try_lock() else {
             return notice(
                 "A reindex is already running; its report will follow here when it ends.",
             );
         };
-        let settings = self.settings.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            if dry_run {
-                let (corpus, diff) = app::dry_run(&settings)?;
-                return Ok(Report::DryRun(corpus, diff));
-            }
-            let (corpus, report) = app::rebuild(&settings)?;
-            let opened = app::open_or_build(&settings, Ranking::Full)?;
-            Ok::<_, app::AppError>(Report::Built(corpus, Box::new(report), opened.engine))
-        })
-        .await;
+        let result = if dry_run {
+            let settings = self.settings.clone();
+            tokio::task::spawn_blocking(move || app::dry_run(&settings))
+                .await
+                .map(|r| r.map(|(corpus, diff)| reindex_message(true, &corpus, &diff, None)))
+        } else {
+            self.rebuild_locked(writer).await.map(|r| {
+                r.map(|(corpus, report)| {
+                    reindex_message(false, &corpus, &report.diff, Some(&report))
+                })
+            })
+        };
         match result {
-            Ok(Ok(Report::DryRun(corpus, diff))) => reindex_message(true, &corpus, &diff, None),
-            Ok(Ok(Report::Built(corpus, report, engine))) => {
-                *self
-                    .engine
-                    .write()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
-                reindex_message(false, &corpus, &report.diff, Some(&report))
-            }
+            Ok(Ok(message)) => message,
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "reindex failed");
                 let mut m = notice(&format!(
@@ -282,18 +365,79 @@ impl Bot {
         }
     }
 
-    /// Index version and size, questions answered, uptime.
-    pub fn stats(&self) -> Message {
+    /// Rebuilds with the writer (the caller holds `reindexing`) and swaps the new index in.
+    async fn rebuild_locked(
+        &self,
+        writer: Arc<app::Writer>,
+    ) -> Result<Result<(Corpus, Box<BuildReport>), app::AppError>, tokio::task::JoinError> {
+        let settings = self.settings.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            let (corpus, report) = writer.rebuild(&settings)?;
+            let opened = app::open_or_build(&settings, Ranking::Full, Some(&writer))?;
+            Ok::<_, app::AppError>((corpus, Box::new(report), opened.engine))
+        })
+        .await?;
+        Ok(built.map(|(corpus, report, engine)| {
+            self.swap_engine(engine);
+            (corpus, report)
+        }))
+    }
+
+    /// A reindex after `content.watch` saw files change: waits for a running reindex to
+    /// end, then rebuilds; logs what changed. A broken file keeps its previous paragraphs.
+    pub async fn reindex_watched(&self, changed: &[std::path::PathBuf]) {
+        let Some(writer) = self.writer.clone() else {
+            return;
+        };
+        let _guard = self.reindexing.lock().await;
+        let files: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
+        match self.rebuild_locked(writer).await {
+            Ok(Ok((corpus, report))) => tracing::info!(
+                files = ?files,
+                version = %report.manifest.version,
+                added = report.diff.added.len(),
+                changed = report.diff.changed.len(),
+                removed = report.diff.removed.len(),
+                skipped = corpus.skipped.len(),
+                "content changed on disk; reindexed"
+            ),
+            Ok(Err(err)) => {
+                tracing::warn!(files = ?files, error = %err, "content changed on disk; the reindex failed and the previous index keeps answering")
+            }
+            Err(err) => tracing::error!(error = %err, "reindex task failed"),
+        }
+    }
+
+    /// Index version and size, this process's role and shards, questions answered,
+    /// uptime.
+    pub fn stats(&self, shards: &[ShardStatus]) -> Message {
         let engine = self.engine();
         let m = engine.manifest();
         let up = self.started.elapsed().as_secs();
+        let role = if self.is_writer() {
+            "writer (builds the index)"
+        } else {
+            "reader (follows the index writer)"
+        };
+        let shard_lines: Vec<String> = shards
+            .iter()
+            .map(|s| {
+                let latency = s
+                    .latency_ms
+                    .map_or_else(|| "no heartbeat yet".to_string(), |ms| format!("{ms} ms"));
+                format!("shard {} of {}: {}, {latency}", s.id, s.total, s.stage)
+            })
+            .collect();
         let text = format!(
             "**Index** {} (built {})\n**Briefings** {} · **passages** {}\n\
+             **This process** index {role}; {}\n{}\n\
              **Questions answered** since start: {}\n**Uptime** {}h {:02}m {:02}s",
             m.version,
             m.built_at,
             m.briefings.len(),
             m.passages,
+            super::describe_shards(self.settings.shards),
+            shard_lines.join("\n"),
             self.answered.load(Ordering::Relaxed),
             up / 3600,
             up / 60 % 60,
@@ -320,9 +464,22 @@ impl Bot {
     }
 }
 
-enum Report {
-    DryRun(crate::ingest::Corpus, crate::index::Diff),
-    Built(crate::ingest::Corpus, Box<BuildReport>, Engine),
+/// A reader's start: waits (checking every `index.reload_ms`) until the writer has
+/// published an index.
+fn wait_for_index(settings: &Settings) -> Result<app::Opened, app::AppError> {
+    let mut told = false;
+    loop {
+        match app::open_or_build(settings, Ranking::Full, None) {
+            Err(app::AppError::ReaderCannotBuild(why)) => {
+                if !told {
+                    tracing::warn!(reason = %why, "waiting for the index writer to publish an index");
+                    told = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(settings.index.reload_ms));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn append_line(path: &Path, line: &str) -> std::io::Result<()> {

@@ -2,7 +2,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::bot::Ask;
+use super::bot::{Ask, ShardStatus};
 use super::rules;
 use super::send;
 use super::{Context, Error};
@@ -144,7 +144,10 @@ pub async fn reindex(
         ctx.send(send::reply(&notice(text))).await?;
         return Ok(());
     }
-    ctx.defer().await?;
+    if ctx.data().is_writer() {
+        // A reader's refusal is immediate; a rebuild takes a while.
+        ctx.defer().await?;
+    }
     let message = ctx.data().reindex(dry_run.unwrap_or(false)).await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
@@ -153,6 +156,21 @@ pub async fn reindex(
 /// Index version, briefings, questions answered, uptime.
 #[poise::command(slash_command)]
 pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
-    ctx.send(send::reply(&ctx.data().stats())).await?;
+    let shards: Vec<ShardStatus> = {
+        let manager = ctx.framework().shard_manager().clone();
+        let runners = manager.runners.lock().await;
+        let mut shards: Vec<ShardStatus> = runners
+            .iter()
+            .map(|(id, info)| ShardStatus {
+                id: id.0,
+                total: ctx.cache().shard_count(),
+                stage: info.stage.to_string(),
+                latency_ms: info.latency.map(|l| l.as_millis()),
+            })
+            .collect();
+        shards.sort_by_key(|s| s.id);
+        shards
+    };
+    ctx.send(send::reply(&ctx.data().stats(&shards))).await?;
     Ok(())
 }

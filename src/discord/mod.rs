@@ -16,7 +16,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, anyhow};
 use poise::serenity_prelude as serenity;
 
-use crate::config::{Secret, Settings};
+use crate::config::{Secret, Settings, Shards};
 use bot::Bot;
 
 /// The bot's state as poise hands it to commands.
@@ -111,15 +111,91 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
         .await
         .context("creating the Discord client")?;
 
+    tokio::spawn(bot.clone().keep_following_index());
+    if settings.content.watch && bot.is_writer() {
+        watch_content(bot.clone())?;
+    }
     let shards = client.shard_manager.clone();
+    tracing::info!(shards = %describe_shards(settings.shards), "connecting to Discord");
+    let start = async {
+        let (first, last, total) = match settings.shards {
+            Shards::Auto => {
+                let n = recommended_shards(&client.http).await?;
+                (0, n - 1, n)
+            }
+            Shards::Range { total, first, last } => (first, last, total),
+        };
+        // serenity reads the end of this range as the last shard, inclusive.
+        client
+            .start_shard_range(first..last, total)
+            .await
+            .map_err(anyhow::Error::from)
+    };
     // The signal wins even while the client is still connecting (or retrying to).
     tokio::select! {
-        result = client.start() => result.context("running the Discord client")?,
+        result = start => result.context("running the Discord client")?,
         () = shutdown_signal() => {
             tracing::info!("shutting down");
             shards.shutdown_all().await;
         }
     }
+    Ok(())
+}
+
+/// The shard count Discord recommends (`GET /gateway/bot`), asked again every few seconds
+/// while Discord cannot be reached; a refused token ends it.
+async fn recommended_shards(http: &serenity::Http) -> anyhow::Result<u32> {
+    let mut wait = std::time::Duration::from_secs(1);
+    loop {
+        match http.get_bot_gateway().await {
+            Ok(gateway) => return Ok(gateway.shards.max(1)),
+            Err(serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(e)))
+                if e.status_code.as_u16() == 401 =>
+            {
+                return Err(anyhow!(
+                    "Discord refused the token (401): reset it in the developer portal"
+                ));
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, retry_in = ?wait, "cannot ask Discord for the shard count");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(60));
+            }
+        }
+    }
+}
+
+/// `shards 0–1 of 4`, or `shards: as many as Discord recommends`.
+pub fn describe_shards(shards: Shards) -> String {
+    match shards {
+        Shards::Auto => "shards: as many as Discord recommends (discord.shards = \"auto\")".into(),
+        Shards::Range { total, first, last } if first == last => {
+            format!("shard {first} of {total} (0-based)")
+        }
+        Shards::Range { total, first, last } => {
+            format!("shards {first}–{last} of {total} (0-based)")
+        }
+    }
+}
+
+/// `content.watch`: a thread that reindexes when files under `content.dir` change.
+fn watch_content(bot: Arc<Bot>) -> anyhow::Result<()> {
+    let dir = bot.settings.content.dir.clone();
+    let delay = std::time::Duration::from_millis(bot.settings.content.watch_delay_ms);
+    let handle = tokio::runtime::Handle::current();
+    tracing::info!(dir = %dir.display(), "watching content for changes");
+    std::thread::Builder::new()
+        .name("content-watch".into())
+        .spawn(move || {
+            let result = crate::watch::watch(&dir, delay, |paths| {
+                handle.block_on(bot.reindex_watched(&paths));
+                std::ops::ControlFlow::Continue(())
+            });
+            if let Err(err) = result {
+                tracing::error!(error = %err, "content is no longer watched");
+            }
+        })
+        .context("starting the content watcher")?;
     Ok(())
 }
 

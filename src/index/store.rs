@@ -15,6 +15,7 @@ use crate::ingest::{Corpus, Passage, Skipped};
 
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = ".lock";
+const WRITER: &str = ".writer";
 const MANIFEST: &str = "briefbot.json";
 const BUILD_PREFIX: &str = ".build-";
 const VERSION_PREFIX: &str = "v-";
@@ -103,6 +104,19 @@ pub enum BuildError {
     },
     #[error("building the index failed: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    #[error(
+        "another index writer is running on {dir} ({holder}); only one writer may run per \
+         index folder: stop it first, or run this process with index.role = \"reader\""
+    )]
+    WriterRunning { dir: PathBuf, holder: String },
+}
+
+/// The right to build the index folder, held for as long as a writer runs: an OS lock on
+/// `index/.writer` (released by the OS when the process dies, so it is never stale), with
+/// who holds it written inside for the message a second writer gets.
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: File,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
@@ -252,6 +266,55 @@ impl IndexStore {
             diff,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The name of the live version (`v-…`), as `CURRENT` says now.
+    pub fn live_version(&self) -> Option<String> {
+        self.current_name().map(|n| n.trim().to_string())
+    }
+
+    /// Takes the writer lock for `who` (a short description such as `briefbot serve`), or
+    /// says which process holds it.
+    pub fn writer_lock(&self, who: &str) -> Result<WriterLock, BuildError> {
+        fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
+        let path = self.root.join(WRITER);
+        let mut file = File::options()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let holder = self
+                    .writer_note()
+                    .unwrap_or_else(|| "a process that has not said who it is".into());
+                return Err(BuildError::WriterRunning {
+                    dir: self.root.clone(),
+                    holder,
+                });
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(BuildError::Io { path, source: e }),
+        }
+        let since = humantime::format_rfc3339_seconds(SystemTime::now());
+        let host = fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| format!(" on {}", h.trim()))
+            .unwrap_or_default();
+        let note = format!("`{who}`, pid {}{host}, since {since}", std::process::id());
+        file.set_len(0)
+            .and_then(|()| file.write_all(note.as_bytes()))
+            .map_err(io_err(&path))?;
+        Ok(WriterLock { _file: file })
+    }
+
+    /// What the (last) writer wrote in its lock file: pid, host, command, since when.
+    pub fn writer_note(&self) -> Option<String> {
+        fs::read_to_string(self.root.join(WRITER))
+            .ok()
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
     }
 
     /// Takes the rebuild lock, or says who holds it.

@@ -38,6 +38,7 @@ struct Inner {
     seq: AtomicU64,
     ids: AtomicU64,
     identifies: AtomicU64,
+    shards: Mutex<Vec<Value>>,
     resumes: AtomicU64,
     port: AtomicU64,
 }
@@ -102,6 +103,11 @@ impl FakeDiscord {
 
     pub fn identifies(&self) -> u64 {
         self.inner.identifies.load(Ordering::SeqCst)
+    }
+
+    /// The `shard` field of every IDENTIFY the bot sent (`[id, total]`).
+    pub fn identified_shards(&self) -> Vec<Value> {
+        self.inner.shards.lock().unwrap().clone()
     }
 
     pub fn resumes(&self) -> u64 {
@@ -296,9 +302,12 @@ async fn session(inner: Arc<Inner>, mut socket: WebSocket) {
                     Some(1) => Some(json!({"op": 11})),
                     Some(2) => {
                         inner.identifies.fetch_add(1, Ordering::SeqCst);
+                        let shard = v["d"]["shard"].clone();
+                        inner.shards.lock().unwrap().push(shard.clone());
                         let s = inner.seq.fetch_add(1, Ordering::SeqCst) + 1;
                         Some(json!({"op": 0, "t": "READY", "s": s, "d": {
                             "v": 10, "user": user(BOT_ID, "briefbot"), "guilds": [],
+                            "shard": shard,
                             "session_id": "session-1",
                             "resume_gateway_url": format!("ws://127.0.0.1:{port}/gateway"),
                             "application": {"id": APP_ID.to_string(), "flags": 0}}}))

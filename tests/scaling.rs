@@ -1,0 +1,148 @@
+//! One index writer, many readers on one index folder (issue: scale out). The fleet of bot
+//! processes on shard ranges is in `discord_e2e.rs`; here: the roles themselves.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use briefbot::app::{AppError, Writer};
+use briefbot::config::{Role, Settings};
+use briefbot::discord::bot::{Ask, Bot};
+use common::Workspace;
+
+fn reader_settings(ws: &Workspace) -> Settings {
+    let mut s = ws.settings();
+    s.index.role = Role::Reader;
+    s.index.reload_ms = 50;
+    s
+}
+
+#[test]
+fn a_second_writer_is_refused_and_told_who_writes() {
+    let ws = Workspace::with_fixtures();
+    let first = Writer::acquire(&ws.settings(), "briefbot serve").unwrap();
+    let err = Writer::acquire(&ws.settings(), "briefbot index")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("another index writer is running") && err.contains("`briefbot serve`, pid"),
+        "{err}"
+    );
+    // The one-shot `briefbot index` is a writer too.
+    let out = ws.cmd().arg("index").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another index writer is running"));
+    drop(first);
+    assert!(ws.cmd().arg("index").output().unwrap().status.success());
+}
+
+#[test]
+fn a_reader_never_builds_nor_rebuilds() {
+    let ws = Workspace::with_fixtures();
+    let out = ws
+        .cmd()
+        .env("BRIEFBOT_INDEX__ROLE", "reader")
+        .args(["ask", "cod quota"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("no index has been built") && err.contains("index reader"),
+        "{err}"
+    );
+    assert!(!ws.index().join("CURRENT").exists());
+    assert!(matches!(
+        Writer::acquire(&reader_settings(&ws), "test"),
+        Err(AppError::NotWriter)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_refuses_reindex_and_points_at_the_writer() {
+    let ws = Workspace::with_fixtures();
+    let writer = Writer::acquire(&ws.settings(), "briefbot index --watch").unwrap();
+    writer.rebuild(&ws.settings()).unwrap();
+    let before = ws.current_version();
+    let bot = Bot::new(reader_settings(&ws)).unwrap();
+    assert!(!bot.is_writer());
+    let m = bot.reindex(false).await;
+    assert!(
+        m.content.contains("only reads the index") && m.content.contains("index --watch"),
+        "{}",
+        m.content
+    );
+    assert_eq!(ws.current_version(), before);
+}
+
+/// 8 tasks ask a reader bot without pause while the writer publishes 30 versions that add
+/// and remove a briefing: every answer is whole, and the reader follows every version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_follows_the_writer_and_never_sees_a_partial_index() {
+    let ws = Workspace::with_fixtures();
+    let settings = ws.settings();
+    let writer = Writer::acquire(&settings, "test writer").unwrap();
+    writer.rebuild(&settings).unwrap();
+    let bot = Arc::new(Bot::new(reader_settings(&ws)).unwrap());
+    let follower = tokio::spawn(bot.clone().keep_following_index());
+
+    let done = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut askers = Vec::new();
+    for i in 0..8 {
+        let (bot, done, answered) = (bot.clone(), done.clone(), answered.clone());
+        askers.push(tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                let m = bot
+                    .ask(Ask {
+                        question: "What cut was made to the cod quota?".into(),
+                        offset: 0,
+                        briefing: None,
+                        ephemeral: false,
+                        can_discuss: false,
+                        asker: i,
+                    })
+                    .await;
+                let text = m.embed.map(|e| e.description).unwrap_or(m.content);
+                assert!(text.contains("**cod**"), "asker {i}: {text}");
+                answered.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    let extra = ws.content().join("airships.md");
+    let builder = tokio::task::spawn_blocking(move || {
+        let mut versions = Vec::new();
+        for n in 0..30 {
+            if n % 2 == 0 {
+                std::fs::write(
+                    &extra,
+                    format!("# Airships\n\nZeppelin number {n} flies.\n"),
+                )
+                .unwrap();
+            } else {
+                std::fs::remove_file(&extra).unwrap();
+            }
+            versions.push(writer.rebuild(&settings).unwrap().1.manifest.version);
+        }
+        versions
+    });
+    let versions = builder.await.unwrap();
+    let last = versions.last().unwrap().clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while bot.engine().manifest().version != last {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reader never reached the last version"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    done.store(true, Ordering::Relaxed);
+    for a in askers {
+        a.await.unwrap();
+    }
+    follower.abort();
+    assert!(answered.load(Ordering::Relaxed) >= 8);
+    assert_eq!(bot.engine().manifest().briefings.len(), 4);
+}
