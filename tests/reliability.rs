@@ -80,11 +80,21 @@ fn eight_threads_keep_answering_while_fifty_rebuilds_run() {
                 }
             });
         }
+        // The readers stop however the rebuilds end (a failed one must fail the test,
+        // not leave it waiting for the readers).
+        struct StopOnDrop<'a>(&'a AtomicBool);
+        impl Drop for StopOnDrop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = StopOnDrop(&stop);
         for g in 1..=50 {
             write_generation(&ws, g);
-            app::rebuild(&settings).unwrap();
+            if let Err(e) = app::rebuild(&settings) {
+                panic!("rebuild {g} failed: {e}");
+            }
         }
-        stop.store(true, Ordering::Relaxed);
     });
     assert_eq!(failed.load(Ordering::Relaxed), 0, "failed questions");
     assert_eq!(

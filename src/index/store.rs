@@ -285,7 +285,7 @@ impl IndexStore {
             .write(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        match file.try_lock() {
+        match try_lock_patiently(&file) {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 let holder = self
@@ -326,7 +326,7 @@ impl IndexStore {
             .write(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        match file.try_lock() {
+        match try_lock_patiently(&file) {
             Ok(()) => Ok(file),
             Err(fs::TryLockError::WouldBlock) => Err(BuildError::Busy(path)),
             Err(fs::TryLockError::Error(e)) => Err(BuildError::Io { path, source: e }),
@@ -419,6 +419,21 @@ impl IndexStore {
             if name.starts_with(VERSION_PREFIX) && name != live && Some(name.as_str()) != previous {
                 let _ = fs::remove_dir_all(entry.path());
             }
+        }
+    }
+}
+
+/// Takes an OS lock on `file`, trying for up to a second. A lock released by this process
+/// can still be held for a moment by a child it is spawning (a fork shares the open file
+/// until the child's exec closes it); a lock really held by another writer stays held.
+fn try_lock_patiently(file: &File) -> Result<(), fs::TryLockError> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        match file.try_lock() {
+            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
         }
     }
 }
