@@ -30,6 +30,12 @@ enum Command {
     Ask(cmd::ask::Args),
     /// List the indexed briefings.
     Sources(cmd::sources::Args),
+    /// Read a briefing page by page, each paragraph numbered as it is cited.
+    Read(cmd::study::ReadArgs),
+    /// A quiz question made from the briefings (the same seed gives the same quiz).
+    Quiz(cmd::study::QuizArgs),
+    /// A passage's citation, ready to paste, with its text.
+    Cite(cmd::study::CiteArgs),
     /// Measure retrieval on a question set (indexes into a temporary folder).
     Eval(cmd::eval::Args),
     /// Run the Discord bot (token from DISCORD_TOKEN or discord.token).
@@ -52,6 +58,9 @@ fn main() -> ExitCode {
             Command::Index(args) => cmd::index::execute(&settings, args),
             Command::Ask(args) => cmd::ask::execute(&settings, args),
             Command::Sources(args) => cmd::sources::execute(&settings, args),
+            Command::Read(args) => cmd::study::read(&settings, args),
+            Command::Quiz(args) => cmd::study::quiz(&settings, args),
+            Command::Cite(args) => cmd::study::cite(&settings, args),
             Command::Eval(args) => cmd::eval::execute(&settings, args),
             Command::Serve(args) => cmd::serve::execute(&settings, args),
             Command::Generate(args) => cmd::generate::execute(&settings, args),

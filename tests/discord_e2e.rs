@@ -77,6 +77,17 @@ async fn start_in(fake: &FakeDiscord, ws: Workspace, extra: &str, log_filter: &s
 }
 
 fn command(fake: &FakeDiscord, name: &str, options: Value, member: Value) -> (u64, String) {
+    command_with(fake, name, options, json!({}), member)
+}
+
+/// A slash command with `resolved` data (attachments).
+fn command_with(
+    fake: &FakeDiscord,
+    name: &str,
+    options: Value,
+    resolved: Value,
+    member: Value,
+) -> (u64, String) {
     let id = fake.next_id();
     let token = format!("tok{id}");
     fake.dispatch(
@@ -86,12 +97,23 @@ fn command(fake: &FakeDiscord, name: &str, options: Value, member: Value) -> (u6
                "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
                "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
                "member": member, "authorizing_integration_owners": {}, "context": 0,
-               "data": {"id": "6000", "name": name, "type": 1, "options": options}}),
+               "data": {"id": "6000", "name": name, "type": 1, "options": options,
+                        "resolved": resolved}}),
     );
     (id, token)
 }
 
 fn press(fake: &FakeDiscord, custom_id: &str, content: &str, by: u64) -> u64 {
+    press_with(
+        fake,
+        json!({"custom_id": custom_id, "component_type": 2}),
+        content,
+        by,
+    )
+}
+
+/// A component interaction with `data` (a button, or a select menu's choice).
+fn press_with(fake: &FakeDiscord, data: Value, content: &str, by: u64) -> u64 {
     let id = fake.next_id();
     let message_id = fake.next_id();
     fake.dispatch(
@@ -101,7 +123,7 @@ fn press(fake: &FakeDiscord, custom_id: &str, content: &str, by: u64) -> u64 {
                "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
                "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
                "member": member(by, 0, &[]), "authorizing_integration_owners": {}, "context": 0,
-               "data": {"custom_id": custom_id, "component_type": 2},
+               "data": data,
                "message": {"id": message_id.to_string(), "channel_id": CHANNEL_ID.to_string(),
                    "author": user(BOT_ID, "briefbot"), "content": content,
                    "timestamp": "2024-01-01T00:00:00.000000+00:00", "edited_timestamp": null,
@@ -549,6 +571,20 @@ fn sigterm_stops_the_bot_while_it_cannot_reach_discord() {
     assert!(status.success(), "{status:?}");
 }
 
+/// `/ask` by a member; waits for the answer and returns what it shows.
+async fn ask_slash(fake: &FakeDiscord, question: &str) -> String {
+    let (_, token) = command(
+        fake,
+        "ask",
+        json!([{"name": "question", "type": 3, "value": question}]),
+        member(OTHER, 0, &[]),
+    );
+    let r = fake
+        .wait_for(0, "the answer", |r| is_answer_to(r, &token))
+        .await;
+    shown(&r.body)
+}
+
 /// `briefbot index --watch` on `ws`: returns once it has built the index and watches.
 fn start_watching_writer(ws: &Workspace) -> Child {
     use std::io::BufRead;
@@ -649,23 +685,232 @@ async fn two_reader_bots_on_their_shards_follow_one_writer() {
             );
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        let (_, token) = command(
-            fake,
-            "ask",
-            json!([{"name": "question", "type": 3, "value": "How much electricity would the Severn barrage make?"}]),
-            member(OTHER, 0, &[]),
-        );
-        let r = fake
-            .wait_for(0, "a reader's answer from the new index", |r| {
-                is_answer_to(r, &token)
-            })
-            .await;
-        assert!(
-            shown(&r.body).contains("**Severn** **barrage**"),
-            "{}",
-            r.body
-        );
+        let answer = ask_slash(fake, "How much electricity would the Severn barrage make?").await;
+        assert!(answer.contains("**Severn** **barrage**"), "{answer}");
     }
     let _ = writer.kill();
     let _ = writer.wait();
+}
+
+/// The custom ids of the buttons and menus of a recorded message.
+fn component_ids(body: &Value) -> Vec<String> {
+    let data = if body["data"].is_object() {
+        &body["data"]
+    } else {
+        body
+    };
+    data["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().unwrap())
+        .map(|c| c["custom_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn study_groups_read_together_quiz_and_cite() {
+    let fake = FakeDiscord::start().await;
+    let bot = start(&fake, "").await;
+    let slug = "us-japan-indo-pacific";
+
+    let (id, _) = command(
+        &fake,
+        "read",
+        json!([{"name": "briefing", "type": 3, "value": slug}]),
+        member(ASKER, 0, &[]),
+    );
+    let page = reply_to(&fake, id, "the first page").await;
+    assert_eq!(page.body["type"], 4);
+    assert!(
+        shown(&page.body).contains("**¶1** On April 10"),
+        "{}",
+        page.body
+    );
+    let ids = component_ids(&page.body);
+    assert_eq!(
+        ids,
+        [format!("bb1:read:2:{slug}"), format!("bb1:readsec:{slug}")]
+    );
+    // Anyone turns the page: the shared message is updated in place.
+    let turned = press(&fake, &ids[0], "", OTHER);
+    let r = reply_to(&fake, turned, "the next page").await;
+    assert_eq!(r.body["type"], 7, "{}", r.body);
+    assert!(shown(&r.body).contains("**¶2** Kishida"), "{}", r.body);
+    let jumped = press_with(
+        &fake,
+        json!({"custom_id": ids[1], "component_type": 3, "values": ["6"]}),
+        "",
+        OTHER,
+    );
+    let r = reply_to(&fake, jumped, "the section jump").await;
+    assert_eq!(r.body["type"], 7);
+    assert!(
+        shown(&r.body).contains("__**Why is it important?**__"),
+        "{}",
+        r.body
+    );
+
+    // A quiz, replayed by its seed; the right choice is told privately, with its source.
+    let expected = bot
+        .ws
+        .cmd()
+        .args(["quiz", "--json", "--seed", "5"])
+        .output()
+        .unwrap();
+    let expected: Value = serde_json::from_slice(&expected.stdout).unwrap();
+    let (id, _) = command(
+        &fake,
+        "quiz",
+        json!([{"name": "seed", "type": 4, "value": 5}]),
+        member(ASKER, 0, &[]),
+    );
+    let q = reply_to(&fake, id, "the quiz").await;
+    let answer = expected["answer"].as_u64().unwrap() as usize;
+    let right = &component_ids(&q.body)[answer];
+    assert!(
+        right.starts_with(&format!("bb1:quiz:5:{answer}:")),
+        "{right}"
+    );
+    let pressed = press(&fake, right, "", ASKER);
+    let r = reply_to(&fake, pressed, "the quiz answer").await;
+    assert_eq!(r.body["data"]["flags"], 64, "told privately");
+    let text = shown(&r.body);
+    let text = text.trim_start();
+    assert!(
+        text.starts_with("✅ **Right**")
+            && text.contains(expected["passage"]["id"].as_str().unwrap()),
+        "{text}"
+    );
+
+    let (id, _) = command(
+        &fake,
+        "cite",
+        json!([{"name": "id", "type": 3, "value": format!("{slug}:5")}]),
+        member(ASKER, 0, &[]),
+    );
+    let c = reply_to(&fake, id, "the citation").await;
+    let text = shown(&c.body);
+    assert!(
+        text.starts_with("```\n“Biden therefore plans")
+            && text.contains(&format!("¶5 [{slug}:5]\n```")),
+        "{text}"
+    );
+    assert_no_mentions_allowed(&fake);
+}
+
+const TIDES: &str =
+    "# Tidal Power\n\nThe Severn barrage would make seven percent of British electricity.\n";
+
+/// `/briefing add` with an attachment served by the fake Discord.
+fn add_briefing(fake: &FakeDiscord, name: &str, bytes: &[u8], by: Value) -> String {
+    let url = fake.host_file(name, bytes);
+    let attachment = "7000";
+    command_with(
+        fake,
+        "briefing",
+        json!([{"name": "add", "type": 1, "options": [
+            {"name": "file", "type": 11, "value": attachment}]}]),
+        json!({"attachments": {attachment: {"id": attachment, "filename": name,
+            "size": bytes.len(), "url": url, "proxy_url": url}}}),
+        by,
+    )
+    .1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_add_and_remove_briefings_from_discord() {
+    let fake = FakeDiscord::start().await;
+    let bot = start(&fake, "").await;
+    let moderator = || member(ASKER, MANAGE_GUILD, &[]);
+
+    let token = add_briefing(&fake, "tides.md", TIDES.as_bytes(), member(OTHER, 0, &[]));
+    let r = fake
+        .wait_for(0, "the refusal", |r| r.path.contains(&token))
+        .await;
+    assert!(shown(&r.body).contains("Only moderators"), "{}", r.body);
+    assert!(!bot.ws.content().join("tides.md").exists());
+
+    // A file of the wrong type is refused before it is downloaded.
+    let token = add_briefing(&fake, "tides.pdf", b"%PDF", moderator());
+    let r = fake
+        .wait_for(0, "the refusal", |r| r.path.contains(&token))
+        .await;
+    assert!(shown(&r.body).contains("not a briefing"), "{}", r.body);
+    assert!(!fake.requests().iter().any(|r| r.path == "/files/tides.pdf"));
+
+    let token = add_briefing(&fake, "tides.md", TIDES.as_bytes(), moderator());
+    let r = fake
+        .wait_for(0, "the added report", |r| is_answer_to(r, &token))
+        .await;
+    assert!(
+        shown(&r.body).contains("**Added** “Tidal Power”"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        std::fs::read_to_string(bot.ws.content().join("tides.md")).unwrap(),
+        TIDES
+    );
+    let answer = ask_slash(&fake, "What would the Severn barrage make?").await;
+    assert!(answer.contains("**Severn** **barrage**"), "{answer}");
+
+    let (_, token) = command(
+        &fake,
+        "briefing",
+        json!([{"name": "remove", "type": 1, "options": [
+            {"name": "briefing", "type": 3, "value": "tides"}]}]),
+        moderator(),
+    );
+    let r = fake
+        .wait_for(0, "the removed report", |r| is_answer_to(r, &token))
+        .await;
+    assert!(
+        shown(&r.body).contains("**Removed** “Tidal Power”"),
+        "{}",
+        r.body
+    );
+    assert!(!bot.ws.content().join("tides.md").exists());
+
+    let audit = std::fs::read_to_string(bot.ws.path().join("audit.jsonl")).unwrap();
+    let actions: Vec<(String, String)> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| {
+            assert_eq!(v["actor"]["id"], ASKER);
+            (
+                v["action"].as_str().unwrap().to_string(),
+                v["outcome"].as_str().unwrap().chars().take(8).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("briefing add".to_string(), "refused:".to_string()),
+            ("briefing add".to_string(), "added as".to_string()),
+            ("briefing remove".to_string(), "moved to".to_string()),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watching_bot_answers_from_a_file_saved_into_content() {
+    let fake = FakeDiscord::start().await;
+    let bot = start(
+        &fake,
+        "\n[content]\nwatch = true\nwatch_delay_ms = 150\n[index]\nreload_ms = 100\n",
+    )
+    .await;
+    std::fs::write(bot.ws.content().join("tides.md"), TIDES).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !stats(&fake).await.contains("**Briefings** 2") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change was never indexed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let answer = ask_slash(&fake, "What would the Severn barrage make?").await;
+    assert!(answer.contains("**Severn** **barrage**"), "{answer}");
 }

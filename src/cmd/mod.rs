@@ -6,6 +6,7 @@ pub mod generate;
 pub mod index;
 pub mod serve;
 pub mod sources;
+pub mod study;
 
 use briefbot::app::Opened;
 

@@ -5,8 +5,7 @@
 //! Searches and rebuilds run on blocking threads (`spawn_blocking`), never on the tasks
 //! that drive the gateway.
 
-use std::io::Write;
-use std::path::Path;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Instant, SystemTime};
@@ -19,8 +18,10 @@ use crate::app;
 use crate::config::{Role, Settings};
 use crate::index::BuildReport;
 use crate::ingest::Corpus;
+use crate::moderate::{self, Actor};
 use crate::render::discord::{self as render, AnswerLayout, Message, cut, escape, notice};
 use crate::search::{Engine, Ranking};
+use crate::study::{self, quiz, reading::Reading};
 
 /// The bot's state, shared by every handler.
 pub struct Bot {
@@ -35,6 +36,27 @@ pub struct Bot {
     /// First question of each thread the bot opened (also recoverable from the thread's
     /// starter message after a restart).
     threads: std::sync::Mutex<std::collections::HashMap<u64, String>>,
+    /// Quiz scores since start: channel → member → score.
+    scores: std::sync::Mutex<HashMap<u64, HashMap<u64, Score>>>,
+    /// (quiz message, member) pairs already scored: one answer counts per question.
+    scored: std::sync::Mutex<HashSet<(u64, u64)>>,
+}
+
+/// A member's quiz score in one channel.
+#[derive(Debug, Clone, Default)]
+struct Score {
+    name: String,
+    right: u32,
+    answered: u32,
+}
+
+/// Who pressed a quiz button, and where.
+#[derive(Debug, Clone)]
+pub struct QuizPress {
+    pub channel: u64,
+    pub message: u64,
+    pub user: u64,
+    pub name: String,
 }
 
 /// What to ask, and how the answer will be shown.
@@ -99,6 +121,8 @@ impl Bot {
             started: Instant::now(),
             reindexing: tokio::sync::Mutex::new(()),
             threads: Default::default(),
+            scores: Default::default(),
+            scored: Default::default(),
         })
     }
 
@@ -365,6 +389,337 @@ impl Bot {
         }
     }
 
+    /// Runs `work` on the live engine on a blocking thread; an error or a panic is logged
+    /// and the user is told something went wrong.
+    async fn with_engine(
+        &self,
+        what: &'static str,
+        work: impl FnOnce(&Engine) -> Result<Message, Box<dyn std::error::Error + Send + Sync>>
+        + Send
+        + 'static,
+    ) -> Message {
+        let engine = self.engine();
+        match tokio::task::spawn_blocking(move || work(&engine)).await {
+            Ok(Ok(message)) => message,
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "{what} failed");
+                notice(SOMETHING_WENT_WRONG)
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "{what} task failed");
+                notice(SOMETHING_WENT_WRONG)
+            }
+        }
+    }
+
+    /// A page of a shared reading: at `section` (a name or part of one), or at the page
+    /// holding `paragraph`, else the first.
+    pub async fn read(
+        &self,
+        briefing: &str,
+        section: Option<&str>,
+        paragraph: Option<u64>,
+    ) -> Message {
+        let (briefing, section) = (briefing.to_string(), section.map(str::to_string));
+        self.with_engine("reading", move |engine| {
+            let info = match study::find_briefing(engine.manifest(), &briefing) {
+                Ok(info) => info,
+                Err(err) => return Ok(notice(&escape(&err.to_string()))),
+            };
+            let reading = Reading::open(engine, info)?;
+            let page = match (&section, paragraph) {
+                (Some(s), _) => match reading.page_of_section(s) {
+                    Some(page) => page,
+                    None => {
+                        let names: Vec<String> =
+                            reading.sections().into_iter().map(|s| s.0).collect();
+                        return Ok(notice(&escape(&format!(
+                            "“{}” has no section called {s:?}. Its sections: {}",
+                            info.title,
+                            names.join(" · ")
+                        ))));
+                    }
+                },
+                (None, Some(n)) => reading.page_of_paragraph(n),
+                (None, None) => 0,
+            };
+            Ok(render::study::reading_message(
+                &reading,
+                page,
+                &engine.manifest().version,
+            ))
+        })
+        .await
+    }
+
+    /// Sections of a briefing whose name contains `partial`, as (name, name), at most 25.
+    pub fn section_choices(&self, briefing: &str, partial: &str) -> Vec<String> {
+        let engine = self.engine();
+        let Ok(info) = study::find_briefing(engine.manifest(), briefing) else {
+            return Vec::new();
+        };
+        let Ok(reading) = Reading::open(&engine, info) else {
+            return Vec::new();
+        };
+        let partial = partial.to_lowercase();
+        reading
+            .sections()
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|n| n.to_lowercase().contains(&partial) && !n.is_empty() && n.len() <= 100)
+            .take(25)
+            .collect()
+    }
+
+    /// The quiz of `seed`, from `briefing` or from every briefing.
+    pub async fn quiz(&self, briefing: Option<&str>, seed: u64) -> Message {
+        let briefing = briefing.map(str::to_string);
+        self.with_engine("quiz", move |engine| {
+            let info = match briefing
+                .as_deref()
+                .map(|b| study::find_briefing(engine.manifest(), b))
+            {
+                Some(Err(err)) => return Ok(notice(&escape(&err.to_string()))),
+                Some(Ok(info)) => Some(info),
+                None => None,
+            };
+            match quiz::make(engine, info, seed) {
+                Ok(q) => Ok(render::study::quiz_message(&q)),
+                Err(quiz::QuizError::Nothing(scope)) => Ok(notice(&escape(
+                    &quiz::QuizError::Nothing(scope).to_string(),
+                ))),
+                Err(err) => Err(err.into()),
+            }
+        })
+        .await
+    }
+
+    /// A member's choice on a quiz: told to them alone, scored once per question.
+    pub async fn answer_quiz(
+        &self,
+        press: QuizPress,
+        seed: u64,
+        pick: usize,
+        check: &str,
+        briefing: Option<String>,
+    ) -> Message {
+        let check = check.to_string();
+        let engine = self.engine();
+        let made = tokio::task::spawn_blocking(move || {
+            let info = briefing
+                .as_deref()
+                .and_then(|b| study::find_briefing(engine.manifest(), b).ok());
+            quiz::make(&engine, info, seed).ok()
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(q) = made.filter(|q| q.check() == check) else {
+            return notice(
+                "The briefings have changed since this quiz was made; `/quiz` starts a new one.",
+            );
+        };
+        let first_time = self
+            .scored
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert((press.message, press.user));
+        let score = first_time.then(|| {
+            let mut scores = self
+                .scores
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let s = scores
+                .entry(press.channel)
+                .or_default()
+                .entry(press.user)
+                .or_default();
+            s.name = press.name.clone();
+            s.answered += 1;
+            s.right += u32::from(pick == q.answer);
+            (s.right, s.answered)
+        });
+        render::study::quiz_result_message(&q, pick, score)
+    }
+
+    /// The quiz scores of a channel, best first.
+    pub fn quiz_scores(&self, channel: u64) -> Message {
+        let scores = self
+            .scores
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut list: Vec<(String, u32, u32)> = scores
+            .get(&channel)
+            .into_iter()
+            .flatten()
+            .map(|(_, s)| (s.name.clone(), s.right, s.answered))
+            .collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)).then(a.0.cmp(&b.0)));
+        render::study::scores_message(&list)
+    }
+
+    /// A citation ready to paste.
+    pub async fn cite(&self, id: &str) -> Message {
+        let id = id.trim().to_string();
+        self.with_engine("cite", move |engine| {
+            Ok(match engine.passage(&id)? {
+                Some(p) => render::study::cite_message(&p),
+                None => notice(
+                    "No passage has that id. Ids look like `briefing-slug:5`; `/ask` shows them under each quote.",
+                ),
+            })
+        })
+        .await
+    }
+
+    /// Passages for `/cite`'s autocomplete: ids containing `partial`, or, when it is words,
+    /// the best matches for them, as (label, id).
+    pub fn cite_choices(&self, partial: &str) -> Vec<(String, String)> {
+        let by_id = self.passage_choices(partial);
+        if !by_id.is_empty() || partial.trim().is_empty() {
+            return by_id.into_iter().map(|id| (id.clone(), id)).collect();
+        }
+        let engine = self.engine();
+        let Ok(hits) = engine.search(partial, 25, None) else {
+            return Vec::new();
+        };
+        hits.into_iter()
+            .filter(|h| h.passage.id.len() <= 100)
+            .map(|h| {
+                let label = format!("{} · {}", h.passage.id, h.passage.text);
+                (cut(&label, 100), h.passage.id)
+            })
+            .collect()
+    }
+
+    /// Checks an upload's name and size before it is downloaded: the refusal to show, if
+    /// it is refused.
+    pub fn refuse_upload(&self, name: &str, size: u64) -> Option<Message> {
+        if !self.is_writer() {
+            return Some(self.not_the_writer());
+        }
+        moderate::check_upload(&self.settings, name, size)
+            .err()
+            .map(|e| notice(&format!("Not added: {}", escape(&e.to_string()))))
+    }
+
+    fn not_the_writer(&self) -> Message {
+        notice(&format!(
+            "This bot only reads the index (index.role = \"reader\"); briefings are added and \
+             removed where the index writer runs. {}",
+            escape(&app::writer_whereabouts(&self.settings))
+        ))
+    }
+
+    /// `/briefing add`: checks the file, saves it under `content/`, reindexes, and writes
+    /// the audit line.
+    pub async fn add_briefing(&self, actor: Actor, name: &str, bytes: Vec<u8>) -> Message {
+        let Some(writer) = self.writer.clone() else {
+            return self.not_the_writer();
+        };
+        let _guard = self.reindexing.lock().await;
+        let settings = self.settings.clone();
+        let file = name.to_string();
+        let result =
+            tokio::task::spawn_blocking(move || moderate::add(&settings, &writer, &file, &bytes))
+                .await;
+        let message = match &result {
+            Ok(Ok(added)) => {
+                self.follow_index().await;
+                let b = &added.briefing;
+                let sections = b
+                    .paragraphs
+                    .iter()
+                    .filter_map(|p| p.section.as_deref())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len();
+                let mut m = notice(&format!(
+                    "**Added** “{}” from `{}`: {} paragraphs in {} sections, slug `{}`. \
+                     Index version {}.",
+                    escape(&b.title),
+                    name.replace('`', "'"),
+                    b.paragraphs.len(),
+                    sections,
+                    b.slug.replace('`', "'"),
+                    added.report.manifest.version
+                ));
+                m.ephemeral = false;
+                m
+            }
+            Ok(Err(err)) => notice(&format!("Not added: {}", escape(&err.to_string()))),
+            Err(err) => {
+                tracing::error!(error = %err, "add task failed");
+                notice(SOMETHING_WENT_WRONG)
+            }
+        };
+        let outcome = match &result {
+            Ok(Ok(a)) => format!(
+                "added as {} ({} paragraphs)",
+                a.briefing.slug,
+                a.briefing.paragraphs.len()
+            ),
+            Ok(Err(e)) => format!("refused: {e}"),
+            Err(_) => "failed".to_string(),
+        };
+        self.audit(&actor, "briefing add", name, &outcome).await;
+        message
+    }
+
+    /// `/briefing remove`: moves the file to the holding folder, reindexes, says how to
+    /// restore it, and writes the audit line.
+    pub async fn remove_briefing(&self, actor: Actor, slug: &str) -> Message {
+        let Some(writer) = self.writer.clone() else {
+            return self.not_the_writer();
+        };
+        let _guard = self.reindexing.lock().await;
+        let settings = self.settings.clone();
+        let target = slug.to_string();
+        let result =
+            tokio::task::spawn_blocking(move || moderate::remove(&settings, &writer, &target))
+                .await;
+        let message = match &result {
+            Ok(Ok(removed)) => {
+                self.follow_index().await;
+                let mut m = notice(&format!(
+                    "**Removed** “{}” ({} paragraphs). Its file was moved, not deleted, to `{}`. \
+                     To restore it, move it back to `{}` and `/reindex`, or `/briefing add` it again.",
+                    escape(&removed.title),
+                    removed.paragraphs,
+                    removed.kept_at.display().to_string().replace('`', "'"),
+                    removed.from.display().to_string().replace('`', "'"),
+                ));
+                m.ephemeral = false;
+                m
+            }
+            Ok(Err(err)) => notice(&format!("Not removed: {}", escape(&err.to_string()))),
+            Err(err) => {
+                tracing::error!(error = %err, "remove task failed");
+                notice(SOMETHING_WENT_WRONG)
+            }
+        };
+        let outcome = match &result {
+            Ok(Ok(r)) => format!("moved to {}", r.kept_at.display()),
+            Ok(Err(e)) => format!("refused: {e}"),
+            Err(_) => "failed".to_string(),
+        };
+        self.audit(&actor, "briefing remove", slug, &outcome).await;
+        message
+    }
+
+    /// Appends a line to the audit file (a failure is logged: the change stands).
+    pub async fn audit(&self, actor: &Actor, action: &str, target: &str, outcome: &str) {
+        let (settings, actor) = (self.settings.clone(), actor.clone());
+        let (action, target, outcome) =
+            (action.to_string(), target.to_string(), outcome.to_string());
+        let written = tokio::task::spawn_blocking(move || {
+            moderate::audit(&settings, &actor, &action, &target, &outcome)
+        })
+        .await;
+        if !matches!(written, Ok(Ok(()))) {
+            tracing::error!(file = %self.settings.content.audit_file.display(), "cannot write the audit file");
+        }
+    }
+
     /// Rebuilds with the writer (the caller holds `reindexing`) and swaps the new index in.
     async fn rebuild_locked(
         &self,
@@ -458,7 +813,7 @@ impl Bot {
         })
         .expect("feedback serializes");
         let path = self.settings.discord.feedback_file.clone();
-        tokio::task::spawn_blocking(move || append_line(&path, &line))
+        tokio::task::spawn_blocking(move || crate::moderate::append_line(&path, &line))
             .await
             .map_err(std::io::Error::other)?
     }
@@ -480,18 +835,6 @@ fn wait_for_index(settings: &Settings) -> Result<app::Opened, app::AppError> {
             other => return other,
         }
     }
-}
-
-fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    // One write per line, so concurrent votes never interleave within a line.
-    file.write_all(format!("{line}\n").as_bytes())
 }
 
 fn reindex_message(

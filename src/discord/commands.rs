@@ -6,11 +6,23 @@ use super::bot::{Ask, ShardStatus};
 use super::rules;
 use super::send;
 use super::{Context, Error};
+use crate::moderate::Actor;
 use crate::render::discord::notice;
 
 /// Every command, in one list.
 pub fn all() -> Vec<poise::Command<super::Data, Error>> {
-    vec![ask(), passage(), sources(), help(), reindex(), stats()]
+    vec![
+        ask(),
+        passage(),
+        sources(),
+        read(),
+        quiz(),
+        cite(),
+        help(),
+        reindex(),
+        briefing(),
+        stats(),
+    ]
 }
 
 async fn complete_briefing(
@@ -118,7 +130,12 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
          follow-up questions need no mention, **Share** posts a private answer, **Delete** \
          removes your own answer.\n\
          • `/passage id:…` — one paragraph with its neighbours; `/sources` — the briefings.\n\
-         • Moderators: `/reindex [dry_run]` rebuilds the index from the briefings; `/stats`."
+         • Study groups: `/read briefing:… [section:…]` reads a briefing page by page (anyone \
+         here can turn the pages); `/quiz [briefing] [seed]` asks which fact fills a blank \
+         (the same seed replays the same quiz; scores are kept per channel); `/cite id:…` gives \
+         a citation ready to paste.\n\
+         • Moderators: `/briefing add file:…` and `/briefing remove briefing:…` change the \
+         briefings; `/reindex [dry_run]` rebuilds the index from them; `/stats`."
     );
     ctx.send(send::reply(&notice(&text))).await?;
     Ok(())
@@ -130,6 +147,29 @@ pub async fn reindex(
     ctx: Context<'_>,
     #[description = "Only report what would change"] dry_run: Option<bool>,
 ) -> Result<(), Error> {
+    if !moderator(ctx, "reindex").await? {
+        return Ok(());
+    }
+    if ctx.data().is_writer() {
+        // A reader's refusal is immediate; a rebuild takes a while.
+        ctx.defer().await?;
+    }
+    let dry_run = dry_run.unwrap_or(false);
+    let message = ctx.data().reindex(dry_run).await;
+    if !dry_run && ctx.data().is_writer() {
+        let outcome = message.content.lines().next().unwrap_or("").to_string();
+        ctx.data()
+            .audit(&actor(ctx), "reindex", "content", &outcome)
+            .await;
+    }
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Whether the author is a moderator (Manage Server, or a role in
+/// `discord.moderator_roles`), checked by the bot whatever Discord's command permissions
+/// say; tells them when not.
+async fn moderator(ctx: Context<'_>, what: &str) -> Result<bool, Error> {
     let allowed = match &ctx {
         poise::Context::Application(app) => app.interaction.member.as_ref().is_some_and(|m| {
             let manage = m.permissions.is_some_and(|p| p.manage_guild());
@@ -139,16 +179,163 @@ pub async fn reindex(
         poise::Context::Prefix(_) => false,
     };
     if !allowed {
-        let text =
-            "Only moderators (Manage Server, or a role in discord.moderator_roles) can reindex.";
-        ctx.send(send::reply(&notice(text))).await?;
+        let text = format!(
+            "Only moderators (Manage Server, or a role in discord.moderator_roles) can {what}."
+        );
+        ctx.send(send::reply(&notice(&text))).await?;
+    }
+    Ok(allowed)
+}
+
+/// Who is asking, for the audit file.
+fn actor(ctx: Context<'_>) -> Actor {
+    Actor {
+        id: ctx.author().id.get(),
+        name: ctx.author().name.clone(),
+        guild: ctx.guild_id().map(|g| g.get()),
+    }
+}
+
+async fn complete_section(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    // The briefing chosen so far, from the command's other option.
+    let briefing = match &ctx {
+        poise::Context::Application(app) => app
+            .interaction
+            .data
+            .options
+            .iter()
+            .find(|o| o.name == "briefing")
+            .and_then(|o| match &o.value {
+                serenity::CommandDataOptionValue::Autocomplete { value, .. } => Some(value.clone()),
+                serenity::CommandDataOptionValue::String(s) => Some(s.clone()),
+                _ => None,
+            }),
+        poise::Context::Prefix(_) => None,
+    };
+    let choices = briefing
+        .map(|b| ctx.data().section_choices(&b, partial))
+        .unwrap_or_default()
+        .into_iter()
+        .map(serenity::AutocompleteChoice::from)
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Read a briefing together, page by page (anyone here can turn the pages).
+#[poise::command(slash_command)]
+pub async fn read(
+    ctx: Context<'_>,
+    #[description = "The briefing"]
+    #[autocomplete = "complete_briefing"]
+    briefing: String,
+    #[description = "Start at this section"]
+    #[autocomplete = "complete_section"]
+    section: Option<String>,
+) -> Result<(), Error> {
+    let section = section.filter(|s| !s.trim().is_empty());
+    let message = ctx.data().read(&briefing, section.as_deref(), None).await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// A quiz question made from the briefings: pick the fact that fills the blank.
+#[poise::command(slash_command)]
+pub async fn quiz(
+    ctx: Context<'_>,
+    #[description = "Only ask about this briefing"]
+    #[autocomplete = "complete_briefing"]
+    briefing: Option<String>,
+    #[description = "Replay a quiz: the same seed gives the same question"] seed: Option<u64>,
+) -> Result<(), Error> {
+    let seed = seed.unwrap_or_else(crate::study::quiz::fresh_seed);
+    let briefing = briefing.filter(|b| !b.trim().is_empty());
+    let message = ctx.data().quiz(briefing.as_deref(), seed).await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+async fn complete_cite(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let choices = ctx
+        .data()
+        .cite_choices(partial)
+        .into_iter()
+        .map(|(label, id)| serenity::AutocompleteChoice::new(label, id))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// A citation ready to paste: title, section, ¶n, date, url and the paragraph's text.
+#[poise::command(slash_command)]
+pub async fn cite(
+    ctx: Context<'_>,
+    #[description = "Passage id (or type words to find one)"]
+    #[autocomplete = "complete_cite"]
+    id: String,
+) -> Result<(), Error> {
+    let message = ctx.data().cite(&id).await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Moderators: add or remove a briefing.
+#[poise::command(
+    slash_command,
+    guild_only,
+    subcommands("briefing_add", "briefing_remove")
+)]
+pub async fn briefing(_ctx: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
+/// Add a briefing (.txt, .md or .html): checked, saved under content/, indexed.
+#[poise::command(slash_command, guild_only, rename = "add")]
+pub async fn briefing_add(
+    ctx: Context<'_>,
+    #[description = "The briefing file (.txt, .md or .html)"] file: serenity::Attachment,
+) -> Result<(), Error> {
+    if !moderator(ctx, "add briefings").await? {
         return Ok(());
     }
-    if ctx.data().is_writer() {
-        // A reader's refusal is immediate; a rebuild takes a while.
-        ctx.defer().await?;
+    let data = ctx.data();
+    if let Some(refusal) = data.refuse_upload(&file.filename, u64::from(file.size)) {
+        data.audit(
+            &actor(ctx),
+            "briefing add",
+            &file.filename,
+            &format!("refused: {}", refusal.content),
+        )
+        .await;
+        ctx.send(send::reply(&refusal)).await?;
+        return Ok(());
     }
-    let message = ctx.data().reindex(dry_run.unwrap_or(false)).await;
+    ctx.defer().await?;
+    let message = match file.download().await {
+        Ok(bytes) => data.add_briefing(actor(ctx), &file.filename, bytes).await,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot download an attachment");
+            notice("The file could not be downloaded from Discord; please try again.")
+        }
+    };
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Remove a briefing: its file is moved to a holding folder (never deleted).
+#[poise::command(slash_command, guild_only, rename = "remove")]
+pub async fn briefing_remove(
+    ctx: Context<'_>,
+    #[description = "The briefing"]
+    #[autocomplete = "complete_briefing"]
+    briefing: String,
+) -> Result<(), Error> {
+    if !moderator(ctx, "remove briefings").await? {
+        return Ok(());
+    }
+    ctx.defer().await?;
+    let message = ctx
+        .data()
+        .remove_briefing(actor(ctx), briefing.trim())
+        .await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::bot::{Ask, Bot};
+use super::bot::{Ask, Bot, QuizPress};
 use super::send;
 use super::{Data, Error, rules};
 use crate::render::discord::{self as render, ids, notice};
@@ -132,6 +132,22 @@ async fn respond(
     Ok(())
 }
 
+/// Replaces the message the button sits on (turning a page everyone sees).
+async fn update(
+    ctx: &serenity::Context,
+    press: &serenity::ComponentInteraction,
+    message: &render::Message,
+) -> Result<(), Error> {
+    if message.ephemeral {
+        // A refusal goes to the presser alone; the shared message stays.
+        return respond(ctx, press, message).await;
+    }
+    let update =
+        serenity::CreateInteractionResponse::UpdateMessage(send::interaction_message(message));
+    press.create_response(&ctx.http, update).await?;
+    Ok(())
+}
+
 async fn on_button(
     ctx: &serenity::Context,
     press: &serenity::ComponentInteraction,
@@ -248,13 +264,45 @@ async fn on_button(
             );
             respond(ctx, press, &notice(&text)).await
         }
-        ids::Action::Sources { page } => {
-            let message = data.sources(page);
-            let update = serenity::CreateInteractionResponse::UpdateMessage(
-                send::interaction_message(&message),
-            );
-            press.create_response(&ctx.http, update).await?;
-            Ok(())
+        ids::Action::Sources { page } => update(ctx, press, &data.sources(page)).await,
+        ids::Action::Read { paragraph, slug } => {
+            let message = data.read(&slug, None, Some(paragraph)).await;
+            update(ctx, press, &message).await
+        }
+        ids::Action::ReadSection { slug } => {
+            let chosen = match &press.data.kind {
+                serenity::ComponentInteractionDataKind::StringSelect { values } => {
+                    values.first().and_then(|v| v.parse::<u64>().ok())
+                }
+                _ => None,
+            };
+            let message = data.read(&slug, None, chosen).await;
+            update(ctx, press, &message).await
+        }
+        ids::Action::Quiz {
+            seed,
+            pick,
+            check,
+            briefing,
+        } => {
+            let who = QuizPress {
+                channel: press.channel_id.get(),
+                message: press.message.id.get(),
+                user: press.user.id.get(),
+                name: press
+                    .member
+                    .as_ref()
+                    .and_then(|m| m.nick.clone())
+                    .unwrap_or_else(|| press.user.display_name().to_string()),
+            };
+            let message = data.answer_quiz(who, seed, pick, &check, briefing).await;
+            respond(ctx, press, &message).await
+        }
+        ids::Action::QuizNext { seed, briefing } => {
+            respond(ctx, press, &data.quiz(briefing.as_deref(), seed).await).await
+        }
+        ids::Action::QuizScores => {
+            respond(ctx, press, &data.quiz_scores(press.channel_id.get())).await
         }
     }
 }

@@ -36,6 +36,20 @@ fn embed(m: &Message) -> Option<serenity::CreateEmbed> {
 }
 
 fn components(m: &Message) -> Vec<serenity::CreateActionRow> {
+    let menu = m.menu.as_ref().map(|menu| {
+        let options = menu
+            .options
+            .iter()
+            .map(|(label, value)| serenity::CreateSelectMenuOption::new(label, value))
+            .collect();
+        serenity::CreateActionRow::SelectMenu(
+            serenity::CreateSelectMenu::new(
+                &menu.id,
+                serenity::CreateSelectMenuKind::String { options },
+            )
+            .placeholder(&menu.placeholder),
+        )
+    });
     m.rows
         .iter()
         .map(|row| {
@@ -54,6 +68,7 @@ fn components(m: &Message) -> Vec<serenity::CreateActionRow> {
                     .collect(),
             )
         })
+        .chain(menu)
         .collect()
 }
 

@@ -18,5 +18,5 @@ mod store;
 pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer, passage as passage_of};
 pub use store::{
     BriefingInfo, BuildError, BuildReport, Diff, IndexStore, Manifest, OpenError, OpenIndex,
-    WriterLock, all_passages, passages_of_source,
+    WriterLock, all_passages, passages_of_source, source_passages,
 };

@@ -470,17 +470,24 @@ pub fn all_passages(open: &OpenIndex) -> tantivy::Result<Vec<Passage>> {
 /// The stored passages of one source file (its path under `content/`), in paragraph
 /// order: reads only that briefing's documents, through the indexed `source` field.
 pub fn passages_of_source(open: &OpenIndex, source: &str) -> tantivy::Result<Vec<Passage>> {
-    let reader = open.index.reader()?;
-    let searcher = reader.searcher();
+    source_passages(&open.index.reader()?.searcher(), &open.fields, source)
+}
+
+/// [`passages_of_source`] through an existing searcher.
+pub fn source_passages(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+    source: &str,
+) -> tantivy::Result<Vec<Passage>> {
     let query = tantivy::query::TermQuery::new(
-        tantivy::Term::from_field_text(open.fields.source, source),
+        tantivy::Term::from_field_text(fields.source, source),
         tantivy::schema::IndexRecordOption::Basic,
     );
     let docs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
     let mut out = Vec::with_capacity(docs.len());
     for address in docs {
         let doc: TantivyDocument = searcher.doc(address)?;
-        out.push(schema::passage(&open.fields, &doc));
+        out.push(schema::passage(fields, &doc));
     }
     out.sort_by_key(|p| p.paragraph);
     Ok(out)

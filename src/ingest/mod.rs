@@ -255,6 +255,28 @@ pub fn slug_of(relative: &Path) -> String {
         .join("/")
 }
 
+/// Parses a file as it would be indexed at `relative` under `content/` (for checking a
+/// file before it is saved there); the error is the reason it would be skipped.
+pub fn parse_briefing(
+    relative: &Path,
+    bytes: &[u8],
+    options: &IngestOptions,
+) -> Result<Briefing, String> {
+    if bytes.is_empty() {
+        return Err("empty file".into());
+    }
+    if bytes.len() as u64 > options.max_file_bytes {
+        return Err(format!(
+            "{} bytes, over the limit of {} (content.max_file_bytes)",
+            bytes.len(),
+            options.max_file_bytes
+        ));
+    }
+    let parsed = parse(relative, bytes, options)?;
+    let source = relative.to_string_lossy().replace('\\', "/");
+    finish(parsed, &slug_of(relative), &source)
+}
+
 /// Reads and parses one file; the error is the reason it is skipped.
 fn read_file(
     path: &Path,

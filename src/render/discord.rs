@@ -26,6 +26,9 @@ pub mod limits {
     pub const BUTTON_LABEL: usize = 80;
     pub const ROW_BUTTONS: usize = 5;
     pub const ROWS: usize = 5;
+    pub const MENU_OPTIONS: usize = 25;
+    pub const MENU_TEXT: usize = 100;
+    pub const MENU_PLACEHOLDER: usize = 150;
 }
 
 /// Length as Discord may count it (UTF-16 code units: never less than its own count).
@@ -33,13 +36,25 @@ pub fn len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
+pub mod study;
+
 /// A message to send, as plain data.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Message {
     pub content: String,
     pub embed: Option<Embed>,
     pub rows: Vec<Vec<Button>>,
+    /// A select menu, in a row of its own below the buttons.
+    pub menu: Option<Menu>,
     pub ephemeral: bool,
+}
+
+/// A select menu: one choice of `options`, each `(label, value)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Menu {
+    pub id: String,
+    pub placeholder: String,
+    pub options: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -116,9 +131,27 @@ impl Message {
         let count = ids.len();
         ids.sort_unstable();
         ids.dedup();
+        let menu_ok = self.menu.as_ref().is_none_or(|m| {
+            !m.id.is_empty()
+                && len(&m.id) <= limits::CUSTOM_ID
+                && !ids.contains(&m.id.as_str())
+                && len(&m.placeholder) <= limits::MENU_PLACEHOLDER
+                && (1..=limits::MENU_OPTIONS).contains(&m.options.len())
+                && m.options.iter().all(|(l, v)| {
+                    (1..=limits::MENU_TEXT).contains(&len(l))
+                        && (1..=limits::MENU_TEXT).contains(&len(v))
+                })
+                && {
+                    let mut values: Vec<&str> = m.options.iter().map(|o| o.1.as_str()).collect();
+                    values.sort_unstable();
+                    values.dedup();
+                    values.len() == m.options.len()
+                }
+        });
         len(&self.content) <= limits::CONTENT
             && embed_ok
-            && self.rows.len() <= limits::ROWS
+            && menu_ok
+            && self.rows.len() + usize::from(self.menu.is_some()) <= limits::ROWS
             && self
                 .rows
                 .iter()
@@ -145,6 +178,10 @@ impl Message {
             out.extend(e.footer.as_deref());
         }
         out.extend(self.rows.iter().flatten().map(|b| b.label.as_str()));
+        if let Some(m) = &self.menu {
+            out.push(&m.placeholder);
+            out.extend(m.options.iter().map(|o| o.0.as_str()));
+        }
         out
     }
 }
@@ -305,6 +342,7 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
                 ..Embed::default()
             }),
             rows: vec![vec![delete_button(layout.asker)]],
+            menu: None,
             ephemeral: layout.ephemeral,
         };
     }
@@ -363,6 +401,7 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
             ..Embed::default()
         }),
         rows,
+        menu: None,
         ephemeral: layout.ephemeral,
     }
 }
@@ -551,6 +590,7 @@ pub fn passage_message(
                 .map(|s| cut(&defuse(s), limits::EMBED_FOOTER)),
         }),
         rows: Vec::new(),
+        menu: None,
         ephemeral,
     }
 }
@@ -619,6 +659,7 @@ pub fn sources_message(briefings: &[BriefingInfo], page: usize, index_version: &
             ..Embed::default()
         }),
         rows,
+        menu: None,
         ephemeral: false,
     }
 }
@@ -660,6 +701,22 @@ pub mod ids {
         Discuss,
         /// A page of `/sources`.
         Sources { page: usize },
+        /// The page of a `/read` holding paragraph `paragraph` of briefing `slug`.
+        Read { paragraph: u64, slug: String },
+        /// The section menu of a `/read` (the chosen value is a paragraph number).
+        ReadSection { slug: String },
+        /// A choice of a `/quiz`: the quiz is made again from `seed` (and `briefing`) and
+        /// `check` tells whether it is still the same quiz.
+        Quiz {
+            seed: u64,
+            pick: usize,
+            check: String,
+            briefing: Option<String>,
+        },
+        /// The next quiz question.
+        QuizNext { seed: u64, briefing: Option<String> },
+        /// The channel's quiz scores.
+        QuizScores,
     }
 
     pub fn encode(action: &Action) -> String {
@@ -677,6 +734,22 @@ pub mod ids {
             Action::Delete { asker } => format!("{PREFIX}:del:{asker}"),
             Action::Discuss => format!("{PREFIX}:discuss"),
             Action::Sources { page } => format!("{PREFIX}:src:{page}"),
+            Action::Read { paragraph, slug } => format!("{PREFIX}:read:{paragraph}:{slug}"),
+            Action::ReadSection { slug } => format!("{PREFIX}:readsec:{slug}"),
+            Action::Quiz {
+                seed,
+                pick,
+                check,
+                briefing,
+            } => match briefing {
+                Some(b) => format!("{PREFIX}:quiz:{seed}:{pick}:{check}:{b}"),
+                None => format!("{PREFIX}:quiz:{seed}:{pick}:{check}"),
+            },
+            Action::QuizNext { seed, briefing } => match briefing {
+                Some(b) => format!("{PREFIX}:qnext:{seed}:{b}"),
+                None => format!("{PREFIX}:qnext:{seed}"),
+            },
+            Action::QuizScores => format!("{PREFIX}:qscores"),
         }
     }
 
@@ -717,6 +790,36 @@ pub mod ids {
             "src" => Action::Sources {
                 page: arg.parse().ok()?,
             },
+            "read" => {
+                let (n, slug) = arg.split_once(':')?;
+                Action::Read {
+                    paragraph: n.parse().ok()?,
+                    slug: nonempty(slug)?,
+                }
+            }
+            "readsec" => Action::ReadSection {
+                slug: nonempty(arg)?,
+            },
+            "quiz" => {
+                let mut parts = arg.splitn(4, ':');
+                Action::Quiz {
+                    seed: parts.next()?.parse().ok()?,
+                    pick: parts.next()?.parse().ok()?,
+                    check: nonempty(parts.next()?)?,
+                    briefing: parts.next().and_then(nonempty),
+                }
+            }
+            "qnext" => {
+                let (seed, briefing) = match arg.split_once(':') {
+                    Some((s, b)) => (s, nonempty(b)),
+                    None => (arg, None),
+                };
+                Action::QuizNext {
+                    seed: seed.parse().ok()?,
+                    briefing,
+                }
+            }
+            "qscores" if arg.is_empty() => Action::QuizScores,
             _ => return None,
         })
     }

@@ -64,3 +64,81 @@ fn wrap_options(width: usize) -> textwrap::Options<'static> {
         .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
+
+/// Wraps `text` at `width` with `indent` on every line.
+fn wrapped(text: &str, width: usize, indent: &str) -> String {
+    let options = wrap_options(width.max(20))
+        .initial_indent(indent)
+        .subsequent_indent(indent);
+    let mut out = String::new();
+    for line in textwrap::wrap(text, options) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// One page of a briefing: its title, the section, each paragraph numbered `¶n`.
+pub fn reading_page(reading: &crate::study::reading::Reading, page: usize, width: usize) -> String {
+    let page = page.min(reading.pages.len().saturating_sub(1));
+    let mut out = format!(
+        "{} — page {} of {}\n",
+        reading.briefing.title,
+        page + 1,
+        reading.pages.len()
+    );
+    let mut section: Option<&Option<String>> = None;
+    for p in reading.page(page) {
+        if section != Some(&p.section) {
+            if let Some(name) = &p.section {
+                out.push_str(&format!("\n## {name}\n"));
+            }
+            section = Some(&p.section);
+        }
+        out.push('\n');
+        out.push_str(&wrapped(&format!("¶{} {}", p.paragraph, p.text), width, ""));
+    }
+    out
+}
+
+/// A citation ready to paste: the paragraph in quotes, then title, section, ¶n, date,
+/// url and passage id.
+pub fn citation_block(p: &crate::ingest::Passage) -> String {
+    format!("“{}”\n— {} [{}]\n", p.text, citation(p), p.id)
+}
+
+/// A quiz question with its choices lettered A to D.
+pub fn quiz_question(quiz: &crate::study::quiz::Quiz, width: usize) -> String {
+    let mut out = format!(
+        "Quiz {} — which {} fills the blank?\n\n",
+        quiz.seed,
+        quiz.kind.noun()
+    );
+    out.push_str(&wrapped(&quiz.blanked, width, "  "));
+    out.push('\n');
+    for (i, choice) in quiz.choices.iter().enumerate() {
+        out.push_str(&format!("  {}) {choice}\n", letter(i)));
+    }
+    out
+}
+
+/// The answer: the right choice, the sentence whole and the paragraph's citation.
+pub fn quiz_answer(quiz: &crate::study::quiz::Quiz, width: usize) -> String {
+    let mut out = format!(
+        "Answer: {}) {}\n\n",
+        letter(quiz.answer),
+        quiz.right_choice()
+    );
+    out.push_str(&wrapped(&quiz.sentence, width, "> "));
+    out.push_str(&wrapped(
+        &format!("— {} [{}]", citation(&quiz.passage), quiz.passage.id),
+        width,
+        "",
+    ));
+    out
+}
+
+/// `A` for 0, `B` for 1…
+pub fn letter(i: usize) -> char {
+    char::from(b'A' + (i % 26) as u8)
+}

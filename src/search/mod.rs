@@ -290,6 +290,18 @@ impl Engine {
             .collect()
     }
 
+    /// Every paragraph of one briefing, in order (read through its indexed `source`).
+    pub fn briefing_passages(
+        &self,
+        briefing: &crate::index::BriefingInfo,
+    ) -> Result<Vec<Passage>, SearchError> {
+        Ok(crate::index::source_passages(
+            &self.reader.searcher(),
+            &self.fields,
+            &briefing.source,
+        )?)
+    }
+
     /// The stored passage with this id.
     pub fn passage(&self, id: &str) -> Result<Option<Passage>, SearchError> {
         let searcher = self.reader.searcher();

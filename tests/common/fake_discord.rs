@@ -41,6 +41,7 @@ struct Inner {
     shards: Mutex<Vec<Value>>,
     resumes: AtomicU64,
     port: AtomicU64,
+    files: Mutex<std::collections::HashMap<String, Vec<u8>>>,
 }
 
 pub struct FakeDiscord {
@@ -114,6 +115,16 @@ impl FakeDiscord {
         self.inner.resumes.load(Ordering::SeqCst)
     }
 
+    /// Serves `bytes` as an attachment's file; returns its URL.
+    pub fn host_file(&self, name: &str, bytes: &[u8]) -> String {
+        self.inner
+            .files
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), bytes.to_vec());
+        format!("http://127.0.0.1:{}/files/{name}", self.port)
+    }
+
     /// Sends a dispatch (`op 0`) to the connected bot.
     pub fn dispatch(&self, t: &str, d: Value) {
         let s = self.inner.seq.fetch_add(1, Ordering::SeqCst) + 1;
@@ -183,6 +194,14 @@ async fn rest(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, body: B
     let id = inner.ids.fetch_add(1, Ordering::SeqCst);
     let port = inner.port.load(Ordering::SeqCst);
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let ("GET", ["files", name]) = (method.as_str(), parts.as_slice()) {
+        let file = inner.files.lock().unwrap().get(*name).cloned();
+        record(&inner, &method, path, body);
+        return match file {
+            Some(bytes) => (StatusCode::OK, bytes).into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
     let reply = match (method.as_str(), parts.as_slice()) {
         ("GET", ["gateway"]) => json!({"url": format!("ws://127.0.0.1:{port}/gateway")}),
         ("GET", ["gateway", "bot"]) => json!({"url": format!("ws://127.0.0.1:{port}/gateway"),

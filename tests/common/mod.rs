@@ -85,14 +85,15 @@ impl Workspace {
 
     /// Runs `briefbot ask --json` and returns the parsed answer.
     pub fn ask_json(&self, question: &str) -> serde_json::Value {
-        let out = self
-            .cmd()
-            .args(["ask", "--json", "--", question])
-            .output()
-            .unwrap();
+        self.json(&["ask", "--json", "--", question])
+    }
+
+    /// Runs `briefbot <args>`, checks that it succeeded, and parses its output as JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.cmd().args(args).output().unwrap();
         assert!(
             out.status.success(),
-            "ask failed: {}",
+            "{args:?} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         serde_json::from_slice(&out.stdout).unwrap()

@@ -1,0 +1,268 @@
+//! Moderators' content changes from Discord (`/briefing add | remove`), the audit file,
+//! and watching `content/` — without a network.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use briefbot::config::Role;
+use briefbot::discord::bot::{Ask, Bot};
+use briefbot::moderate::Actor;
+use briefbot::render::discord::unescape;
+use common::Workspace;
+use serde_json::Value;
+
+fn moderator() -> Actor {
+    Actor {
+        id: 77,
+        name: "mod".into(),
+        guild: Some(5),
+    }
+}
+
+fn audit(ws: &Workspace) -> Vec<Value> {
+    fs::read_to_string(ws.path().join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The files under `content/`, sorted.
+fn files(ws: &Workspace) -> Vec<String> {
+    let mut out: Vec<String> = walk(&ws.content())
+        .into_iter()
+        .map(|p| p.strip_prefix(ws.content()).unwrap().display().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+async fn top_quote(bot: &Bot, question: &str) -> String {
+    let m = bot
+        .ask(Ask {
+            question: question.into(),
+            offset: 0,
+            briefing: None,
+            ephemeral: false,
+            can_discuss: false,
+            asker: 1,
+        })
+        .await;
+    m.embed.map(|e| e.description).unwrap_or(m.content)
+}
+
+const TIDES: &str = "# Tidal Power\n\n## Plans\n\nThe Severn barrage would make seven percent of British electricity.\n\n## Costs\n\nIt would cost more than a new reactor.\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_adds_a_briefing_and_it_is_answered_and_audited() {
+    let ws = Workspace::with_fixtures();
+    let bot = Bot::new(ws.settings()).unwrap();
+    let m = bot
+        .add_briefing(moderator(), "tides.md", TIDES.as_bytes().to_vec())
+        .await;
+    assert!(
+        !m.ephemeral
+            && m.content.starts_with(
+                "**Added** “Tidal Power” from `tides.md`: 2 paragraphs in 2 sections, slug `tides`"
+            ),
+        "{}",
+        m.content
+    );
+    assert_eq!(
+        fs::read_to_string(ws.content().join("tides.md")).unwrap(),
+        TIDES
+    );
+    assert!(
+        top_quote(&bot, "Severn barrage electricity")
+            .await
+            .contains("**Severn** **barrage**")
+    );
+    let lines = audit(&ws);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["actor"]["id"], 77);
+    assert_eq!(lines[0]["actor"]["name"], "mod");
+    assert_eq!(lines[0]["action"], "briefing add");
+    assert_eq!(lines[0]["target"], "tides.md");
+    assert_eq!(lines[0]["outcome"], "added as tides (2 paragraphs)");
+    assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_fails_a_check_is_refused_and_nothing_is_written() {
+    let ws = Workspace::with_fixtures();
+    fs::write(ws.config(), "[content]\nmax_upload_bytes = 2000\n").unwrap();
+    let bot = Bot::new(ws.settings()).unwrap();
+    let before = (files(&ws), ws.current_version());
+    let big = format!("# Big\n\n{}\n", "word ".repeat(1000));
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "tides.pdf",
+            TIDES.into(),
+            "not a briefing: send a .txt, .md or .html file",
+        ),
+        ("../tides.md", TIDES.into(), "is not accepted"),
+        (".tides.md", TIDES.into(), "is not accepted"),
+        ("big.md", big.into(), "the limit is 2000"),
+        ("binary.txt", b"abc\0def".to_vec(), "binary file"),
+        ("empty.md", Vec::new(), "empty file"),
+        ("latin.txt", b"caf\xe9 au lait".to_vec(), "not UTF-8"),
+        (
+            "trains.md",
+            b"# Night Trains Return\n\nAnother text.\n".to_vec(),
+            "the title \u{201c}Night Trains Return\u{201d} is already indexed (rail.html)",
+        ),
+        (
+            "rail.md",
+            TIDES.into(),
+            "the slug `rail` is already indexed",
+        ),
+        (
+            "harbour-report.txt",
+            TIDES.into(),
+            "content/harbour-report.txt already exists",
+        ),
+    ];
+    for (name, bytes, reason) in &cases {
+        let m = bot.add_briefing(moderator(), name, bytes.clone()).await;
+        let text = unescape(&m.content);
+        assert!(
+            m.ephemeral && text.starts_with("Not added:") && text.contains(reason),
+            "{name}: {text}"
+        );
+        // refuse_upload refuses the same names before any download.
+        if ["tides.pdf", "../tides.md", ".tides.md"].contains(name) {
+            assert!(bot.refuse_upload(name, 10).is_some());
+        }
+    }
+    assert!(bot.refuse_upload("big.md", 2001).is_some());
+    assert!(bot.refuse_upload("tides.md", 2000).is_none());
+    assert_eq!((files(&ws), ws.current_version()), before);
+    let lines = audit(&ws);
+    assert_eq!(lines.len(), cases.len());
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["outcome"].as_str().unwrap().starts_with("refused: "))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_briefing_is_moved_aside_and_can_be_restored() {
+    let ws = Workspace::with_fixtures();
+    let bot = Bot::new(ws.settings()).unwrap();
+    assert!(
+        top_quote(&bot, "night trains sleeper")
+            .await
+            .contains("sleeper")
+    );
+    let m = bot.remove_briefing(moderator(), "rail").await;
+    assert!(
+        m.content
+            .starts_with("**Removed** “Night Trains Return” (3 paragraphs)"),
+        "{}",
+        m.content
+    );
+    assert!(!ws.content().join("rail.html").exists());
+    let kept: Vec<_> = walk(&ws.path().join("removed"));
+    assert_eq!(kept.len(), 1);
+    assert!(kept[0].ends_with("rail.html"));
+    assert!(
+        unescape(&m.content).contains(&kept[0].display().to_string()),
+        "{}",
+        m.content
+    );
+    assert!(bot.engine().passage("rail:1").unwrap().is_none());
+    let lines = audit(&ws);
+    assert_eq!(lines[0]["action"], "briefing remove");
+    assert_eq!(lines[0]["target"], "rail");
+
+    // Restoring is moving the file back and reindexing.
+    fs::rename(&kept[0], ws.content().join("rail.html")).unwrap();
+    bot.reindex(false).await;
+    assert!(bot.engine().passage("rail:1").unwrap().is_some());
+
+    let m = bot.remove_briefing(moderator(), "zeppelins").await;
+    assert!(
+        m.ephemeral && m.content.contains("no briefing is called"),
+        "{}",
+        m.content
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_briefing_is_not_removed_and_a_reader_changes_nothing() {
+    let ws = Workspace::with_bundled_briefing();
+    let bot = Bot::new(ws.settings()).unwrap();
+    let m = bot
+        .remove_briefing(moderator(), "us-japan-indo-pacific")
+        .await;
+    assert!(m.content.contains("the only briefing"), "{}", m.content);
+    assert!(ws.content().join("us-japan-indo-pacific.txt").exists());
+    drop(bot);
+
+    let mut settings = ws.settings();
+    settings.index.role = Role::Reader;
+    let reader = Bot::new(settings).unwrap();
+    let m = reader
+        .add_briefing(moderator(), "tides.md", TIDES.as_bytes().to_vec())
+        .await;
+    assert!(m.content.contains("only reads the index"), "{}", m.content);
+    assert!(reader.refuse_upload("tides.md", 10).is_some());
+    assert!(!ws.content().join("tides.md").exists());
+}
+
+/// `index --watch`: a file saved into `content/` is indexed on its own; a broken one keeps
+/// the rest of the index (and its own previous paragraphs).
+#[test]
+fn the_watching_writer_reindexes_changes_and_survives_a_broken_file() {
+    let ws = Workspace::with_fixtures();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+        .arg("--config")
+        .arg(ws.config())
+        .args(["index", "--watch"])
+        .env("BRIEFBOT_CONTENT__WATCH_DELAY_MS", "150")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut wait_for = |what: &str| {
+        for line in lines.by_ref() {
+            if line.unwrap().starts_with(what) {
+                return;
+            }
+        }
+        panic!("the writer never printed {what:?}");
+    };
+    wait_for("Watching ");
+    fs::write(ws.content().join("tides.md"), TIDES).unwrap();
+    wait_for("Paragraphs: 2 added");
+    assert_eq!(ws.ask_json("Severn barrage")["hits"][0]["id"], "tides:1");
+
+    // A broken edit of an indexed briefing, and a broken new file.
+    fs::write(ws.content().join("tides.md"), b"\xff\xfe broken").unwrap();
+    fs::write(ws.content().join("junk.txt"), b"\0\0\0").unwrap();
+    wait_for("Skipped 2 files:");
+    assert_eq!(ws.ask_json("Severn barrage")["hits"][0]["id"], "tides:1");
+    assert_eq!(
+        ws.ask_json("cod quota")["hits"][0]["id"],
+        "notes/fisheries:1"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
