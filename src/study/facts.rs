@@ -62,7 +62,8 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .unwrap()
 });
-static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(?:1[5-9]\d\d|20\d\d)\b").unwrap());
+/// Four digits from 1000 to 2099 without a thousands comma: a year ("1,400" is a number).
+static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(?:1\d\d\d|20\d\d)\b").unwrap());
 static NUMBER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b\d{1,3}(?:,\d{3})+(?:\.\d+)?(?:\s(?:thousand|million|billion|trillion)\b)?|\b\d+(?:\.\d+)?(?:\s(?:thousand|million|billion|trillion)\b)?").unwrap()
 });
@@ -71,6 +72,36 @@ static WORD: LazyLock<Regex> =
 
 /// Words that make a capitalised name an organisation.
 const ORGANISATION_WORDS: &[&str] = &[
+    "Academy",
+    "Airlines",
+    "Dynamics",
+    "Electric",
+    "Energy",
+    "Motors",
+    "Mills",
+    "Foods",
+    "Broadcasting",
+    "Club",
+    "College",
+    "Communications",
+    "Corp.",
+    "Federation",
+    "Foundation",
+    "Holdings",
+    "Hospital",
+    "Inc.",
+    "Industries",
+    "Laboratories",
+    "Ltd",
+    "Ministries",
+    "Museum",
+    "Network",
+    "Press",
+    "Records",
+    "School",
+    "Society",
+    "Studios",
+    "Television",
     "Agency",
     "Air",
     "Alliance",
@@ -116,6 +147,21 @@ const ORGANISATION_WORDS: &[&str] = &[
 
 /// Words that make a capitalised name something else (a law, a plan…): never quizzed.
 const OTHER_NAME_WORDS: &[&str] = &[
+    "Battle",
+    "Campaign",
+    "Crusade",
+    "Dynasty",
+    "Empire",
+    "Revolution",
+    "Era",
+    "Age",
+    "Award",
+    "Prize",
+    "Cup",
+    "Games",
+    "Bowl",
+    "Festival",
+    "Day",
     "Act",
     "Agreement",
     "Accord",
@@ -130,6 +176,25 @@ const OTHER_NAME_WORDS: &[&str] = &[
     "Summit",
     "Treaty",
     "War",
+];
+
+/// Titles that are also the first word of company names ("General Electric"): after one
+/// of these, a single word is not taken for a person.
+const SHARED_TITLES: &[&str] = &[
+    "General",
+    "Secretary",
+    "Director",
+    "Chair",
+    "Chairman",
+    "Vice",
+    "Judge",
+    "Admiral",
+    "Governor",
+    "Professor",
+    "Commissioner",
+    "Ambassador",
+    "King",
+    "Queen",
 ];
 
 /// Titles before a person's name.
@@ -160,7 +225,188 @@ const TITLES: &[&str] = &[
     "Vice",
 ];
 
+/// First words of a place's name ("Fort William Henry", "Lake George").
+const PLACE_PREFIXES: &[&str] = &["Fort", "Lake", "Mount", "Port", "Cape", "Saint"];
+
+/// Given names: an untitled run of capitalised words is a person only when it starts with
+/// one (a title, "President …", makes anyone a person).
+const GIVEN_NAMES: &[&str] = &[
+    "Abdul",
+    "Adam",
+    "Ahmed",
+    "Alan",
+    "Albert",
+    "Alexander",
+    "Alexandra",
+    "Alice",
+    "Ali",
+    "Amanda",
+    "Amy",
+    "Ana",
+    "Andrew",
+    "Angela",
+    "Anna",
+    "Anne",
+    "Anthony",
+    "Antonio",
+    "Arthur",
+    "Barack",
+    "Barbara",
+    "Ben",
+    "Benjamin",
+    "Bernard",
+    "Bill",
+    "Bob",
+    "Boris",
+    "Brian",
+    "Carl",
+    "Carlos",
+    "Catherine",
+    "Charles",
+    "Charlotte",
+    "Chris",
+    "Christian",
+    "Christopher",
+    "Claire",
+    "Daniel",
+    "David",
+    "Dennis",
+    "Diana",
+    "Donald",
+    "Dmitry",
+    "Edward",
+    "Elizabeth",
+    "Emily",
+    "Emma",
+    "Emmanuel",
+    "Eric",
+    "Erik",
+    "Eva",
+    "Fernando",
+    "Francis",
+    "Frank",
+    "Franklin",
+    "Fred",
+    "Frederick",
+    "Gary",
+    "George",
+    "Georg",
+    "Gerald",
+    "Gordon",
+    "Hans",
+    "Harold",
+    "Harry",
+    "Helen",
+    "Helmut",
+    "Henry",
+    "Hillary",
+    "Hugh",
+    "Ian",
+    "Isaac",
+    "Ivan",
+    "Jack",
+    "Jacob",
+    "James",
+    "Jan",
+    "Jane",
+    "Jean",
+    "Jennifer",
+    "Jens",
+    "Jessica",
+    "Jim",
+    "Jimmy",
+    "Joan",
+    "Joe",
+    "Johann",
+    "John",
+    "Jonathan",
+    "Jorge",
+    "José",
+    "Joseph",
+    "Juan",
+    "Julia",
+    "Julian",
+    "Karl",
+    "Kate",
+    "Katherine",
+    "Kevin",
+    "Klaus",
+    "Larry",
+    "Laura",
+    "Lee",
+    "Leo",
+    "Leonard",
+    "Linda",
+    "Lisa",
+    "Louis",
+    "Lucas",
+    "Luis",
+    "Margaret",
+    "Maria",
+    "Marie",
+    "Mark",
+    "Marshall",
+    "Martin",
+    "Mary",
+    "Matthew",
+    "Michael",
+    "Michel",
+    "Mohammed",
+    "Muhammad",
+    "Nancy",
+    "Nelson",
+    "Nicholas",
+    "Nicolas",
+    "Olaf",
+    "Oliver",
+    "Olga",
+    "Pablo",
+    "Patrick",
+    "Paul",
+    "Pedro",
+    "Peter",
+    "Philip",
+    "Pierre",
+    "Rachel",
+    "Ralph",
+    "Raymond",
+    "Richard",
+    "Robert",
+    "Roger",
+    "Ronald",
+    "Rose",
+    "Samuel",
+    "Sarah",
+    "Sergei",
+    "Simon",
+    "Sophie",
+    "Stephen",
+    "Steven",
+    "Susan",
+    "Theodore",
+    "Thomas",
+    "Timothy",
+    "Tom",
+    "Tony",
+    "Victor",
+    "Vladimir",
+    "Walter",
+    "William",
+    "Wolfgang",
+    "Xi",
+    "Yuri",
+];
+
 const PLACE_SUFFIXES: &[&str] = &[
+    "Park",
+    "Square",
+    "Street",
+    "Avenue",
+    "Road",
+    "Bridge",
+    "Harbour",
+    "Harbor",
+    "Airport",
     "Sea",
     "Ocean",
     "Strait",
@@ -576,13 +822,19 @@ fn names(sentence: &str) -> Vec<(Kind, Range<usize>)> {
         }
         let run = &words[i..j];
         i = j;
+        // A title inside an organisation's name is part of it ("General Pharmaceutical
+        // Council"), not a person's title.
+        let organisation = run
+            .iter()
+            .any(|w| ORGANISATION_WORDS.contains(&&sentence[w.clone()]));
         // Titles split a run ("Japanese Prime Minister Fumio Kishida"): what follows a
         // title is a person's name.
         let mut piece: Vec<Range<usize>> = Vec::new();
         let mut titled = false;
+        let mut shared_title = false;
         for w in run.iter().chain(std::iter::once(&(0..0))) {
             let is_end = w.is_empty();
-            if is_end || TITLES.contains(&&sentence[w.clone()]) {
+            if is_end || (!organisation && TITLES.contains(&&sentence[w.clone()])) {
                 // Openers are not part of a name ("However Japan").
                 while piece
                     .first()
@@ -590,15 +842,26 @@ fn names(sentence: &str) -> Vec<(Kind, Range<usize>)> {
                 {
                     piece.remove(0);
                 }
-                if let (Some(first), Some(last)) = (piece.first(), piece.last()) {
+                if let Some(last) = piece.last() {
+                    // A possessive is not part of the name ("Kishida’s cabinet").
+                    let end = ["'s", "’s"]
+                        .iter()
+                        .find(|p| sentence[..last.end].ends_with(*p))
+                        .map_or(last.end, |p| last.end - p.len());
+                    if let Some(l) = piece.last_mut() {
+                        l.end = end.max(l.start);
+                    }
+                    let (first, last) = (&piece[0], &piece[piece.len() - 1]);
                     let range = first.start..last.end;
                     let tokens: Vec<&str> = piece.iter().map(|r| &sentence[r.clone()]).collect();
+                    let titled = titled && !(shared_title && tokens.len() == 1);
                     if let Some(kind) = classify(&sentence[range.clone()], &tokens, titled) {
                         out.push((kind, range));
                     }
                 }
                 piece.clear();
                 titled = !is_end;
+                shared_title = !is_end && SHARED_TITLES.contains(&&sentence[w.clone()]);
             } else {
                 piece.push(w.clone());
             }
@@ -615,14 +878,18 @@ fn classify(text: &str, tokens: &[&str], titled: bool) -> Option<Kind> {
     {
         return None;
     }
-    if PLACES.contains(&text) || (tokens.len() > 1 && PLACE_SUFFIXES.contains(&last)) {
+    let first = tokens[0];
+    if PLACES.contains(&text) {
+        return Some(Kind::Place);
+    }
+    if tokens.len() > 1 && tokens.iter().any(|t| ORGANISATION_WORDS.contains(t)) {
+        return Some(Kind::Organisation);
+    }
+    if tokens.len() > 1 && (PLACE_SUFFIXES.contains(&last) || PLACE_PREFIXES.contains(&first)) {
         return Some(Kind::Place);
     }
     if tokens.len() == 1 && NATIONALITIES.contains(&text) {
         return Some(Kind::Nationality);
-    }
-    if tokens.iter().any(|t| ORGANISATION_WORDS.contains(t)) {
-        return Some(Kind::Organisation);
     }
     // Acronyms (GDP, NATO, PRC) are left out: nothing tells an organisation from a measure.
     let plain = |t: &&str| {
@@ -636,7 +903,8 @@ fn classify(text: &str, tokens: &[&str], titled: bool) -> Option<Kind> {
     {
         return None;
     }
-    if (titled || (2..=4).contains(&tokens.len())) && tokens.iter().all(plain) {
+    let named = (2..=4).contains(&tokens.len()) && GIVEN_NAMES.contains(&first);
+    if (titled || named) && tokens.len() <= 4 && tokens.iter().all(plain) {
         return Some(Kind::Person);
     }
     None
@@ -676,6 +944,33 @@ mod tests {
                 (Kind::Percent, "12 percent"),
                 (Kind::Year, "1951"),
                 (Kind::Number, "70"),
+            ]
+        );
+    }
+
+    #[test]
+    fn people_need_a_title_or_a_given_name() {
+        let s = "Fred Pierce met Kishida’s staff at Kingston Park, near Fort William Henry, \
+                 before the First Crusade film by Hearst Television, with Buyantu Khan.";
+        assert_eq!(
+            kinds(s),
+            vec![
+                (Kind::Person, "Fred Pierce"),
+                (Kind::Place, "Kingston Park"),
+                (Kind::Place, "Fort William Henry"),
+                (Kind::Organisation, "Hearst Television"),
+            ]
+        );
+        let s = "General Dynamics and President Kishida’s plan was backed by Secretary Anna Weber and the General Pharmaceutical Council in 1066, not General Electric.";
+        assert_eq!(
+            kinds(s),
+            vec![
+                (Kind::Organisation, "General Dynamics"),
+                (Kind::Person, "Kishida"),
+                (Kind::Person, "Anna Weber"),
+                (Kind::Organisation, "General Pharmaceutical Council"),
+                (Kind::Year, "1066"),
+                (Kind::Organisation, "General Electric"),
             ]
         );
     }
