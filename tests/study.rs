@@ -326,6 +326,13 @@ async fn quiz_answers_are_scored_once_per_member_per_question() {
         text.contains(&format!("`{}`", q.passage.id)),
         "the citation: {text}"
     );
+    assert_eq!(
+        ids::decode(&right.rows[0][0].id),
+        Some(ids::Action::Context {
+            id: q.passage.id.clone()
+        }),
+        "the paragraph it came from, with its neighbours"
+    );
     let wrong = (q.answer + 1) % 4;
     let m = bot
         .answer_quiz(press(2, "bo"), 7, wrong, &check, None)

@@ -220,13 +220,25 @@ pub fn quiz_result_message(quiz: &Quiz, pick: usize, score: Option<(u32, u32)>) 
             text.push_str("\n(You had already answered this question: your score is unchanged.)")
         }
     }
+    // The whole paragraph, with the ones around it, is a press away.
+    let context = Button::new(
+        ids::encode(&ids::Action::Context {
+            id: quiz.passage.id.clone(),
+        }),
+        format!("Paragraph ¶{}", quiz.passage.paragraph),
+        Style::Secondary,
+    );
     Message {
         content: String::new(),
         embed: Some(Embed {
             description: cut(&text, limits::EMBED_DESCRIPTION),
             ..Embed::default()
         }),
-        rows: Vec::new(),
+        rows: if context.fits() {
+            vec![vec![context]]
+        } else {
+            Vec::new()
+        },
         menu: None,
         ephemeral: true,
     }
