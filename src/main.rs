@@ -44,7 +44,18 @@ enum Command {
     Generate(cmd::generate::Args),
 }
 
+/// A closed pipe (`briefbot read --all | head`) ends briefbot quietly, as it ends any Unix
+/// tool: Rust ignores SIGPIPE by default, which turns the next `println!` into a panic.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first in `main`, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    restore_sigpipe();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("BRIEFBOT_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),

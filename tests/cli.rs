@@ -345,3 +345,30 @@ fn a_missing_config_file_given_with_the_flag_is_an_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/briefbot.toml"));
 }
+
+/// `briefbot read --all | head`: a reader that stops early ends briefbot quietly (SIGPIPE),
+/// never with a panic. The briefing is longer than any pipe buffer.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let ws = Workspace::empty();
+    let long: String = (1..=1500)
+        .map(|n| format!("Paragraph {n} says the harbour was dredged again this winter.\n\n"))
+        .collect();
+    std::fs::write(ws.content().join("long.md"), format!("# Long\n\n{long}")).unwrap();
+    assert!(ws.cmd().arg("index").output().unwrap().status.success());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+        .arg("--config")
+        .arg(ws.config())
+        .args(["read", "long", "--all"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.signal(), Some(13), "ended by SIGPIPE");
+}
