@@ -244,4 +244,52 @@ mod discord_rendering {
             prop_assert!(m.within_limits() && no_mentions(&m), "{m:#?}");
         }
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn any_reading_page_and_citation_fits(
+            texts in prop::collection::vec(hostile_text(2500), 1..7),
+            title in hostile_text(300),
+            sections in prop::collection::vec(hostile_text(120), 1..30),
+            page in 0usize..20,
+        ) {
+            use briefbot::render::discord::study::{cite_message, reading_message};
+            use briefbot::study::reading::Reading;
+            let passages: Vec<Passage> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let mut p = passage(
+                        t.clone(),
+                        title.clone(),
+                        format!("s:{}", i + 1),
+                        Some(sections[i % sections.len()].clone()),
+                        Some("https://x.org/".into()),
+                    );
+                    p.paragraph = i as u64 + 1;
+                    p
+                })
+                .collect();
+            let info = BriefingInfo {
+                slug: "s".into(),
+                title: title.clone(),
+                source: "s.md".into(),
+                date: None,
+                url: Some("https://x.org/".into()),
+                paragraphs: passages.len() as u64,
+            };
+            let reading = Reading::new(info, passages.clone());
+            let m = reading_message(&reading, page, "v1");
+            prop_assert!(m.within_limits() && no_mentions(&m), "{m:#?}");
+            for p in &passages {
+                // A citation is raw text in one code block that nothing can close early.
+                let m = cite_message(p);
+                prop_assert!(m.within_limits(), "{m:#?}");
+                prop_assert!(m.content.starts_with("```\n") && m.content.ends_with("\n```"));
+                prop_assert_eq!(m.content.matches("```").count(), 2);
+            }
+        }
+    }
 }
