@@ -90,6 +90,9 @@ struct Feedback<'a> {
     vote: &'a str,
 }
 
+/// How many (question, member) answers are remembered to score each only once.
+const MAX_SCORED_ANSWERS: usize = 100_000;
+
 const SOMETHING_WENT_WRONG: &str =
     "Something went wrong on my side; it has been logged. Please try again.";
 
@@ -519,11 +522,17 @@ impl Bot {
                 "The briefings have changed since this quiz was made; `/quiz` starts a new one.",
             );
         };
-        let first_time = self
-            .scored
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert((press.message, press.user));
+        let first_time = {
+            let mut scored = self
+                .scored
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Bounded memory: past this many answers, older questions may be answered again.
+            if scored.len() >= MAX_SCORED_ANSWERS {
+                scored.clear();
+            }
+            scored.insert((press.message, press.user))
+        };
         let score = first_time.then(|| {
             let mut scores = self
                 .scores

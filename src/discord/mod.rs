@@ -112,8 +112,14 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
         .context("creating the Discord client")?;
 
     tokio::spawn(bot.clone().keep_following_index());
-    if settings.content.watch && bot.is_writer() {
-        watch_content(bot.clone())?;
+    if settings.content.watch {
+        if bot.is_writer() {
+            watch_content(bot.clone())?;
+        } else {
+            tracing::warn!(
+                "content.watch is ignored: this bot is an index reader; the writer watches"
+            );
+        }
     }
     let shards = client.shard_manager.clone();
     tracing::info!(shards = %describe_shards(settings.shards), "connecting to Discord");

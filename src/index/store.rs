@@ -106,7 +106,8 @@ pub enum BuildError {
     Tantivy(#[from] tantivy::TantivyError),
     #[error(
         "another index writer is running on {dir} ({holder}); only one writer may run per \
-         index folder: stop it first, or run this process with index.role = \"reader\""
+         index folder. It reindexes on /reindex, or on its own with content.watch = true; \
+         otherwise stop it first, or run this process with index.role = \"reader\""
     )]
     WriterRunning { dir: PathBuf, holder: String },
 }
