@@ -241,7 +241,8 @@ pub struct DiscordSettings {
     /// Guilds the bot serves; it leaves any other. Empty serves every guild.
     #[serde(deserialize_with = "one_or_many")]
     pub allowed_guilds: Vec<u64>,
-    /// Roles whose members may reindex, besides members with Manage Server.
+    /// Roles whose members may reindex and add or remove briefings, besides members with
+    /// Manage Server.
     #[serde(deserialize_with = "one_or_many")]
     pub moderator_roles: Vec<u64>,
     /// Longest question accepted, in characters.
