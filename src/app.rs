@@ -40,6 +40,8 @@ pub enum AppError {
 /// The one process allowed to build an index folder: holds its writer lock while it lives.
 pub struct Writer {
     _lock: WriterLock,
+    /// What `content/` looked like when the last rebuild began to read it.
+    last_read: std::sync::Mutex<Option<u64>>,
 }
 
 impl Writer {
@@ -51,11 +53,35 @@ impl Writer {
         }
         Ok(Writer {
             _lock: store(settings).writer_lock(who)?,
+            last_read: std::sync::Mutex::new(None),
         })
     }
 
     /// Reads `content/` and rebuilds the index from it, atomically.
     pub fn rebuild(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
+        let before = content_signature(&settings.content.dir);
+        let result = self.rebuild_unrecorded(settings);
+        // Recorded only when the rebuild published what it read.
+        *self
+            .last_read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            if result.is_ok() { before } else { None };
+        result
+    }
+
+    /// Whether `content/` is as the last successful rebuild found it (every file's path,
+    /// size and modification time): a watched change that a rebuild already read (a
+    /// moderator's add, an editor's burst of saves) needs no second rebuild.
+    pub fn content_unchanged(&self, settings: &Settings) -> bool {
+        let last = *self
+            .last_read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.is_some() && last == content_signature(&settings.content.dir)
+    }
+
+    fn rebuild_unrecorded(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
         let store = store(settings);
         let corpus = ingest(settings, &store)?;
         if corpus.briefings.is_empty() {
@@ -136,6 +162,29 @@ fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, open: &OpenIn
             .push_str("; the previously indexed version is kept");
     }
     corpus.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
+}
+
+/// A hash of every file under `dir` (hidden ones aside) with its size and modification
+/// time; `None` when the folder cannot be read.
+fn content_signature(dir: &Path) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut entries = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = entry.ok()?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let meta = entry.metadata().ok()?;
+        entries.push((entry.path().to_path_buf(), meta.len(), meta.modified().ok()));
+    }
+    entries.sort();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    entries.hash(&mut h);
+    Some(h.finish())
 }
 
 /// One rebuild by a one-shot writer (`briefbot index`): takes the writer lock for the

@@ -102,6 +102,24 @@ async fn a_moderator_adds_a_briefing_and_it_is_answered_and_audited() {
     assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
 }
 
+/// The watcher's event for a file a moderator just added finds it indexed already: no
+/// second rebuild. A real edit afterwards is reindexed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_change_already_read_is_not_rebuilt_twice() {
+    let ws = Workspace::with_fixtures();
+    let bot = Bot::new(ws.settings()).unwrap();
+    bot.add_briefing(moderator(), "tides.md", TIDES.as_bytes().to_vec())
+        .await;
+    let added = ws.current_version();
+    let path = ws.content().join("tides.md");
+    bot.reindex_watched(std::slice::from_ref(&path)).await;
+    assert_eq!(ws.current_version(), added, "no second rebuild");
+    fs::write(&path, TIDES.replace("seven", "eight")).unwrap();
+    bot.reindex_watched(std::slice::from_ref(&path)).await;
+    assert_ne!(ws.current_version(), added);
+    assert!(top_quote(&bot, "Severn barrage").await.contains("eight"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_fails_a_check_is_refused_and_nothing_is_written() {
     let ws = Workspace::with_fixtures();

@@ -60,6 +60,9 @@ fn watch(settings: &Settings) -> Result<()> {
     );
     briefbot::watch::watch(&settings.content.dir, delay, |paths| {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        if writer.content_unchanged(settings) {
+            return ControlFlow::Continue(());
+        }
         println!("Changed: {}", shown.join(", "));
         tracing::info!(files = ?shown, "content changed; reindexing");
         match writer.rebuild(settings) {

@@ -755,6 +755,10 @@ impl Bot {
         };
         let _guard = self.reindexing.lock().await;
         let files: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
+        if writer.content_unchanged(&self.settings) {
+            tracing::debug!(files = ?files, "content changed on disk, but the last reindex read it already");
+            return;
+        }
         match self.rebuild_locked(writer).await {
             Ok(Ok((corpus, report))) => tracing::info!(
                 files = ?files,
