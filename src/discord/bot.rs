@@ -623,18 +623,13 @@ impl Bot {
     /// `/briefing add`: checks the file, saves it under `content/`, reindexes, and writes
     /// the audit line.
     pub async fn add_briefing(&self, actor: Actor, name: &str, bytes: Vec<u8>) -> Message {
-        let Some(writer) = self.writer.clone() else {
-            return self.not_the_writer();
-        };
-        let _guard = self.reindexing.lock().await;
-        let settings = self.settings.clone();
         let file = name.to_string();
-        let result =
-            tokio::task::spawn_blocking(move || moderate::add(&settings, &writer, &file, &bytes))
-                .await;
-        let message = match &result {
-            Ok(Ok(added)) => {
-                self.follow_index().await;
+        let shown = name.replace('`', "'");
+        self.change_content(
+            actor,
+            ("briefing add", name, "Not added"),
+            move |settings, writer| moderate::add(settings, writer, &file, &bytes),
+            move |added| {
                 let b = &added.briefing;
                 let sections = b
                     .paragraphs
@@ -642,76 +637,81 @@ impl Bot {
                     .filter_map(|p| p.section.as_deref())
                     .collect::<std::collections::BTreeSet<_>>()
                     .len();
-                let mut m = notice(&format!(
-                    "**Added** “{}” from `{}`: {} paragraphs in {} sections, slug `{}`. \
-                     Index version {}.",
+                let text = format!(
+                    "**Added** “{}” from `{shown}`: {} paragraphs in {sections} sections, \
+                     slug `{}`. Index version {}.",
                     escape(&b.title),
-                    name.replace('`', "'"),
                     b.paragraphs.len(),
-                    sections,
                     b.slug.replace('`', "'"),
                     added.report.manifest.version
-                ));
-                m.ephemeral = false;
-                m
-            }
-            Ok(Err(err)) => notice(&format!("Not added: {}", escape(&err.to_string()))),
-            Err(err) => {
-                tracing::error!(error = %err, "add task failed");
-                notice(SOMETHING_WENT_WRONG)
-            }
-        };
-        let outcome = match &result {
-            Ok(Ok(a)) => format!(
-                "added as {} ({} paragraphs)",
-                a.briefing.slug,
-                a.briefing.paragraphs.len()
-            ),
-            Ok(Err(e)) => format!("refused: {e}"),
-            Err(_) => "failed".to_string(),
-        };
-        self.audit(&actor, "briefing add", name, &outcome).await;
-        message
+                );
+                let outcome = format!("added as {} ({} paragraphs)", b.slug, b.paragraphs.len());
+                (text, outcome)
+            },
+        )
+        .await
     }
 
     /// `/briefing remove`: moves the file to the holding folder, reindexes, says how to
     /// restore it, and writes the audit line.
     pub async fn remove_briefing(&self, actor: Actor, slug: &str) -> Message {
-        let Some(writer) = self.writer.clone() else {
-            return self.not_the_writer();
-        };
-        let _guard = self.reindexing.lock().await;
-        let settings = self.settings.clone();
         let target = slug.to_string();
-        let result =
-            tokio::task::spawn_blocking(move || moderate::remove(&settings, &writer, &target))
-                .await;
-        let message = match &result {
-            Ok(Ok(removed)) => {
-                self.follow_index().await;
-                let mut m = notice(&format!(
+        self.change_content(
+            actor,
+            ("briefing remove", slug, "Not removed"),
+            move |settings, writer| moderate::remove(settings, writer, &target),
+            |removed| {
+                let text = format!(
                     "**Removed** “{}” ({} paragraphs). Its file was moved, not deleted, to `{}`. \
                      To restore it, move it back to `{}` and `/reindex`, or `/briefing add` it again.",
                     escape(&removed.title),
                     removed.paragraphs,
                     removed.kept_at.display().to_string().replace('`', "'"),
                     removed.from.display().to_string().replace('`', "'"),
-                ));
+                );
+                (text, format!("moved to {}", removed.kept_at.display()))
+            },
+        )
+        .await
+    }
+
+    /// A moderator's content change: only on the writer, one at a time with reindexes, run
+    /// off the gateway; the new index is swapped in, and the outcome goes to the audit file.
+    /// `what` is (audit action, audit target, prefix of a refusal); `done` gives the reply
+    /// and the audit outcome of a change that was made.
+    async fn change_content<T: Send + 'static>(
+        &self,
+        actor: Actor,
+        (action, target, refused): (&str, &str, &str),
+        work: impl FnOnce(&Settings, &app::Writer) -> Result<T, moderate::ModerateError>
+        + Send
+        + 'static,
+        done: impl FnOnce(&T) -> (String, String),
+    ) -> Message {
+        let Some(writer) = self.writer.clone() else {
+            return self.not_the_writer();
+        };
+        let _guard = self.reindexing.lock().await;
+        let settings = self.settings.clone();
+        let result = tokio::task::spawn_blocking(move || work(&settings, &writer)).await;
+        let (message, outcome) = match result {
+            Ok(Ok(changed)) => {
+                self.follow_index().await;
+                let (text, outcome) = done(&changed);
+                let mut m = notice(&text);
                 m.ephemeral = false;
-                m
+                (m, outcome)
             }
-            Ok(Err(err)) => notice(&format!("Not removed: {}", escape(&err.to_string()))),
+            Ok(Err(err)) => (
+                notice(&format!("{refused}: {}", escape(&err.to_string()))),
+                format!("refused: {err}"),
+            ),
             Err(err) => {
-                tracing::error!(error = %err, "remove task failed");
-                notice(SOMETHING_WENT_WRONG)
+                tracing::error!(error = %err, action, "content change task failed");
+                (notice(SOMETHING_WENT_WRONG), "failed".to_string())
             }
         };
-        let outcome = match &result {
-            Ok(Ok(r)) => format!("moved to {}", r.kept_at.display()),
-            Ok(Err(e)) => format!("refused: {e}"),
-            Err(_) => "failed".to_string(),
-        };
-        self.audit(&actor, "briefing remove", slug, &outcome).await;
+        self.audit(&actor, action, target, &outcome).await;
         message
     }
 
