@@ -584,9 +584,12 @@ impl Bot {
     /// Passages for `/cite`'s autocomplete: ids containing `partial`, or, when it is words,
     /// the best matches for them, as (label, id).
     pub fn cite_choices(&self, partial: &str) -> Vec<(String, String)> {
-        let by_id = self.passage_choices(partial);
-        if !by_id.is_empty() || partial.trim().is_empty() {
-            return by_id.into_iter().map(|id| (id.clone(), id)).collect();
+        // Words (with a space) are searched; anything else is first taken as part of an id.
+        if !partial.trim().contains(char::is_whitespace) {
+            let by_id = self.passage_choices(partial);
+            if !by_id.is_empty() || partial.trim().is_empty() {
+                return by_id.into_iter().map(|id| (id.clone(), id)).collect();
+            }
         }
         let engine = self.engine();
         let Ok(hits) = engine.search(partial, 25, None) else {
