@@ -75,6 +75,32 @@ proptest! {
     }
 
     #[test]
+    fn facts_of_any_sentence_are_ordered_slices_of_it(
+        words in prop::collection::vec(prop_oneof![
+            Just("President".to_string()),
+            Just("Joe".to_string()),
+            Just("Biden’s".to_string()),
+            Just("General".to_string()),
+            Just("Council".to_string()),
+            Just("1,400".to_string()),
+            Just("12%".to_string()),
+            Just("$4 billion".to_string()),
+            Just("March 3, 2024".to_string()),
+            Just("Japan".to_string()),
+            Just("of".to_string()),
+            any::<String>(),
+        ], 0..16)
+    ) {
+        let sentence = words.join(" ");
+        let mut last = 0;
+        for f in briefbot::study::facts::facts(&sentence) {
+            prop_assert!(f.range.start >= last && f.range.start < f.range.end);
+            prop_assert!(sentence.get(f.range.clone()).is_some());
+            last = f.range.end;
+        }
+    }
+
+    #[test]
     fn marking_any_ranges_keeps_the_text(
         text in any::<String>(),
         ranges in prop::collection::vec((0usize..64, 0usize..64), 0..8),
