@@ -90,6 +90,9 @@ struct Feedback<'a> {
     vote: &'a str,
 }
 
+const NO_SUCH_PASSAGE: &str = "No passage has that id. Ids look like `briefing-slug:5`; \
+     `/ask` shows them under each quote, and `/sources` lists the briefings.";
+
 /// How many (question, member) answers are remembered to score each only once.
 const MAX_SCORED_ANSWERS: usize = 100_000;
 
@@ -264,11 +267,10 @@ impl Bot {
 
     /// One passage whole, or with the paragraphs before and after it.
     pub async fn passage(&self, id: &str, context: bool, ephemeral: bool) -> Message {
-        let engine = self.engine();
         let id = id.trim().to_string();
-        let result = tokio::task::spawn_blocking(move || {
+        self.with_engine("passage lookup", move |engine| {
             let Some(p) = engine.passage(&id)? else {
-                return Ok(None);
+                return Ok(notice(NO_SUCH_PASSAGE));
             };
             let (before, after) = if context {
                 let near = |n: u64| engine.passage(&format!("{}:{n}", p.slug));
@@ -280,25 +282,14 @@ impl Bot {
             } else {
                 (None, None)
             };
-            Ok::<_, crate::search::SearchError>(Some((p, before, after)))
+            Ok(render::passage_message(
+                &p,
+                before.as_ref(),
+                after.as_ref(),
+                ephemeral,
+            ))
         })
-        .await;
-        match result {
-            Ok(Ok(Some((p, before, after)))) => {
-                render::passage_message(&p, before.as_ref(), after.as_ref(), ephemeral)
-            }
-            Ok(Ok(None)) => notice(
-                "No passage has that id. Ids look like `briefing-slug:5`; `/sources` lists the briefings.",
-            ),
-            Ok(Err(err)) => {
-                tracing::error!(error = %err, "passage lookup failed");
-                notice(SOMETHING_WENT_WRONG)
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "passage task failed");
-                notice(SOMETHING_WENT_WRONG)
-            }
-        }
+        .await
     }
 
     /// A page of the briefing list.
@@ -512,11 +503,22 @@ impl Bot {
             let info = briefing
                 .as_deref()
                 .and_then(|b| study::find_briefing(engine.manifest(), b).ok());
-            quiz::make(&engine, info, seed).ok()
+            quiz::make(&engine, info, seed)
         })
-        .await
-        .ok()
-        .flatten();
+        .await;
+        let made = match made {
+            Ok(Ok(q)) => Some(q),
+            // The briefing is gone, or has no quiz any more: the briefings changed.
+            Ok(Err(quiz::QuizError::Nothing(_))) => None,
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "quiz failed");
+                return notice(SOMETHING_WENT_WRONG);
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "quiz task failed");
+                return notice(SOMETHING_WENT_WRONG);
+            }
+        };
         let Some(q) = made.filter(|q| q.check() == check) else {
             return notice(
                 "The briefings have changed since this quiz was made; `/quiz` starts a new one.",
@@ -573,9 +575,7 @@ impl Bot {
         self.with_engine("cite", move |engine| {
             Ok(match engine.passage(&id)? {
                 Some(p) => render::study::cite_message(&p),
-                None => notice(
-                    "No passage has that id. Ids look like `briefing-slug:5`; `/ask` shows them under each quote.",
-                ),
+                None => notice(NO_SUCH_PASSAGE),
             })
         })
         .await

@@ -25,27 +25,31 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
     ]
 }
 
-async fn complete_briefing(
-    ctx: Context<'_>,
-    partial: &str,
+/// An autocomplete answer from (label, value) pairs.
+fn choices(
+    pairs: impl IntoIterator<Item = (String, String)>,
 ) -> serenity::CreateAutocompleteResponse {
-    let choices = ctx
-        .data()
-        .briefing_choices(partial)
+    let choices = pairs
         .into_iter()
-        .map(|(title, slug)| serenity::AutocompleteChoice::new(title, slug))
+        .map(|(label, value)| serenity::AutocompleteChoice::new(label, value))
         .collect();
     serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
+/// Values that are their own labels.
+fn same_label(values: Vec<String>) -> impl Iterator<Item = (String, String)> {
+    values.into_iter().map(|v| (v.clone(), v))
+}
+
+async fn complete_briefing(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    choices(ctx.data().briefing_choices(partial))
+}
+
 async fn complete_passage(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let choices = ctx
-        .data()
-        .passage_choices(partial)
-        .into_iter()
-        .map(serenity::AutocompleteChoice::from)
-        .collect();
-    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+    choices(same_label(ctx.data().passage_choices(partial)))
 }
 
 /// Refuses (with a short private reply) a user over the question limit.
@@ -212,13 +216,10 @@ async fn complete_section(ctx: Context<'_>, partial: &str) -> serenity::CreateAu
             }),
         poise::Context::Prefix(_) => None,
     };
-    let choices = briefing
+    let sections = briefing
         .map(|b| ctx.data().section_choices(&b, partial))
-        .unwrap_or_default()
-        .into_iter()
-        .map(serenity::AutocompleteChoice::from)
-        .collect();
-    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+        .unwrap_or_default();
+    choices(same_label(sections))
 }
 
 /// Read a briefing together, page by page (anyone here can turn the pages).
@@ -255,13 +256,7 @@ pub async fn quiz(
 }
 
 async fn complete_cite(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
-    let choices = ctx
-        .data()
-        .cite_choices(partial)
-        .into_iter()
-        .map(|(label, id)| serenity::AutocompleteChoice::new(label, id))
-        .collect();
-    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+    choices(ctx.data().cite_choices(partial))
 }
 
 /// A citation ready to paste: title, section, ¶n, date, url and the paragraph's text.

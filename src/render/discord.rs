@@ -753,16 +753,22 @@ pub mod ids {
         }
     }
 
+    /// `value[:briefing]`: the value, and the briefing slug if there is one.
+    fn with_briefing(arg: &str) -> (&str, Option<String>) {
+        match arg.split_once(':') {
+            Some((value, b)) if !b.is_empty() => (value, Some(b.to_string())),
+            Some((value, _)) => (value, None),
+            None => (arg, None),
+        }
+    }
+
     pub fn decode(id: &str) -> Option<Action> {
         let rest = id.strip_prefix(PREFIX)?.strip_prefix(':')?;
         let (kind, arg) = rest.split_once(':').unwrap_or((rest, ""));
         let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
         Some(match kind {
             "more" => {
-                let (offset, briefing) = match arg.split_once(':') {
-                    Some((o, b)) => (o, nonempty(b)),
-                    None => (arg, None),
-                };
+                let (offset, briefing) = with_briefing(arg);
                 Action::More {
                     offset: offset.parse().ok()?,
                     briefing,
@@ -810,10 +816,7 @@ pub mod ids {
                 }
             }
             "qnext" => {
-                let (seed, briefing) = match arg.split_once(':') {
-                    Some((s, b)) => (s, nonempty(b)),
-                    None => (arg, None),
-                };
+                let (seed, briefing) = with_briefing(arg);
                 Action::QuizNext {
                     seed: seed.parse().ok()?,
                     briefing,
