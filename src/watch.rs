@@ -7,8 +7,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use notify_debouncer_mini::notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, new_debouncer};
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 
 /// Why the folder cannot be watched.
 #[derive(Debug, thiserror::Error)]
@@ -18,46 +18,62 @@ pub struct WatchError {
     pub reason: String,
 }
 
-/// Calls `on_change` with the changed paths (sorted, without hidden files such as editors'
-/// swap files) each time files under `dir` change and then stay quiet for `quiet`, until
-/// it returns `Break`. Blocks the calling thread.
-pub fn watch(
-    dir: &Path,
-    quiet: Duration,
-    mut on_change: impl FnMut(Vec<PathBuf>) -> ControlFlow<()>,
-) -> Result<(), WatchError> {
-    let failed = |reason: String| WatchError {
-        dir: dir.to_path_buf(),
-        reason,
-    };
-    let (tx, rx) = mpsc::channel::<DebounceEventResult>();
-    let mut debouncer = new_debouncer(quiet, tx).map_err(|e| failed(e.to_string()))?;
-    debouncer
-        .watcher()
-        .watch(dir, RecursiveMode::Recursive)
-        .map_err(|e| failed(e.to_string()))?;
-    // Events name absolute paths when the watched folder is given relatively.
-    let root = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    for result in rx {
-        let events = match result {
-            Ok(events) => events,
-            Err(err) => {
-                tracing::warn!(dir = %dir.display(), error = %err, "watching content");
-                continue;
-            }
+/// A watch on a content folder. Every change from [`ContentWatch::start`] on is reported,
+/// so a caller that starts the watch first and then reads the folder misses nothing.
+pub struct ContentWatch {
+    dir: PathBuf,
+    /// The folder as events name it (absolute, even when `dir` is relative).
+    root: PathBuf,
+    events: mpsc::Receiver<DebounceEventResult>,
+    _debouncer: Debouncer<RecommendedWatcher>,
+}
+
+impl ContentWatch {
+    /// Starts watching `dir` (and everything below it); changes are batched until the
+    /// files have been quiet for `quiet`.
+    pub fn start(dir: &Path, quiet: Duration) -> Result<Self, WatchError> {
+        let failed = |reason: String| WatchError {
+            dir: dir.to_path_buf(),
+            reason,
         };
-        let mut paths: Vec<PathBuf> = events
-            .into_iter()
-            .map(|e| e.path)
-            .filter(|p| p != &root && !is_hidden(p.strip_prefix(&root).unwrap_or(p)))
-            .collect();
-        paths.sort();
-        paths.dedup();
-        if !paths.is_empty() && on_change(paths).is_break() {
-            break;
+        let (tx, events) = mpsc::channel::<DebounceEventResult>();
+        let mut debouncer = new_debouncer(quiet, tx).map_err(|e| failed(e.to_string()))?;
+        debouncer
+            .watcher()
+            .watch(dir, RecursiveMode::Recursive)
+            .map_err(|e| failed(e.to_string()))?;
+        Ok(ContentWatch {
+            dir: dir.to_path_buf(),
+            root: dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
+            events,
+            _debouncer: debouncer,
+        })
+    }
+
+    /// Calls `on_change` with the changed paths (sorted, without hidden files such as
+    /// editors' swap files) each time files change and then stay quiet, until it returns
+    /// `Break`. Blocks the calling thread.
+    pub fn run(self, mut on_change: impl FnMut(Vec<PathBuf>) -> ControlFlow<()>) {
+        for result in &self.events {
+            let events = match result {
+                Ok(events) => events,
+                Err(err) => {
+                    tracing::warn!(dir = %self.dir.display(), error = %err, "watching content");
+                    continue;
+                }
+            };
+            let mut paths: Vec<PathBuf> = events
+                .into_iter()
+                .map(|e| e.path)
+                .filter(|p| p != &self.root && !is_hidden(p.strip_prefix(&self.root).unwrap_or(p)))
+                .collect();
+            paths.sort();
+            paths.dedup();
+            if !paths.is_empty() && on_change(paths).is_break() {
+                break;
+            }
         }
     }
-    Ok(())
 }
 
 /// Whether a path under the content folder is one the index ignores (a hidden file or
@@ -84,31 +100,53 @@ mod tests {
         assert!(!is_hidden(Path::new("notes/brief.md")));
     }
 
+    fn first_change(watch: ContentWatch) -> Vec<PathBuf> {
+        let mut seen = Vec::new();
+        watch.run(|paths| {
+            seen = paths;
+            ControlFlow::Break(())
+        });
+        seen
+    }
+
     #[test]
     fn a_change_is_reported_once_the_folder_is_quiet() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.md");
+        let watch = ContentWatch::start(dir.path(), Duration::from_millis(100)).unwrap();
         let writer = {
-            let path = path.clone();
+            let path = dir.path().to_path_buf();
             std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(200));
-                std::fs::write(&path, "# A\n\nOne.\n").unwrap();
-                std::fs::write(dir.path().join(".a.md.swp"), "x").unwrap();
-                dir
+                std::fs::write(path.join("a.md"), "# A\n\nOne.\n").unwrap();
+                std::fs::write(path.join(".a.md.swp"), "x").unwrap();
             })
         };
-        let mut seen = Vec::new();
-        watch(
-            path.parent().unwrap(),
-            Duration::from_millis(100),
-            |paths| {
-                seen = paths;
-                ControlFlow::Break(())
-            },
-        )
-        .unwrap();
-        let dir = writer.join().unwrap();
+        let seen = first_change(watch);
+        writer.join().unwrap();
         let root = dir.path().canonicalize().unwrap();
         assert_eq!(seen, vec![root.join("a.md")]);
+    }
+
+    #[test]
+    fn a_change_made_before_running_is_not_lost() {
+        // The bot starts the watch, then builds, then runs it on another thread: a file
+        // saved in between must still be reported.
+        let dir = tempfile::tempdir().unwrap();
+        let watch = ContentWatch::start(dir.path(), Duration::from_millis(50)).unwrap();
+        std::fs::write(dir.path().join("b.md"), "# B\n\nTwo.\n").unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let root = dir.path().canonicalize().unwrap();
+        assert_eq!(first_change(watch), vec![root.join("b.md")]);
+    }
+
+    #[test]
+    fn a_missing_folder_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nowhere");
+        let err = ContentWatch::start(&missing, Duration::from_millis(50))
+            .err()
+            .unwrap();
+        assert!(err.to_string().starts_with("cannot watch "), "{err}");
+        assert!(err.to_string().contains("nowhere"), "{err}");
     }
 }

@@ -51,14 +51,16 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
 /// `--watch`: the standalone writer of a fleet whose bots are all readers.
 fn watch(settings: &Settings) -> Result<()> {
     let writer = app::Writer::acquire(settings, "briefbot index --watch")?;
+    // Watch first, then build: a file saved during the first build is seen.
+    let delay = Duration::from_millis(settings.content.watch_delay_ms);
+    let watch = briefbot::watch::ContentWatch::start(&settings.content.dir, delay)?;
     let (corpus, report) = writer.rebuild(settings)?;
     print_report(settings, &corpus, &report);
-    let delay = Duration::from_millis(settings.content.watch_delay_ms);
     println!(
         "Watching {} for changes (Ctrl-C to stop).",
         settings.content.dir.display()
     );
-    briefbot::watch::watch(&settings.content.dir, delay, |paths| {
+    watch.run(|paths| {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         if writer.content_unchanged(settings) {
             return ControlFlow::Continue(());
@@ -70,7 +72,7 @@ fn watch(settings: &Settings) -> Result<()> {
             Err(err) => eprintln!("briefbot: reindex failed, the previous index stays live: {err}"),
         }
         ControlFlow::Continue(())
-    })?;
+    });
     Ok(())
 }
 

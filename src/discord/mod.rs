@@ -188,18 +188,19 @@ pub fn describe_shards(shards: Shards) -> String {
 fn watch_content(bot: Arc<Bot>) -> anyhow::Result<()> {
     let dir = bot.settings.content.dir.clone();
     let delay = std::time::Duration::from_millis(bot.settings.content.watch_delay_ms);
+    // Watching starts here, before the thread, so nothing saved from now on is missed.
+    let watch = crate::watch::ContentWatch::start(&dir, delay)?;
     let handle = tokio::runtime::Handle::current();
     tracing::info!(dir = %dir.display(), "watching content for changes");
     std::thread::Builder::new()
         .name("content-watch".into())
         .spawn(move || {
-            let result = crate::watch::watch(&dir, delay, |paths| {
+            // A file saved between the bot's first build and the watch's start.
+            handle.block_on(bot.reindex_watched(&[]));
+            watch.run(|paths| {
                 handle.block_on(bot.reindex_watched(&paths));
                 std::ops::ControlFlow::Continue(())
             });
-            if let Err(err) = result {
-                tracing::error!(error = %err, "content is no longer watched");
-            }
         })
         .context("starting the content watcher")?;
     Ok(())
