@@ -187,14 +187,15 @@ pub struct QueryInfo {
     pub terms: Vec<String>,
     /// BM25 IDF of each term, by term number.
     idf: Vec<f32>,
-    /// Term number of each stem.
-    index: FxHashMap<String, u8>,
+    /// Term number of each word (by word number), or [`NONE`].
+    word_terms: Vec<u8>,
     /// Sum of the IDFs.
     pub total: f32,
     /// Number of the term with the highest IDF.
     rarest: Option<u8>,
     pub answer_type: AnswerType,
-    /// Every word of the question (stems, stop words included), numbered.
+    /// Every word of the question (stems, stop words included) and every term, numbered:
+    /// one look-up per passage token finds both its word and its term.
     words: FxHashMap<String, u16>,
     /// Adjacent word pairs of the question, as word numbers.
     bigrams: Vec<(u16, u16)>,
@@ -212,11 +213,6 @@ impl QueryInfo {
             .iter()
             .map(|t| idf.get(t).copied().unwrap_or(0.0))
             .collect();
-        let index: FxHashMap<String, u8> = terms
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u8))
-            .collect();
         let rarest = (0..terms.len())
             .max_by(|&a, &b| weights[a].total_cmp(&weights[b]))
             .map(|i| i as u8);
@@ -230,10 +226,20 @@ impl QueryInfo {
                 *words.entry(t.stem.to_string()).or_insert(next)
             })
             .collect();
+        // A term from past the words kept above (a very long question) still gets a number.
+        for t in &terms {
+            let next = words.len() as u16;
+            words.entry(t.clone()).or_insert(next);
+        }
+        let mut word_terms = vec![NONE; words.len()];
+        for (i, t) in terms.iter().enumerate() {
+            word_terms[usize::from(words[t])] = i as u8;
+        }
+        let term_of = |stem: &str| words.get(stem).map(|&w| word_terms[usize::from(w)]);
         let mut surface = FxHashMap::default();
         let mut names = 0u32;
         for (k, t) in question_tokens.iter().enumerate() {
-            if let Some(&i) = index.get(&*t.stem) {
+            if let Some(i) = term_of(&t.stem).filter(|&i| i != NONE) {
                 let written = &question[t.range.clone()];
                 surface.insert(written.to_lowercase(), i);
                 if k > 0 && written.chars().next().is_some_and(char::is_uppercase) {
@@ -248,7 +254,7 @@ impl QueryInfo {
             total: weights.iter().sum(),
             terms,
             idf: weights,
-            index,
+            word_terms,
             rarest,
             answer_type: AnswerType::of(question),
             words,
@@ -258,17 +264,25 @@ impl QueryInfo {
         }
     }
 
-    /// Whether a stem is one of the searched terms.
-    pub fn is_term(&self, stem: &str) -> bool {
-        self.index.contains_key(stem)
+    /// Word number of each token (or [`NO_WORD`]).
+    fn word_numbers(&self, tokens: &[Token]) -> Vec<u16> {
+        tokens
+            .iter()
+            .map(|t| self.words.get(&*t.stem).copied().unwrap_or(NO_WORD))
+            .collect()
+    }
+
+    /// Term number of each word number (or [`NONE`]).
+    fn terms_of(&self, words: &[u16]) -> Vec<u8> {
+        words
+            .iter()
+            .map(|&w| self.word_terms.get(usize::from(w)).copied().unwrap_or(NONE))
+            .collect()
     }
 
     /// Term number of each token (or [`NONE`]).
     fn marks(&self, tokens: &[Token]) -> Vec<u8> {
-        tokens
-            .iter()
-            .map(|t| self.index.get(&*t.stem).copied().unwrap_or(NONE))
-            .collect()
+        self.terms_of(&self.word_numbers(tokens))
     }
 
     /// The set of terms among marks, as a bit mask.
@@ -303,6 +317,8 @@ pub struct Evidence {
     pub coverage: f32,
     /// Byte range of the sentence that carries the most of the question.
     pub best_sentence: Range<usize>,
+    /// Byte ranges of the tokens that are terms of the question, in order.
+    pub highlights: Vec<Range<usize>>,
 }
 
 /// What the caller knows of a candidate before its text is analysed: its BM25 score and
@@ -351,7 +367,8 @@ pub fn evidence(
     context: &[Token],
     prior: Prior,
 ) -> Evidence {
-    let marks = query.marks(tokens);
+    let words = query.word_numbers(tokens);
+    let marks = query.terms_of(&words);
     let context_mask = QueryInfo::mask(&query.marks(context));
     let text_mask = QueryInfo::mask(&marks);
     let coverage = query.share(text_mask | context_mask);
@@ -372,7 +389,7 @@ pub fn evidence(
             f32::from(u8::from(answer_type)),
             prior.briefing,
             query.share(context_mask),
-            phrase(query, tokens),
+            phrase(query, &words),
             1.0 / (1.0 + prior.rank as f32),
             if query.total > 0.0 {
                 prior.raw_bm25 / query.total
@@ -391,6 +408,12 @@ pub fn evidence(
         ],
         coverage,
         best_sentence,
+        highlights: tokens
+            .iter()
+            .zip(&marks)
+            .filter(|(_, m)| **m != NONE)
+            .map(|(t, _)| t.range.clone())
+            .collect(),
     }
 }
 
@@ -487,26 +510,21 @@ fn exact(query: &QueryInfo, text: &str, tokens: &[Token], marks: &[u8]) -> f32 {
 
 /// Share of the question's adjacent word pairs (stop words included) that stand
 /// adjacent in the passage too: the question borrowing the passage's phrasing.
-fn phrase(query: &QueryInfo, tokens: &[Token]) -> f32 {
+/// `words` are the passage's word numbers ([`QueryInfo::word_numbers`]).
+fn phrase(query: &QueryInfo, words: &[u16]) -> f32 {
     if query.bigrams.is_empty() {
         return 0.0;
     }
-    let words: Vec<u16> = tokens
-        .iter()
-        .map(|t| query.words.get(&*t.stem).copied().unwrap_or(NO_WORD))
-        .collect();
-    let mut found: Vec<(u16, u16)> = words
-        .windows(2)
-        .filter(|w| w[0] != NO_WORD && w[1] != NO_WORD)
-        .map(|w| (w[0], w[1]))
-        .collect();
-    found.sort_unstable();
-    found.dedup();
-    let hits = found
-        .iter()
-        .filter(|b| query.bigrams.binary_search(b).is_ok())
-        .count();
-    hits as f32 / query.bigrams.len() as f32
+    let mut seen = vec![false; query.bigrams.len()];
+    for w in words.windows(2) {
+        if w[0] != NO_WORD
+            && w[1] != NO_WORD
+            && let Ok(i) = query.bigrams.binary_search(&(w[0], w[1]))
+        {
+            seen[i] = true;
+        }
+    }
+    seen.iter().filter(|&&s| s).count() as f32 / query.bigrams.len() as f32
 }
 
 /// Share of consecutive question-term pairs found at most [`PAIR_DISTANCE`] tokens apart.
@@ -591,8 +609,25 @@ mod tests {
         assert_eq!(pairs(&q, &mc), 1.0);
         assert_eq!(pairs(&q, &mf), 0.0);
         assert!(window(&q, &mc, WINDOW) > window(&q, &mf, WINDOW));
-        assert_eq!(phrase(&q, &tc), 1.0);
-        assert_eq!(phrase(&q, &tf), 0.0);
+        assert_eq!(phrase(&q, &q.word_numbers(&tc)), 1.0);
+        assert_eq!(phrase(&q, &q.word_numbers(&tf)), 0.0);
+    }
+
+    #[test]
+    fn a_term_far_into_a_long_question_is_still_found() {
+        let question = format!("{} zebra", "the ".repeat(200));
+        let q = query(&question, &[]);
+        assert_eq!(q.terms, ["zebra"]);
+        let text = "A zebra ran.";
+        let prior = Prior {
+            bm25: 1.0,
+            raw_bm25: 1.0,
+            briefing: 1.0,
+            rank: 0,
+        };
+        let e = evidence(&q, text, &tokens(text), &[], prior);
+        assert_eq!(e.coverage, 1.0);
+        assert_eq!(e.highlights, [2..7]);
     }
 
     #[test]

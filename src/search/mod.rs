@@ -94,7 +94,6 @@ pub struct Candidate {
     pub passage: Passage,
     /// The ranking score: BM25, or the re-ranker's once it has run.
     pub score: f32,
-    pub highlights: Vec<Range<usize>>,
     pub evidence: features::Evidence,
 }
 
@@ -103,7 +102,7 @@ impl Candidate {
         Hit {
             passage: self.passage,
             score: self.score,
-            highlights: self.highlights,
+            highlights: self.evidence.highlights,
             best_sentence: self.evidence.best_sentence,
             coverage: self.evidence.coverage,
         }
@@ -230,15 +229,9 @@ impl Engine {
                     rank,
                 };
                 let evidence = features::evidence(&info, &passage.text, &tokens, context, prior);
-                let highlights = tokens
-                    .iter()
-                    .filter(|t| info.is_term(&t.stem))
-                    .map(|t| t.range.clone())
-                    .collect();
                 Candidate {
                     passage,
                     score,
-                    highlights,
                     evidence,
                 }
             })
