@@ -127,6 +127,12 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
     }
 }
 
+/// Bytes of text per compressed block of tantivy's document store (its default is 16 KiB).
+/// Every answer reads its ~20 re-rank candidates from random places, and each read
+/// decompresses a whole block: 4 KiB blocks cut that cost fourfold for 5% more disk
+/// (`cargo bench --bench answer`, generated 100k: search 1.23 → 1.10 ms, index 79 → 83 MB).
+const DOCSTORE_BLOCK_BYTES: usize = 4096;
+
 /// The index folder: builds, publishes and opens versions.
 #[derive(Debug, Clone)]
 pub struct IndexStore {
@@ -371,7 +377,13 @@ impl IndexStore {
         manifest: &Manifest,
     ) -> Result<(), BuildError> {
         let (schema, fields) = schema::schema();
-        let index = Index::create_in_dir(dir, schema)?;
+        let index = Index::builder()
+            .schema(schema)
+            .settings(tantivy::IndexSettings {
+                docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+                ..Default::default()
+            })
+            .create_in_dir(dir)?;
         schema::register(&index);
         let mut writer: IndexWriter = index.writer(self.writer_memory_bytes)?;
         for passage in corpus.passages() {
