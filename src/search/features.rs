@@ -627,7 +627,7 @@ mod tests {
         };
         let e = evidence(&q, text, &tokens(text), &[], prior);
         assert_eq!(e.coverage, 1.0);
-        assert_eq!(e.highlights, [2..7]);
+        assert_eq!(e.highlights, std::slice::from_ref(&(2..7)));
     }
 
     #[test]
