@@ -220,7 +220,7 @@ impl Default for SearchSettings {
             min_coverage: 0.4,
             title_boost: 1.0,
             rerank: true,
-            candidates: 30,
+            candidates: 20,
             weights: crate::search::DEFAULT_WEIGHTS
                 .iter()
                 .map(|(name, w)| (name.to_string(), *w))
