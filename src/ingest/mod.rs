@@ -78,7 +78,7 @@ pub struct Briefing {
 }
 
 /// One paragraph with everything needed to quote and cite it: the unit that is indexed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Passage {
     /// `<briefing-slug>:<paragraph>`.
     pub id: String,
