@@ -8,7 +8,7 @@ use std::fs;
 use briefbot::discord::bot::{Ask, Bot};
 use briefbot::discord::check_token;
 use briefbot::render::discord::{Message, ids};
-use common::Workspace;
+use common::{Workspace, audit, moderator};
 
 fn bot(ws: &Workspace) -> Bot {
     Bot::new(ws.settings()).unwrap()
@@ -282,7 +282,7 @@ async fn reindex_swaps_in_the_new_index_and_refuses_a_second_one() {
     )
     .unwrap();
 
-    let dry = bot.reindex(true).await;
+    let dry = bot.reindex(&moderator(), true).await;
     assert!(
         dry.content.contains("Dry run") && dry.content.contains("1 added"),
         "{}",
@@ -290,9 +290,10 @@ async fn reindex_swaps_in_the_new_index_and_refuses_a_second_one() {
     );
     assert_eq!(bot.engine().manifest().version, before);
 
+    let moderator = moderator();
     let (first, second, answer) = tokio::join!(
-        bot.reindex(false),
-        bot.reindex(false),
+        bot.reindex(&moderator, false),
+        bot.reindex(&moderator, false),
         bot.ask(ask("cod quota")),
     );
     assert!(
@@ -307,6 +308,19 @@ async fn reindex_swaps_in_the_new_index_and_refuses_a_second_one() {
     );
     assert_eq!(quoted_ids(&answer)[0], "notes/fisheries:1");
     assert_ne!(bot.engine().manifest().version, before);
+    // The dry run is not audited; the refused one is, and the reindex with what it did.
+    let mut outcomes: Vec<String> = audit(&ws)
+        .iter()
+        .map(|l| l["outcome"].as_str().unwrap().to_string())
+        .collect();
+    outcomes.sort();
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+    assert!(
+        outcomes[0].starts_with("index version ")
+            && outcomes[0].contains("paragraphs 1 added, 0 changed, 0 removed"),
+        "{outcomes:?}"
+    );
+    assert_eq!(outcomes[1], "refused: a reindex was already running");
     let m = bot.ask(ask("When does the zeppelin fleet return?")).await;
     assert_eq!(quoted_ids(&m)[0], "airships:1");
 }

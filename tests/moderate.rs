@@ -9,26 +9,8 @@ use std::process::{Command, Stdio};
 
 use briefbot::config::Role;
 use briefbot::discord::bot::{Ask, Bot};
-use briefbot::moderate::Actor;
 use briefbot::render::discord::unescape;
-use common::Workspace;
-use serde_json::Value;
-
-fn moderator() -> Actor {
-    Actor {
-        id: 77,
-        name: "mod".into(),
-        guild: Some(5),
-    }
-}
-
-fn audit(ws: &Workspace) -> Vec<Value> {
-    fs::read_to_string(ws.path().join("audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use common::{Workspace, audit, moderator};
 
 /// The files under `content/`, sorted.
 fn files(ws: &Workspace) -> Vec<String> {
@@ -211,8 +193,17 @@ async fn a_removed_briefing_is_moved_aside_and_can_be_restored() {
 
     // Restoring is moving the file back and reindexing.
     fs::rename(&kept[0], ws.content().join("rail.html")).unwrap();
-    bot.reindex(false).await;
+    bot.reindex(&moderator(), false).await;
     assert!(bot.engine().passage("rail:1").unwrap().is_some());
+    let lines = audit(&ws);
+    assert_eq!(lines[1]["action"], "reindex");
+    let outcome = lines[1]["outcome"].as_str().unwrap();
+    let version = bot.engine().manifest().version.clone();
+    assert!(
+        outcome.starts_with(&format!("index version {version}: "))
+            && outcome.contains("; paragraphs 3 added, 0 changed, 0 removed; 0 files skipped"),
+        "{outcome}"
+    );
 
     let m = bot.remove_briefing(moderator(), "zeppelins").await;
     assert!(

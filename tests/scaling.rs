@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use briefbot::app::{AppError, Writer};
 use briefbot::config::{Role, Settings};
 use briefbot::discord::bot::{Ask, Bot};
-use common::Workspace;
+use common::{Workspace, audit, moderator};
 
 fn reader_settings(ws: &Workspace) -> Settings {
     let mut s = ws.settings();
@@ -68,13 +68,14 @@ async fn a_reader_refuses_reindex_and_points_at_the_writer() {
     let before = ws.current_version();
     let bot = Bot::new(reader_settings(&ws)).unwrap();
     assert!(!bot.is_writer());
-    let m = bot.reindex(false).await;
+    let m = bot.reindex(&moderator(), false).await;
     assert!(
         m.content.contains("only reads the index") && m.content.contains("index --watch"),
         "{}",
         m.content
     );
     assert_eq!(ws.current_version(), before);
+    assert!(audit(&ws).is_empty(), "a reader changes nothing to audit");
 }
 
 /// 8 tasks ask a reader bot without pause while the writer publishes 30 versions that add

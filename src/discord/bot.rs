@@ -336,9 +336,20 @@ impl Bot {
         out
     }
 
-    /// Rebuilds the index (or, with `dry_run`, reports what would change) while questions
-    /// keep being answered from the old one; then swaps the new one in.
-    pub async fn reindex(&self, dry_run: bool) -> Message {
+    /// `/reindex` by `actor`: rebuilds the index (or, with `dry_run`, reports what would
+    /// change) while questions keep being answered from the old one, then swaps the new one
+    /// in. A real reindex is audited with what it did, failed or was refused for.
+    pub async fn reindex(&self, actor: &Actor, dry_run: bool) -> Message {
+        let (message, outcome) = self.reindex_unaudited(dry_run).await;
+        if let Some(outcome) = outcome {
+            self.audit(actor, "reindex", "content", &outcome).await;
+        }
+        message
+    }
+
+    /// The reply to a reindex, and the audit outcome of one that was not a dry run on the
+    /// writer.
+    async fn reindex_unaudited(&self, dry_run: bool) -> (Message, Option<String>) {
         let Some(writer) = self.writer.clone() else {
             let mut m = notice(&format!(
                 "This bot only reads the index (index.role = \"reader\"); the index writer \
@@ -346,27 +357,46 @@ impl Bot {
                 escape(&app::writer_whereabouts(&self.settings))
             ));
             m.ephemeral = true;
-            return m;
+            return (m, None);
         };
+        let audited = |outcome: String| (!dry_run).then_some(outcome);
         let Ok(_guard) = self.reindexing.try_lock() else {
-            return notice(
-                "A reindex is already running; its report will follow here when it ends.",
+            return (
+                notice("A reindex is already running; its report will follow here when it ends."),
+                audited("refused: a reindex was already running".into()),
             );
         };
         let result = if dry_run {
             let settings = self.settings.clone();
             tokio::task::spawn_blocking(move || app::dry_run(&settings))
                 .await
-                .map(|r| r.map(|(corpus, diff)| reindex_message(true, &corpus, &diff, None)))
+                .map(|r| {
+                    r.map(|(corpus, diff)| (reindex_message(true, &corpus, &diff, None), None))
+                })
         } else {
             self.rebuild_locked(writer).await.map(|r| {
                 r.map(|(corpus, report)| {
-                    reindex_message(false, &corpus, &report.diff, Some(&report))
+                    let d = &report.diff;
+                    let outcome = format!(
+                        "index version {}: {} briefings, {} passages; paragraphs {} added, \
+                         {} changed, {} removed; {} files skipped",
+                        report.manifest.version,
+                        corpus.briefings.len(),
+                        corpus.passage_count(),
+                        d.added.len(),
+                        d.changed.len(),
+                        d.removed.len(),
+                        corpus.skipped.len()
+                    );
+                    (
+                        reindex_message(false, &corpus, d, Some(&report)),
+                        Some(outcome),
+                    )
                 })
             })
         };
         match result {
-            Ok(Ok(message)) => message,
+            Ok(Ok(reply)) => reply,
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "reindex failed");
                 let mut m = notice(&format!(
@@ -374,11 +404,11 @@ impl Bot {
                     cut(&escape(&err.to_string()), 1500)
                 ));
                 m.ephemeral = false;
-                m
+                (m, audited(format!("failed: {err}")))
             }
             Err(err) => {
                 tracing::error!(error = %err, "reindex task failed");
-                notice(SOMETHING_WENT_WRONG)
+                (notice(SOMETHING_WENT_WRONG), audited("failed".into()))
             }
         }
     }

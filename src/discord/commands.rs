@@ -158,14 +158,10 @@ pub async fn reindex(
         // A reader's refusal is immediate; a rebuild takes a while.
         ctx.defer().await?;
     }
-    let dry_run = dry_run.unwrap_or(false);
-    let message = ctx.data().reindex(dry_run).await;
-    if !dry_run && ctx.data().is_writer() {
-        let outcome = message.content.lines().next().unwrap_or("").to_string();
-        ctx.data()
-            .audit(&actor(ctx), "reindex", "content", &outcome)
-            .await;
-    }
+    let message = ctx
+        .data()
+        .reindex(&actor(ctx), dry_run.unwrap_or(false))
+        .await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }

@@ -9,6 +9,24 @@ use briefbot::config::Settings;
 
 pub mod fake_discord;
 
+/// A moderator, as the bot's commands name who asked.
+pub fn moderator() -> briefbot::moderate::Actor {
+    briefbot::moderate::Actor {
+        id: 77,
+        name: "mod".into(),
+        guild: Some(5),
+    }
+}
+
+/// The lines of the workspace's audit file (none before the first).
+pub fn audit(ws: &Workspace) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(ws.path().join("audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
