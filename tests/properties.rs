@@ -319,3 +319,39 @@ mod discord_rendering {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Autocomplete's id finder returns exactly what writing out every id and keeping
+    /// those that contain the text would, in the same order.
+    #[test]
+    fn passage_ids_are_found_as_a_scan_of_every_id_would(
+        briefings in proptest::collection::vec(("[a-cA-C:/1]{1,5}", 0u64..40), 1..6),
+        partial in "[a-cA-C:/0-9]{0,5}",
+        limit in 1usize..30,
+    ) {
+        let infos: Vec<briefbot::index::BriefingInfo> = briefings
+            .iter()
+            .map(|(slug, n)| briefbot::index::BriefingInfo {
+                slug: slug.clone(),
+                title: String::new(),
+                source: String::new(),
+                date: None,
+                url: None,
+                paragraphs: *n,
+            })
+            .collect();
+        let wanted = partial.to_lowercase();
+        let scan: Vec<String> = infos
+            .iter()
+            .flat_map(|b| (1..=b.paragraphs).map(move |n| format!("{}:{n}", b.slug)))
+            .filter(|id| id.len() <= 8 && id.to_lowercase().contains(&wanted))
+            .take(limit)
+            .collect();
+        prop_assert_eq!(
+            briefbot::index::passage_ids_containing(&infos, &partial, limit, 8),
+            scan
+        );
+    }
+}

@@ -317,23 +317,10 @@ impl Bot {
             .collect()
     }
 
-    /// Passage ids that start with or contain `partial`, at most 25.
+    /// Passage ids that contain `partial`, at most 25.
     pub fn passage_choices(&self, partial: &str) -> Vec<String> {
-        let partial = partial.trim().to_lowercase();
         let engine = self.engine();
-        let mut out = Vec::new();
-        for b in &engine.manifest().briefings {
-            for n in 1..=b.paragraphs {
-                let id = format!("{}:{n}", b.slug);
-                if id.len() <= 100 && id.to_lowercase().contains(&partial) {
-                    out.push(id);
-                    if out.len() == 25 {
-                        return out;
-                    }
-                }
-            }
-        }
-        out
+        crate::index::passage_ids_containing(&engine.manifest().briefings, partial.trim(), 25, 100)
     }
 
     /// `/reindex` by `actor`: rebuilds the index (or, with `dry_run`, reports what would

@@ -12,9 +12,11 @@
 //! version or the new one, never a mix, and a crash at any point leaves the old one live.
 //! This module never reads `content/`: it is handed a [`Corpus`](crate::ingest::Corpus).
 
+mod ids;
 mod schema;
 mod store;
 
+pub use ids::passage_ids_containing;
 pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer, passage as passage_of};
 pub use store::{
     BriefingInfo, BuildError, BuildReport, Diff, IndexStore, Manifest, OpenError, OpenIndex,

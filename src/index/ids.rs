@@ -1,0 +1,170 @@
+//! Finding passage ids (`<slug>:<n>`) by any part of them, for autocompletion, without
+//! writing out the ids of briefings that cannot match: a million passages make a million
+//! ids, and autocomplete runs on every keystroke.
+
+use super::BriefingInfo;
+
+/// The ids `slug:n` (n from 1 to the briefing's paragraphs) that contain `partial`,
+/// compared case-insensitively, in briefing and paragraph order; at most `limit`, none
+/// longer than `max_len` bytes.
+pub fn passage_ids_containing(
+    briefings: &[BriefingInfo],
+    partial: &str,
+    limit: usize,
+    max_len: usize,
+) -> Vec<String> {
+    let partial = partial.to_lowercase();
+    let mut out = Vec::new();
+    for b in briefings {
+        if out.len() >= limit {
+            break;
+        }
+        let slug = b.slug.to_lowercase();
+        let numbers = Numbers::matching(&slug, &partial);
+        if matches!(numbers, Numbers::None) {
+            continue;
+        }
+        let first = numbers.smallest();
+        for n in first..=b.paragraphs {
+            if numbers.admits(n) {
+                let id = format!("{}:{n}", b.slug);
+                if id.len() <= max_len {
+                    out.push(id);
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Which paragraph numbers of one briefing give an id containing the text looked for.
+enum Numbers {
+    None,
+    All,
+    /// Numbers whose decimal form contains one of `contains` or starts with one of
+    /// `starts` (each a string of digits; an empty one in `starts` admits all).
+    Some {
+        contains: Option<String>,
+        starts: Vec<String>,
+    },
+}
+
+impl Numbers {
+    /// `partial` lies in `slug:n` in the slug, in `:n`, or across the colon: the end of the
+    /// slug, the colon, then the start of the number.
+    fn matching(slug: &str, partial: &str) -> Numbers {
+        if slug.contains(partial) {
+            return Numbers::All;
+        }
+        let digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+        let contains = (!partial.is_empty() && digits(partial)).then(|| partial.to_string());
+        let starts: Vec<String> = partial
+            .match_indices(':')
+            .map(|(k, _)| (&partial[..k], &partial[k + 1..]))
+            .filter(|(before, after)| slug.ends_with(before) && digits(after))
+            .map(|(_, after)| after.to_string())
+            .collect();
+        if starts.iter().any(String::is_empty) {
+            Numbers::All
+        } else if contains.is_none() && starts.is_empty() {
+            Numbers::None
+        } else {
+            Numbers::Some { contains, starts }
+        }
+    }
+
+    /// No smaller number can match: a number containing (or starting with) digits is at
+    /// least their value.
+    fn smallest(&self) -> u64 {
+        match self {
+            Numbers::None | Numbers::All => 1,
+            Numbers::Some { contains, starts } => contains
+                .iter()
+                .chain(starts)
+                .map(|d| d.parse::<u64>().unwrap_or(u64::MAX))
+                .min()
+                .unwrap_or(1)
+                .max(1),
+        }
+    }
+
+    fn admits(&self, n: u64) -> bool {
+        match self {
+            Numbers::None => false,
+            Numbers::All => true,
+            Numbers::Some { contains, starts } => {
+                let n = n.to_string();
+                contains.as_deref().is_some_and(|d| n.contains(d))
+                    || starts.iter().any(|d| n.starts_with(d.as_str()))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn briefing(slug: &str, paragraphs: u64) -> BriefingInfo {
+        BriefingInfo {
+            slug: slug.into(),
+            title: String::new(),
+            source: String::new(),
+            date: None,
+            url: None,
+            paragraphs,
+        }
+    }
+
+    #[test]
+    fn ids_are_found_by_any_part() {
+        let bs = [briefing("notes/Fish", 12), briefing("a:b", 3)];
+        let find = |p: &str| passage_ids_containing(&bs, p, 25, 100);
+        assert_eq!(
+            find("fish:1"),
+            [
+                "notes/Fish:1",
+                "notes/Fish:10",
+                "notes/Fish:11",
+                "notes/Fish:12"
+            ]
+        );
+        assert_eq!(find("h:2"), ["notes/Fish:2"]);
+        assert_eq!(
+            find("1"),
+            [
+                "notes/Fish:1",
+                "notes/Fish:10",
+                "notes/Fish:11",
+                "notes/Fish:12",
+                "a:b:1"
+            ]
+        );
+        assert_eq!(find(":3"), ["notes/Fish:3", "a:b:3"]);
+        assert_eq!(find("a:"), ["a:b:1", "a:b:2", "a:b:3"]);
+        assert_eq!(find("b:2"), ["a:b:2"]);
+        assert_eq!(find("13"), Vec::<String>::new());
+        assert_eq!(find("zebra"), Vec::<String>::new());
+        assert_eq!(
+            passage_ids_containing(&bs, "", 2, 100),
+            ["notes/Fish:1", "notes/Fish:2"]
+        );
+        assert_eq!(
+            passage_ids_containing(&bs, "fish", 25, 12),
+            [
+                "notes/Fish:1",
+                "notes/Fish:2",
+                "notes/Fish:3",
+                "notes/Fish:4",
+                "notes/Fish:5",
+                "notes/Fish:6",
+                "notes/Fish:7",
+                "notes/Fish:8",
+                "notes/Fish:9"
+            ]
+        );
+    }
+}
