@@ -266,14 +266,25 @@ fn index_reports_skipped_files_and_dry_run_touches_nothing() {
         .replace("1,400", "2,000");
     std::fs::write(&grid, edited).unwrap();
     std::fs::remove_file(ws.content().join("rail.html")).unwrap();
-    let out = ws.cmd().args(["index", "--dry-run"]).output().unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let dry_run = || {
+        let out = ws.cmd().args(["index", "--dry-run"]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let stdout = dry_run();
     assert!(stdout.contains("0 added, 1 changed, 3 removed"), "{stdout}");
     assert!(stdout.contains("changed: notes/grid:1"), "{stdout}");
     assert!(
         stdout.contains("removed: rail:1, rail:2, rail:3"),
         "{stdout}"
     );
+    // The diff reads the fingerprints the build kept; an index built without them (before
+    // they were kept) is diffed from its stored passages, to the same result.
+    let live = ws.index().join(&version);
+    let prints = std::fs::read_to_string(live.join("fingerprints.jsonl")).unwrap();
+    assert_eq!(prints.lines().count(), 12);
+    assert!(prints.contains("[\"notes/grid:1\","), "{prints}");
+    std::fs::remove_file(live.join("fingerprints.jsonl")).unwrap();
+    assert_eq!(dry_run(), stdout);
     assert_eq!(
         ws.current_version().unwrap(),
         version,

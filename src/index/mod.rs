@@ -2,7 +2,8 @@
 //!
 //! Layout of `index.dir`:
 //! - `v-<version>/` one complete tantivy index per build, with `briefbot.json` (the
-//!   [`Manifest`]: schema version, build time, briefings, files skipped);
+//!   [`Manifest`]: schema version, build time, briefings, files skipped) and
+//!   `fingerprints.jsonl` (each passage's id and hash, for the next build's [`Diff`]);
 //! - `CURRENT` the name of the live version, replaced by an atomic rename;
 //! - `.lock` held (an OS file lock, released when the process dies) by the one rebuild
 //!   allowed at a time;

@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -17,6 +16,9 @@ const CURRENT: &str = "CURRENT";
 const LOCK: &str = ".lock";
 const WRITER: &str = ".writer";
 const MANIFEST: &str = "briefbot.json";
+/// Beside the manifest: each passage's id and fingerprint, one `["id", n]` a line, so the
+/// next rebuild's diff reads one small file instead of every stored passage.
+const FINGERPRINTS: &str = "fingerprints.jsonl";
 const BUILD_PREFIX: &str = ".build-";
 const VERSION_PREFIX: &str = "v-";
 
@@ -234,7 +236,18 @@ impl IndexStore {
         let old = self
             .open()
             .ok()
-            .and_then(|open| all_passages(&open).ok())
+            .and_then(|open| {
+                read_fingerprints(&open.dir.join(FINGERPRINTS)).or_else(|| {
+                    // An index built before fingerprints were kept.
+                    let passages = all_passages(&open).ok()?;
+                    Some(
+                        passages
+                            .iter()
+                            .map(|p| (p.id.clone(), fingerprint(p)))
+                            .collect(),
+                    )
+                })
+            })
             .unwrap_or_default();
         diff(&old, corpus)
     }
@@ -389,9 +402,20 @@ impl IndexStore {
         // Every build is a whole new index, read-only once published: no merges while
         // writing, then one merge into a single segment (below).
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+        let prints_path = dir.join(FINGERPRINTS);
+        let mut prints =
+            std::io::BufWriter::new(File::create(&prints_path).map_err(io_err(&prints_path))?);
         for passage in corpus.passages() {
+            let line = serde_json::to_string(&(&passage.id, fingerprint(&passage)))
+                .expect("an id and a number serialize");
+            writeln!(prints, "{line}").map_err(io_err(&prints_path))?;
             writer.add_document(schema::document(&fields, &passage, self.title_in_body))?;
         }
+        prints
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|file| file.sync_all())
+            .map_err(io_err(&prints_path))?;
         failpoint("after-documents");
         writer.commit()?;
         // One segment per indexing thread (or per memory budget) would each be searched
@@ -518,17 +542,47 @@ pub fn source_passages(
     Ok(out)
 }
 
+/// What a passage shows, hashed with FNV-1a (64 bits; fixed forever, unlike the standard
+/// library's hasher, as fingerprints are kept on disk from one build to the next).
 fn fingerprint(p: &Passage) -> u64 {
-    let mut h = DefaultHasher::new();
-    (&p.text, &p.briefing, &p.section, &p.url, &p.date).hash(&mut h);
-    h.finish()
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    let fields = [
+        Some(p.text.as_str()),
+        Some(p.briefing.as_str()),
+        p.section.as_deref(),
+        p.url.as_deref(),
+        p.date.as_deref(),
+    ];
+    for field in fields {
+        match field {
+            // 0xfe and 0xff never occur in UTF-8: they end a field, or stand for none.
+            Some(text) => {
+                eat(text.as_bytes());
+                eat(&[0xff]);
+            }
+            None => eat(&[0xfe]),
+        }
+    }
+    h
 }
 
-fn diff(old: &[Passage], corpus: &Corpus) -> Diff {
-    let old: HashMap<&str, u64> = old
-        .iter()
-        .map(|p| (p.id.as_str(), fingerprint(p)))
-        .collect();
+/// The fingerprints a build kept, by passage id (`None` if the file is missing or broken).
+fn read_fingerprints(path: &Path) -> Option<HashMap<String, u64>> {
+    use std::io::BufRead;
+    let file = File::open(path).ok()?;
+    std::io::BufReader::new(file)
+        .lines()
+        .map(|line| serde_json::from_str::<(String, u64)>(&line.ok()?).ok())
+        .collect()
+}
+
+fn diff(old: &HashMap<String, u64>, corpus: &Corpus) -> Diff {
     let mut result = Diff::default();
     let mut seen = std::collections::HashSet::new();
     for p in corpus.passages() {
@@ -541,7 +595,7 @@ fn diff(old: &[Passage], corpus: &Corpus) -> Diff {
     }
     let mut removed: Vec<String> = old
         .keys()
-        .filter(|id| !seen.contains(**id))
+        .filter(|id| !seen.contains(id.as_str()))
         .map(|id| id.to_string())
         .collect();
     removed.sort();
@@ -568,5 +622,34 @@ fn failpoint(name: &str) {
     if std::env::var("BRIEFBOT_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("briefbot: failpoint {name}: aborting");
         std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_are_fixed_and_tell_fields_apart() {
+        let p = Passage {
+            id: "a:1".into(),
+            text: "The barrage.".into(),
+            briefing: "Tides".into(),
+            ..Passage::default()
+        };
+        // Kept on disk between builds: the value may never change (FNV-1a of the text,
+        // 0xff, the title, 0xff, then 0xfe for each missing section, url and date).
+        assert_eq!(format!("{:016x}", fingerprint(&p)), "3870c269c8dfe549");
+        let empty_section = Passage {
+            section: Some(String::new()),
+            ..p.clone()
+        };
+        assert_ne!(fingerprint(&p), fingerprint(&empty_section));
+        let moved = Passage {
+            text: "The barrage".into(),
+            briefing: ".Tides".into(),
+            ..p.clone()
+        };
+        assert_ne!(fingerprint(&p), fingerprint(&moved));
     }
 }
