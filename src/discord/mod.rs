@@ -195,8 +195,9 @@ fn watch_content(bot: Arc<Bot>) -> anyhow::Result<()> {
     std::thread::Builder::new()
         .name("content-watch".into())
         .spawn(move || {
-            // A file saved between the bot's first build and the watch's start.
-            handle.block_on(bot.reindex_watched(&[]));
+            // A file saved between the bot's first build and the watch's start (which file
+            // is not known: the log names the folder).
+            handle.block_on(bot.reindex_watched(&[dir]));
             watch.run(|paths| {
                 handle.block_on(bot.reindex_watched(&paths));
                 std::ops::ControlFlow::Continue(())
