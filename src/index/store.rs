@@ -233,6 +233,11 @@ impl IndexStore {
     /// What a rebuild from `corpus` would change, against the live index (everything is
     /// "added" when there is none). Touches nothing.
     pub fn diff(&self, corpus: &Corpus) -> Diff {
+        self.diff_to(&fingerprints(corpus))
+    }
+
+    /// [`IndexStore::diff`] to passages given by their ids and fingerprints.
+    fn diff_to(&self, new: &[(String, u64)]) -> Diff {
         let old = self
             .open()
             .ok()
@@ -249,7 +254,7 @@ impl IndexStore {
                 })
             })
             .unwrap_or_default();
-        diff(&old, corpus)
+        diff(&old, new)
     }
 
     /// Builds a new version from `corpus` and makes it the live one.
@@ -257,7 +262,8 @@ impl IndexStore {
         let started = Instant::now();
         fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
         let _lock = self.lock()?;
-        let diff = self.diff(corpus);
+        let prints = fingerprints(corpus);
+        let diff = self.diff_to(&prints);
         self.remove_leftover_builds();
 
         let manifest = self.manifest_for(corpus);
@@ -265,7 +271,7 @@ impl IndexStore {
             .prefix(BUILD_PREFIX)
             .tempdir_in(&self.root)
             .map_err(io_err(&self.root))?;
-        self.write_index(build.path(), corpus, &manifest)?;
+        self.write_index(build.path(), corpus, &prints, &manifest)?;
 
         let name = format!("{VERSION_PREFIX}{}", manifest.version);
         let dest = self.root.join(&name);
@@ -387,6 +393,7 @@ impl IndexStore {
         &self,
         dir: &Path,
         corpus: &Corpus,
+        prints: &[(String, u64)],
         manifest: &Manifest,
     ) -> Result<(), BuildError> {
         let (schema, fields) = schema::schema();
@@ -402,20 +409,9 @@ impl IndexStore {
         // Every build is a whole new index, read-only once published: no merges while
         // writing, then one merge into a single segment (below).
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-        let prints_path = dir.join(FINGERPRINTS);
-        let mut prints =
-            std::io::BufWriter::new(File::create(&prints_path).map_err(io_err(&prints_path))?);
         for passage in corpus.passages() {
-            let line = serde_json::to_string(&(&passage.id, fingerprint(&passage)))
-                .expect("an id and a number serialize");
-            writeln!(prints, "{line}").map_err(io_err(&prints_path))?;
             writer.add_document(schema::document(&fields, &passage, self.title_in_body))?;
         }
-        prints
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|file| file.sync_all())
-            .map_err(io_err(&prints_path))?;
         failpoint("after-documents");
         writer.commit()?;
         // One segment per indexing thread (or per memory budget) would each be searched
@@ -428,6 +424,7 @@ impl IndexStore {
             writer.merge(&segments).wait()?;
         }
         writer.wait_merging_threads()?;
+        write_fingerprints(&dir.join(FINGERPRINTS), prints)?;
         let path = dir.join(MANIFEST);
         let json = serde_json::to_vec_pretty(manifest).expect("a manifest serializes");
         write_synced(&path, &json)?;
@@ -572,6 +569,30 @@ fn fingerprint(p: &Passage) -> u64 {
     h
 }
 
+/// Each passage's id and fingerprint, in corpus order.
+fn fingerprints(corpus: &Corpus) -> Vec<(String, u64)> {
+    corpus
+        .passages()
+        .map(|p| {
+            let print = fingerprint(&p);
+            (p.id, print)
+        })
+        .collect()
+}
+
+/// Keeps the fingerprints of a build beside it, one `["id", n]` a line, synced.
+fn write_fingerprints(path: &Path, prints: &[(String, u64)]) -> Result<(), BuildError> {
+    let mut out = std::io::BufWriter::new(File::create(path).map_err(io_err(path))?);
+    for print in prints {
+        let line = serde_json::to_string(print).expect("an id and a number serialize");
+        writeln!(out, "{line}").map_err(io_err(path))?;
+    }
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|file| file.sync_all())
+        .map_err(io_err(path))
+}
+
 /// The fingerprints a build kept, by passage id (`None` if the file is missing or broken).
 fn read_fingerprints(path: &Path) -> Option<HashMap<String, u64>> {
     use std::io::BufRead;
@@ -582,16 +603,16 @@ fn read_fingerprints(path: &Path) -> Option<HashMap<String, u64>> {
         .collect()
 }
 
-fn diff(old: &HashMap<String, u64>, corpus: &Corpus) -> Diff {
+fn diff(old: &HashMap<String, u64>, new: &[(String, u64)]) -> Diff {
     let mut result = Diff::default();
     let mut seen = std::collections::HashSet::new();
-    for p in corpus.passages() {
-        match old.get(p.id.as_str()) {
-            None => result.added.push(p.id.clone()),
-            Some(&f) if f != fingerprint(&p) => result.changed.push(p.id.clone()),
+    for (id, print) in new {
+        match old.get(id) {
+            None => result.added.push(id.clone()),
+            Some(f) if f != print => result.changed.push(id.clone()),
             Some(_) => {}
         }
-        seen.insert(p.id);
+        seen.insert(id.as_str());
     }
     let mut removed: Vec<String> = old
         .keys()
