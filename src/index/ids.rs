@@ -14,18 +14,18 @@ pub fn passage_ids_containing(
     max_len: usize,
 ) -> Vec<String> {
     let partial = partial.to_lowercase();
+    let wanted = Wanted::new(&partial);
     let mut out = Vec::new();
     for b in briefings {
         if out.len() >= limit {
             break;
         }
         let slug = b.slug.to_lowercase();
-        let numbers = Numbers::matching(&slug, &partial);
+        let numbers = wanted.numbers(&slug);
         if matches!(numbers, Numbers::None) {
             continue;
         }
-        let first = numbers.smallest();
-        for n in first..=b.paragraphs {
+        for n in numbers.smallest()..=b.paragraphs {
             if numbers.admits(n) {
                 let id = format!("{}:{n}", b.slug);
                 if id.len() <= max_len {
@@ -40,42 +40,68 @@ pub fn passage_ids_containing(
     out
 }
 
-/// Which paragraph numbers of one briefing give an id containing the text looked for.
-enum Numbers {
-    None,
-    All,
-    /// Numbers whose decimal form contains one of `contains` or starts with one of
-    /// `starts` (each a string of digits; an empty one in `starts` admits all).
-    Some {
-        contains: Option<String>,
-        starts: Vec<String>,
-    },
+/// The text looked for, taken apart once for every briefing: `partial` lies in `slug:n`
+/// in the slug, in `:n`, or across the colon (the end of the slug, the colon, then the
+/// start of the number).
+struct Wanted<'a> {
+    partial: &'a str,
+    /// The whole text, when it is digits that can stand inside a number.
+    digits: Option<&'a str>,
+    /// Each way to split the text at a colon into (end of a slug, start of a number).
+    splits: Vec<(&'a str, &'a str)>,
 }
 
-impl Numbers {
-    /// `partial` lies in `slug:n` in the slug, in `:n`, or across the colon: the end of the
-    /// slug, the colon, then the start of the number.
-    fn matching(slug: &str, partial: &str) -> Numbers {
-        if slug.contains(partial) {
-            return Numbers::All;
-        }
-        let digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
-        let contains = (!partial.is_empty() && digits(partial)).then(|| partial.to_string());
-        let starts: Vec<String> = partial
-            .match_indices(':')
-            .map(|(k, _)| (&partial[..k], &partial[k + 1..]))
-            .filter(|(before, after)| slug.ends_with(before) && digits(after))
-            .map(|(_, after)| after.to_string())
-            .collect();
-        if starts.iter().any(String::is_empty) {
-            Numbers::All
-        } else if contains.is_none() && starts.is_empty() {
-            Numbers::None
-        } else {
-            Numbers::Some { contains, starts }
+impl<'a> Wanted<'a> {
+    fn new(partial: &'a str) -> Wanted<'a> {
+        let is_digits = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
+        Wanted {
+            partial,
+            digits: (!partial.is_empty() && is_digits(partial)).then_some(partial),
+            splits: partial
+                .match_indices(':')
+                .map(|(k, _)| (&partial[..k], &partial[k + 1..]))
+                .filter(|(_, after)| is_digits(after))
+                .collect(),
         }
     }
 
+    /// Which paragraph numbers of the briefing with this (lowercased) slug match.
+    fn numbers(&self, slug: &str) -> Numbers<'a> {
+        if slug.contains(self.partial) {
+            return Numbers::All;
+        }
+        let starts: Vec<&str> = self
+            .splits
+            .iter()
+            .filter(|(before, _)| slug.ends_with(before))
+            .map(|(_, after)| *after)
+            .collect();
+        if starts.iter().any(|d| d.is_empty()) {
+            Numbers::All
+        } else if self.digits.is_none() && starts.is_empty() {
+            Numbers::None
+        } else {
+            Numbers::Some {
+                contains: self.digits,
+                starts,
+            }
+        }
+    }
+}
+
+/// Which paragraph numbers of one briefing give an id containing the text looked for.
+enum Numbers<'a> {
+    None,
+    All,
+    /// Numbers whose decimal form contains `contains` or starts with one of `starts`
+    /// (each a string of digits).
+    Some {
+        contains: Option<&'a str>,
+        starts: Vec<&'a str>,
+    },
+}
+
+impl Numbers<'_> {
     /// No smaller number can match: a number containing (or starting with) digits is at
     /// least their value.
     fn smallest(&self) -> u64 {
@@ -97,8 +123,7 @@ impl Numbers {
             Numbers::All => true,
             Numbers::Some { contains, starts } => {
                 let n = n.to_string();
-                contains.as_deref().is_some_and(|d| n.contains(d))
-                    || starts.iter().any(|d| n.starts_with(d.as_str()))
+                contains.is_some_and(|d| n.contains(d)) || starts.iter().any(|d| n.starts_with(d))
             }
         }
     }
