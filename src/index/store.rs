@@ -131,8 +131,8 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
 
 /// Bytes of text per compressed block of tantivy's document store (its default is 16 KiB).
 /// Every answer reads its ~20 re-rank candidates from random places, and each read
-/// decompresses a whole block: 4 KiB blocks cut that cost fourfold for 5% more disk
-/// (`cargo bench --bench answer`, generated 100k: search 1.23 → 1.10 ms, index 79 → 83 MB).
+/// decompresses a whole block. Generated 100k: decompression 12% → 5% of search time
+/// (`perf record` on `cargo bench --bench answer`), search 1.23 → 1.10 ms, index 79 → 83 MB.
 const DOCSTORE_BLOCK_BYTES: usize = 4096;
 
 /// The index folder: builds, publishes and opens versions.
@@ -417,8 +417,8 @@ impl IndexStore {
         // One segment per indexing thread (or per memory budget) would each be searched
         // for their own top candidates; one segment is searched once. Measured with
         // `briefbot eval` on the generated corpora: p99 at 1M paragraphs 10.0 -> 8.9 ms,
-        // p50 2.77 -> 2.41 ms, for no longer a build (the merges the default policy ran
-        // along the way cost as much).
+        // p50 2.77 -> 2.41 ms, build 23.0 -> 22.4 s (the default policy's merges along the
+        // way cost as much); at 100k, where it never merged, the build takes 1.7 -> 2.4 s.
         let segments = index.searchable_segment_ids()?;
         if segments.len() > 1 {
             writer.merge(&segments).wait()?;
