@@ -6,7 +6,8 @@ use std::path::Path;
 
 use crate::config::{Role, Settings};
 use crate::index::{
-    BuildError, BuildReport, Diff, IndexStore, OpenError, OpenIndex, WriterLock, passages_of_source,
+    BuildError, BuildReport, Depth, Diff, IndexStore, OpenError, OpenIndex, WriterLock,
+    passages_of_source,
 };
 use crate::ingest::{self, Briefing, Corpus, IngestError, IngestOptions, Paragraph, Passage};
 use crate::search::{Engine, Ranking, SearchError, SearchOptions};
@@ -40,8 +41,9 @@ pub enum AppError {
 /// The one process allowed to build an index folder: holds its writer lock while it lives.
 pub struct Writer {
     _lock: WriterLock,
-    /// What `content/` looked like when the last rebuild began to read it.
-    last_read: std::sync::Mutex<Option<u64>>,
+    /// What `content/` looked like when the last rebuild began to read it (at start: as
+    /// the live index's manifest says).
+    last_read: std::sync::Mutex<Option<String>>,
 }
 
 impl Writer {
@@ -51,16 +53,21 @@ impl Writer {
         if settings.index.role == Role::Reader {
             return Err(AppError::NotWriter);
         }
+        let store = store(settings);
+        let lock = store.writer_lock(who)?;
+        // Kept with the index, so that a writer that starts again over unchanged content
+        // knows it needs no rebuild.
+        let last_read = store.live_manifest().and_then(|m| m.content_signature);
         Ok(Writer {
-            _lock: store(settings).writer_lock(who)?,
-            last_read: std::sync::Mutex::new(None),
+            _lock: lock,
+            last_read: std::sync::Mutex::new(last_read),
         })
     }
 
     /// Reads `content/` and rebuilds the index from it, atomically.
     pub fn rebuild(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
-        let before = content_signature(&settings.content.dir);
-        let result = self.rebuild_unrecorded(settings);
+        let before = content_signature(settings);
+        let result = self.rebuild_unrecorded(settings, before.clone());
         // Recorded only when the rebuild published what it read.
         *self
             .last_read
@@ -74,14 +81,19 @@ impl Writer {
     /// size and modification time): a watched change that a rebuild already read (a
     /// moderator's add, an editor's burst of saves) needs no second rebuild.
     pub fn content_unchanged(&self, settings: &Settings) -> bool {
-        let last = *self
+        let last = self
             .last_read
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        last.is_some() && last == content_signature(&settings.content.dir)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        last.is_some() && last == content_signature(settings)
     }
 
-    fn rebuild_unrecorded(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
+    fn rebuild_unrecorded(
+        &self,
+        settings: &Settings,
+        signature: Option<String>,
+    ) -> Result<(Corpus, BuildReport), AppError> {
         let store = store(settings);
         let corpus = ingest(settings, &store)?;
         if corpus.briefings.is_empty() {
@@ -90,7 +102,7 @@ impl Writer {
                 skipped: corpus.skipped.len(),
             });
         }
-        let report = store.rebuild(&corpus)?;
+        let report = store.rebuild_signed(&corpus, signature)?;
         Ok((corpus, report))
     }
 }
@@ -164,10 +176,12 @@ fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, open: &OpenIn
     corpus.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
 }
 
-/// A hash of every file under `dir` (hidden ones aside) with its size and modification
-/// time; `None` when the folder cannot be read.
-fn content_signature(dir: &Path) -> Option<u64> {
-    use std::hash::{Hash, Hasher};
+/// A hash of what a rebuild would read: every file under `content.dir` (hidden ones aside)
+/// with its size and modification time, and the settings that shape the index (and this
+/// briefbot's version); `None` when the folder cannot be read. Kept in the manifest, so it
+/// is hashed with [`Fnv64`](crate::fnv::Fnv64) over chosen bytes, stable across builds.
+fn content_signature(settings: &Settings) -> Option<String> {
+    let dir = &settings.content.dir;
     let mut entries = Vec::new();
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(false)
@@ -179,12 +193,34 @@ fn content_signature(dir: &Path) -> Option<u64> {
             continue;
         }
         let meta = entry.metadata().ok()?;
-        entries.push((entry.path().to_path_buf(), meta.len(), meta.modified().ok()));
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        entries.push((entry.path().to_path_buf(), meta.len(), modified));
     }
     entries.sort();
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    entries.hash(&mut h);
-    Some(h.finish())
+    let mut h = crate::fnv::Fnv64::default();
+    let c = &settings.content;
+    let shaping = format!(
+        "briefbot {} schema {} title_in_body {} heading_max_words {} max_file_bytes {} furniture {:?}",
+        env!("CARGO_PKG_VERSION"),
+        crate::index::SCHEMA_VERSION,
+        settings.index.title_in_body,
+        c.heading_max_words,
+        c.max_file_bytes,
+        c.furniture
+    );
+    h.eat(shaping.as_bytes());
+    for (path, len, modified) in &entries {
+        h.eat(&[0xff]);
+        h.eat(path.as_os_str().as_encoded_bytes());
+        h.eat(&[0xff]);
+        h.eat(&len.to_le_bytes());
+        h.eat(&modified.to_le_bytes());
+    }
+    Some(format!("{:016x}", h.finish()))
 }
 
 /// One rebuild by a one-shot writer (`briefbot index`): takes the writer lock for the
@@ -216,7 +252,18 @@ pub fn open_or_build(
     ranking: Ranking,
     writer: Option<&Writer>,
 ) -> Result<Opened, AppError> {
-    let store = store(settings);
+    open_or_build_checking(settings, ranking, writer, Depth::Footers)
+}
+
+/// [`open_or_build`], checking the index's files to `depth` first: a long-running bot
+/// reads every checksum once per version; a one-shot command only the footers.
+pub fn open_or_build_checking(
+    settings: &Settings,
+    ranking: Ranking,
+    writer: Option<&Writer>,
+    depth: Depth,
+) -> Result<Opened, AppError> {
+    let store = store(settings).checking(depth);
     let options = SearchOptions::from_settings(settings, ranking);
     match store.open() {
         Ok(open) => Ok(Opened {
@@ -235,6 +282,111 @@ pub fn open_or_build(
                 engine: Engine::new(open, options)?,
                 built: Some((why, report)),
             })
+        }
+    }
+}
+
+/// `text` as it may be shown to members in a chat: the absolute paths of the bot's own
+/// folders (content, index, holding folder, the settings' folder) become their short
+/// names (`content/tides.md`, `removed/20261202T101500Z/tides.md`), and any other absolute
+/// path its last part, so that no message tells a server's layout. Logs keep the whole text.
+pub fn redact(settings: &Settings, text: &str) -> String {
+    let mut folders: Vec<(String, String)> = [
+        &settings.content.dir,
+        &settings.content.holding_dir,
+        &settings.index.dir,
+    ]
+    .into_iter()
+    .filter(|p| p.is_absolute())
+    .map(|p| (p.display().to_string(), short_name(p)))
+    .collect();
+    for file in [
+        &settings.content.audit_file,
+        &settings.discord.feedback_file,
+    ] {
+        if let Some(parent) = file.parent().filter(|p| p.is_absolute()) {
+            folders.push((parent.display().to_string(), String::new()));
+        }
+    }
+    // Longest first: a folder inside another is replaced before its parent.
+    folders.sort_by_key(|(full, _)| std::cmp::Reverse(full.len()));
+    let mut out = text.to_string();
+    for (full, short) in folders.iter().filter(|(full, _)| full.len() > 1) {
+        // The settings' own folder has no name to show: what is inside it is shown as is.
+        let (inside, alone) = match short.as_str() {
+            "" => (String::new(), "."),
+            name => (format!("{name}/"), name),
+        };
+        out = out
+            .replace(&format!("{full}/"), &inside)
+            .replace(full.as_str(), alone);
+    }
+    other_absolute_paths()
+        .replace_all(&out, "$1…/$2")
+        .into_owned()
+}
+
+fn short_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// An absolute path standing on its own (after a space, a quote, a bracket or the start):
+/// its leading folders, and its last part.
+fn other_absolute_paths() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r#"(^|[\s(\[`'"=])/(?:[^\s/`'"()\[\]]+/)*([^\s/`'"()\[\]]+)"#)
+            .expect("a valid pattern")
+    })
+}
+
+/// The command the index writer runs as (`briefbot index --watch`), from what it wrote in
+/// its lock file, without its pid or host: what a reader may tell members.
+pub fn writer_command(settings: &Settings) -> Option<String> {
+    let note = store(settings).writer_note()?;
+    let start = note.find('`')? + 1;
+    let end = start + note[start..].find('`')?;
+    Some(note[start..end].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings_in(base: &str) -> Settings {
+        Settings::defaults_in(Path::new(base))
+    }
+
+    #[test]
+    fn messages_for_members_tell_no_server_paths() {
+        let s = settings_in("/srv/bot");
+        let cases = [
+            (
+                "move /srv/bot/content/asia/tides.md to /srv/bot/removed/20261202T1015Z/asia/tides.md",
+                "move content/asia/tides.md to removed/20261202T1015Z/asia/tides.md",
+            ),
+            (
+                "cannot write the index in /srv/bot/index: No space left on device",
+                "cannot write the index in index: No space left on device",
+            ),
+            (
+                "no briefings could be read from /srv/bot/content (2 files skipped)",
+                "no briefings could be read from content (2 files skipped)",
+            ),
+            (
+                "cannot open /var/lib/x/secret.toml: denied",
+                "cannot open …/secret.toml: denied",
+            ),
+            (
+                "`/tmp/.tmpAbC/notes.md`: not UTF-8",
+                "`…/notes.md`: not UTF-8",
+            ),
+            ("a ratio 3/4 and and/or stay", "a ratio 3/4 and and/or stay"),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(redact(&s, raw), shown, "{raw}");
         }
     }
 }

@@ -250,6 +250,13 @@ pub struct DiscordSettings {
     /// Questions a user may ask per `cooldown_seconds`.
     pub cooldown_questions: u32,
     pub cooldown_seconds: u64,
+    /// Other interactions that do work or write (buttons, `/read`, `/quiz`, `/cite`,
+    /// `/passage`, `/sources`) a user may make per `cooldown_seconds`.
+    pub cooldown_actions: u32,
+    /// Autocomplete requests (one per keystroke) a user may make per `cooldown_seconds`.
+    pub cooldown_autocomplete: u32,
+    /// Longest time an attachment's download (`/briefing add`) may take, in seconds.
+    pub download_timeout_seconds: u64,
     /// Where 👍 / 👎 votes are appended, as JSON Lines.
     pub feedback_file: PathBuf,
     /// Base URL of a Discord REST proxy; when set, serenity's own rate limiter is off.
@@ -339,6 +346,9 @@ impl Default for DiscordSettings {
             max_question_chars: 300,
             cooldown_questions: 5,
             cooldown_seconds: 30,
+            cooldown_actions: 20,
+            cooldown_autocomplete: 60,
+            download_timeout_seconds: 30,
             feedback_file: PathBuf::from("feedback.jsonl"),
             http_proxy: None,
             shards: ShardsSetting::Named("auto".into()),
@@ -536,9 +546,23 @@ impl RawSettings {
             discord.max_question_chars,
             1..=4000,
         )?;
-        if discord.cooldown_questions == 0 {
-            return Err(invalid("discord.cooldown_questions", "must be at least 1"));
+        for (key, value) in [
+            ("discord.cooldown_questions", discord.cooldown_questions),
+            ("discord.cooldown_actions", discord.cooldown_actions),
+            (
+                "discord.cooldown_autocomplete",
+                discord.cooldown_autocomplete,
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
         }
+        in_range(
+            "discord.download_timeout_seconds",
+            discord.download_timeout_seconds,
+            1..=3600,
+        )?;
         if discord.cooldown_seconds == 0 {
             return Err(invalid("discord.cooldown_seconds", "must be at least 1"));
         }

@@ -12,6 +12,7 @@ pub mod app;
 pub mod config;
 pub mod discord;
 pub mod eval;
+mod fnv;
 pub mod generate;
 pub mod index;
 pub mod ingest;

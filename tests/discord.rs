@@ -386,3 +386,273 @@ fn a_missing_or_malformed_token_is_refused_before_connecting() {
         "{err}"
     );
 }
+
+/// The More button's offset, if the message has one.
+fn more_offset(m: &Message) -> Option<usize> {
+    m.rows
+        .iter()
+        .flatten()
+        .find_map(|b| match ids::decode(&b.id) {
+            Some(ids::Action::More { offset, .. }) => Some(offset),
+            _ => None,
+        })
+}
+
+/// Writes `n` small briefings that all answer "lighthouse".
+fn lighthouses(ws: &Workspace, n: usize) {
+    for i in 0..n {
+        let text = format!(
+            "# Coast {i}\n\nThe lighthouse on cape {i} was rebuilt in {} after the storm.\n",
+            1900 + i
+        );
+        fs::write(ws.content().join(format!("coast-{i}.md")), text).unwrap();
+    }
+}
+
+/// Regression (issue 13, item 2): with `search.top_k` of 10 or more the per-quote budget
+/// underflowed and every answer was "Something went wrong". Every allowed top_k answers,
+/// with as many quotes as fit, and More goes on from the first one left out.
+#[tokio::test]
+async fn every_allowed_top_k_gets_an_answer_that_fits() {
+    let ws = Workspace::with_fixtures();
+    lighthouses(&ws, 30);
+    let mut settings = ws.settings();
+    for k in [1, 3, 4, 5, 9, 10, 25] {
+        settings.search.top_k = k;
+        // One writer at a time on the index folder.
+        let bot = Bot::new(settings.clone()).unwrap();
+        let k = &k;
+        let m = bot.ask(ask("When was the lighthouse rebuilt?")).await;
+        assert!(
+            !m.content.contains("went wrong"),
+            "top_k {k}: {}",
+            m.content
+        );
+        assert!(m.within_limits(), "top_k {k}");
+        let shown = quoted_ids(&m).len();
+        assert_eq!(shown, (*k).min(4), "top_k {k}: quotes shown");
+        assert_eq!(more_offset(&m), Some(shown), "top_k {k}");
+        let next = bot
+            .ask(Ask {
+                offset: shown,
+                ..ask("When was the lighthouse rebuilt?")
+            })
+            .await;
+        let (a, b) = (quoted_ids(&m), quoted_ids(&next));
+        assert!(
+            !b.is_empty() && b.iter().all(|id| !a.contains(id)),
+            "top_k {k}"
+        );
+    }
+}
+
+/// Regression (issue 13, item 3): Share re-asked a private answer without its briefing, so
+/// the public message could quote other briefings.
+#[tokio::test]
+async fn share_keeps_the_briefing_the_question_was_restricted_to() {
+    let ws = Workspace::with_fixtures();
+    let bot = bot(&ws);
+    let private = bot
+        .ask(Ask {
+            briefing: Some("notes/grid".into()),
+            ephemeral: true,
+            ..ask("months repair cable 2027 river")
+        })
+        .await;
+    let share = private
+        .rows
+        .iter()
+        .flatten()
+        .find_map(|b| match ids::decode(&b.id) {
+            Some(ids::Action::Share { briefing }) => Some(briefing),
+            _ => None,
+        })
+        .expect("a Share button");
+    assert_eq!(share.as_deref(), Some("notes/grid"));
+    // The shared answer is asked as the button says (what the Share handler does).
+    let public = bot
+        .ask(Ask {
+            briefing: share,
+            ..ask("months repair cable 2027 river")
+        })
+        .await;
+    let ids = quoted_ids(&public);
+    assert!(
+        !ids.is_empty() && ids.iter().all(|id| id.starts_with("notes/grid:")),
+        "{ids:?}"
+    );
+}
+
+/// Regression (issue 13, item 6): skipped files' absolute paths, the holding path of a
+/// removed file and raw reindex errors were shown in channels.
+#[tokio::test]
+async fn messages_tell_no_server_paths() {
+    let ws = Workspace::with_fixtures();
+    let root = ws.path().display().to_string();
+    let bot = bot(&ws);
+    fs::write(ws.content().join("broken.md"), [0xff, 0xfe, 0x00, 0x01]).unwrap();
+    let m = bot.reindex(&moderator(), false).await;
+    assert!(m.content.contains("`broken.md`"), "{}", m.content);
+    assert!(!m.content.contains(&root), "{}", m.content);
+
+    let removed = bot.remove_briefing(moderator(), "notes/grid").await;
+    assert!(
+        removed.content.contains("**Removed**"),
+        "{}",
+        removed.content
+    );
+    assert!(
+        removed.content.contains("`removed/")
+            && removed.content.contains("`content/notes/grid.md`"),
+        "{}",
+        removed.content
+    );
+    assert!(!removed.content.contains(&root), "{}", removed.content);
+
+    // A failed reindex tells the moderator why, privately, in the same short terms.
+    fs::remove_dir_all(ws.content()).unwrap();
+    fs::create_dir(ws.content()).unwrap();
+    let failed = bot.reindex(&moderator(), false).await;
+    assert!(
+        failed.content.contains("The reindex failed"),
+        "{}",
+        failed.content
+    );
+    assert!(failed.ephemeral, "the reason goes to the moderator alone");
+    assert!(
+        failed.content.contains("from content"),
+        "{}",
+        failed.content
+    );
+    assert!(!failed.content.contains(&root), "{}", failed.content);
+}
+
+/// Regression (issue 13, item 9): the content signature lived in memory only, so a
+/// watching writer rebuilt an unchanged index at every start. It is kept with the index.
+#[tokio::test]
+async fn a_writer_that_starts_again_over_unchanged_content_does_not_rebuild() {
+    let ws = Workspace::with_fixtures();
+    let first = {
+        let bot = bot(&ws);
+        bot.engine().manifest().version.clone()
+    };
+    let bot = bot(&ws);
+    // What the watcher does at start, to catch up on files saved before it watched.
+    bot.reindex_watched(&[ws.content()]).await;
+    assert_eq!(
+        bot.engine().manifest().version,
+        first,
+        "nothing changed: no rebuild"
+    );
+    assert_eq!(ws.current_version().unwrap(), format!("v-{first}"));
+
+    // A changed file is rebuilt, and so is an unchanged one under settings that shape the
+    // index differently.
+    fs::write(
+        ws.content().join("tides.md"),
+        "# Tides\n\nThe barrage closes at night.\n",
+    )
+    .unwrap();
+    bot.reindex_watched(&[ws.content()]).await;
+    let second = bot.engine().manifest().version.clone();
+    assert_ne!(second, first);
+    drop(bot);
+    let mut settings = ws.settings();
+    settings.content.heading_max_words = 3;
+    let writer = briefbot::app::Writer::acquire(&settings, "test").unwrap();
+    assert!(!writer.content_unchanged(&settings));
+    assert!(writer.content_unchanged(&ws.settings()));
+}
+
+/// Serves one HTTP response on 127.0.0.1, written by `respond` (raw bytes, as a server that
+/// lies about sizes or stalls would write them); returns the URL.
+async fn serve_once<F, Fut>(respond: F) -> String
+where
+    F: FnOnce(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/file.md", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request).await;
+        respond(stream).await;
+    });
+    url
+}
+
+/// Regression (issue 13, item 7): an attachment was downloaded whole, however large and
+/// however slow, once its declared size passed. The body is read with a hard cap and a
+/// timeout; past either nothing is kept.
+#[tokio::test]
+async fn attachments_are_downloaded_with_a_cap_and_a_timeout() {
+    use briefbot::discord::download::{DownloadError, fetch_capped};
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    let long = Duration::from_secs(20);
+
+    let url = serve_once(|mut s| async move {
+        let _ = s
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello")
+            .await;
+    })
+    .await;
+    assert_eq!(fetch_capped(&url, 1000, long).await.unwrap(), b"hello");
+
+    // Declares more than the cap: refused before the body is read.
+    let url = serve_once(|mut s| async move {
+        let _ = s
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 5000000\r\n\r\nxx")
+            .await;
+    })
+    .await;
+    let err = fetch_capped(&url, 1000, long).await.unwrap_err();
+    assert!(
+        matches!(err, DownloadError::TooLarge { cap: 1000 }),
+        "{err}"
+    );
+
+    // Declares nothing and sends more than the cap, in chunks.
+    let url = serve_once(|mut s| async move {
+        let _ = s
+            .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+            .await;
+        for _ in 0..40 {
+            if s.write_all(b"64\r\n").await.is_err()
+                || s.write_all(&[b'a'; 100]).await.is_err()
+                || s.write_all(b"\r\n").await.is_err()
+            {
+                return;
+            }
+        }
+        let _ = s.write_all(b"0\r\n\r\n").await;
+    })
+    .await;
+    let err = fetch_capped(&url, 1000, long).await.unwrap_err();
+    assert!(matches!(err, DownloadError::TooLarge { .. }), "{err}");
+
+    // Sends its headers and a little, then nothing.
+    let url = serve_once(|mut s| async move {
+        let _ = s
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nslow")
+            .await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    let err = fetch_capped(&url, 1000, Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DownloadError::TimedOut(_)), "{err}");
+    assert!(err.to_string().contains("longer than 1 s"), "{err}");
+
+    let url = serve_once(|mut s| async move {
+        let _ = s
+            .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+            .await;
+    })
+    .await;
+    let err = fetch_capped(&url, 1000, long).await.unwrap_err();
+    assert!(matches!(err, DownloadError::Failed(_)), "{err}");
+}

@@ -249,6 +249,44 @@ async fn slash_ask_answers_with_the_quote_its_citation_and_buttons() {
     assert_no_mentions_allowed(&fake);
 }
 
+/// Regression (issue 13, item 8): `/reindex` and `/briefing` were shown to every member;
+/// they are registered for Manage Server (the bot still checks every use), the rest for all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderator_commands_are_registered_for_manage_server_only() {
+    let fake = FakeDiscord::start().await;
+    let _bot = start(&fake, "").await;
+    let put = fake
+        .wait_for(0, "command registration", |r| {
+            r.method == "PUT" && r.path.ends_with("/commands")
+        })
+        .await;
+    let commands = put.body.as_array().expect("a list of commands");
+    let permissions = |name: &str| {
+        commands
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is not registered: {commands:?}"))
+            ["default_member_permissions"]
+            .clone()
+    };
+    for moderators_only in ["reindex", "briefing"] {
+        assert_eq!(
+            permissions(moderators_only),
+            json!(MANAGE_GUILD.to_string()),
+            "{moderators_only}"
+        );
+    }
+    for everyone in [
+        "ask", "read", "quiz", "cite", "passage", "sources", "help", "stats",
+    ] {
+        assert!(
+            permissions(everyone).is_null(),
+            "{everyone}: {}",
+            permissions(everyone)
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mentions_dms_and_thread_follow_ups_are_answered() {
     let fake = FakeDiscord::start().await;
@@ -490,6 +528,48 @@ async fn the_sixth_question_in_the_window_gets_the_cooldown_reply() {
             assert!(text.contains("asking quickly"), "question {i}: {text}");
         }
     }
+}
+
+/// Regression (issue 13, item 4): votes, page turns, quizzes and the other buttons and
+/// commands went past the cooldown, so one member could flood the feedback file or a
+/// channel. Each goes through the limit of its kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn votes_and_other_actions_are_rate_limited() {
+    let fake = FakeDiscord::start().await;
+    let bot = start(&fake, "cooldown_actions = 3\ncooldown_seconds = 3600\n").await;
+    let q = "**Q:** What is J-JOC?";
+    for i in 1..=5 {
+        let vote = press(&fake, "bb1:vote:up:us-japan-indo-pacific:5", q, ASKER);
+        let text = shown(&reply_to(&fake, vote, "a vote's reply").await.body);
+        if i <= 3 {
+            assert!(text.contains("recorded"), "vote {i}: {text}");
+        } else {
+            assert!(text.contains("going quickly"), "vote {i}: {text}");
+        }
+    }
+    let votes = std::fs::read_to_string(bot.ws.path().join("feedback.jsonl")).unwrap();
+    assert_eq!(
+        votes.lines().count(),
+        3,
+        "only the allowed votes are written"
+    );
+    // Commands of the same kind share the allowance; another member has their own.
+    let (id, _) = command(&fake, "sources", json!([]), member(ASKER, 0, &[]));
+    assert!(shown(&reply_to(&fake, id, "/sources").await.body).contains("going quickly"));
+    let (id, _) = command(&fake, "sources", json!([]), member(OTHER, 0, &[]));
+    assert!(!shown(&reply_to(&fake, id, "/sources").await.body).contains("going quickly"));
+    // Questions have an allowance of their own.
+    let (id, token) = command(
+        &fake,
+        "ask",
+        json!([{"name": "question", "type": 3, "value": "What is J-JOC?"}]),
+        member(ASKER, 0, &[]),
+    );
+    reply_to(&fake, id, "the deferral").await;
+    let answer = fake
+        .wait_for(0, "the answer", |r| is_answer_to(r, &token))
+        .await;
+    assert!(shown(&answer.body).contains("J-JOC"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,16 +35,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 async fn top_quote(bot: &Bot, question: &str) -> String {
-    let m = bot
-        .ask(Ask {
-            question: question.into(),
-            offset: 0,
-            briefing: None,
-            ephemeral: false,
-            can_discuss: false,
-            asker: 1,
-        })
-        .await;
+    let m = bot.ask(Ask::new(question, 1)).await;
     m.embed.map(|e| e.description).unwrap_or(m.content)
 }
 
@@ -181,11 +172,15 @@ async fn a_removed_briefing_is_moved_aside_and_can_be_restored() {
     let kept: Vec<_> = walk(&ws.path().join("removed"));
     assert_eq!(kept.len(), 1);
     assert!(kept[0].ends_with("rail.html"));
+    // Where it is kept, as the holding folder's name and the path inside it: never the
+    // server's absolute path (issue 13, item 6).
+    let inside = kept[0].strip_prefix(ws.path()).unwrap();
     assert!(
-        unescape(&m.content).contains(&kept[0].display().to_string()),
+        unescape(&m.content).contains(&inside.display().to_string()),
         "{}",
         m.content
     );
+    assert!(!m.content.contains(&ws.path().display().to_string()));
     assert!(bot.engine().passage("rail:1").unwrap().is_none());
     let lines = audit(&ws);
     assert_eq!(lines[0]["action"], "briefing remove");

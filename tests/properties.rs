@@ -141,7 +141,7 @@ mod discord_rendering {
     use briefbot::index::BriefingInfo;
     use briefbot::ingest::Passage;
     use briefbot::render::discord::{
-        AnswerLayout, Message, answer_message, passage_message, sources_message,
+        AnswerLayout, Message, answer_message, ids, passage_message, sources_message,
     };
     use briefbot::search::Hit;
     use proptest::prelude::*;
@@ -200,6 +200,8 @@ mod discord_rendering {
         fn any_answer_fits_discord_and_mentions_nobody(
             question in hostile_text(40),
             texts in prop::collection::vec(hostile_text(400), 1..6),
+            // Every allowed top_k: the texts are repeated up to this many quotes.
+            quote_count in 1usize..=25,
             title in hostile_text(30),
             section in prop::option::of(hostile_text(10)),
             url in prop::option::of(hostile_text(5)),
@@ -209,7 +211,10 @@ mod discord_rendering {
             offset in 0usize..100,
         ) {
             let quotes: Vec<Hit> = texts
-                .into_iter()
+                .iter()
+                .cycle()
+                .take(quote_count.max(texts.len()))
+                .cloned()
                 .enumerate()
                 .map(|(i, text)| {
                     let highlights = spans.iter().map(|&(a, b)| a.min(b)..a.max(b)).collect();
@@ -240,6 +245,19 @@ mod discord_rendering {
             let m = answer_message(&answer, &layout);
             prop_assert!(m.within_limits(), "{m:#?}");
             prop_assert!(no_mentions(&m), "{m:#?}");
+            // Every allowed top_k (1 to 25 quotes): as many as fit are shown, and More goes
+            // on from the first one left out.
+            let shown = answer.quotes.len().min(briefbot::render::discord::MAX_QUOTES);
+            let more = m.rows.iter().flatten().find_map(|b| match ids::decode(&b.id) {
+                Some(ids::Action::More { offset, .. }) => Some(offset),
+                _ => None,
+            });
+            if let Some(more) = more {
+                prop_assert_eq!(more, offset + shown);
+            }
+            let footer = m.embed.as_ref().and_then(|e| e.footer.clone()).unwrap_or_default();
+            let range = format!("quotes {}–{}", offset + 1, offset + shown);
+            prop_assert!(footer.contains(&range), "{}", footer);
             let none = Answer { quotes: Vec::new(), ..answer };
             let m = answer_message(&none, &layout);
             prop_assert!(m.within_limits() && no_mentions(&m));
@@ -353,5 +371,72 @@ proptest! {
             briefbot::index::passage_ids_containing(&infos, &partial, limit, 8),
             scan
         );
+    }
+}
+
+/// An engine over 48 generated paragraphs of one small vocabulary, re-ranking only 4 BM25
+/// candidates, so that pages of answers reach far past the first candidate pool.
+fn paging_engine() -> &'static Engine {
+    static ENGINE: OnceLock<(Workspace, Engine)> = OnceLock::new();
+    &ENGINE
+        .get_or_init(|| {
+            let ws = Workspace::empty();
+            let mut state: u64 = 7;
+            let mut next = |n: usize| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 33) as usize % n
+            };
+            for b in 0..12 {
+                let mut text = format!("# Briefing {b}\n\n");
+                for _ in 0..4 {
+                    let words: Vec<&str> = (0..12)
+                        .map(|_| PAGING_WORDS[next(PAGING_WORDS.len())])
+                        .collect();
+                    text.push_str(&format!("The {}.\n\n", words.join(" ")));
+                }
+                std::fs::write(ws.content().join(format!("b{b}.md")), text).unwrap();
+            }
+            let mut settings = ws.settings();
+            settings.search.candidates = 4;
+            let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+            (ws, opened.engine)
+        })
+        .1
+}
+
+const PAGING_WORDS: [&str; 16] = [
+    "harbour", "quota", "cable", "river", "grid", "storm", "ferry", "tariff", "wind", "coast",
+    "budget", "rail", "port", "cod", "repair", "treaty",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Regression (issue 13, item 10): past BM25's candidate pool, the next page re-ranked a
+    /// larger pool, so a passage could repeat or be skipped. Pages 1–5 of any question are
+    /// now consecutive slices of one ranking.
+    #[test]
+    fn pages_of_an_answer_never_repeat_nor_skip_a_passage(
+        words in prop::collection::vec(prop::sample::select(PAGING_WORDS.to_vec()), 1..5),
+        k in 1usize..6,
+    ) {
+        let engine = paging_engine();
+        let question = words.join(" ");
+        let whole: Vec<String> = engine
+            .search(&question, 5 * k, None)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.passage.id)
+            .collect();
+        let mut paged = Vec::new();
+        for page in 0..5 {
+            let a = briefbot::answer::answer_from(engine, &question, page * k, k, 0.0, None).unwrap();
+            paged.extend(a.quotes.into_iter().map(|h| h.passage.id));
+        }
+        let distinct: std::collections::HashSet<&String> = paged.iter().collect();
+        prop_assert_eq!(distinct.len(), paged.len(), "a passage repeats: {:?}", paged);
+        prop_assert_eq!(&paged, &whole);
     }
 }

@@ -147,3 +147,54 @@ async fn a_reader_follows_the_writer_and_never_sees_a_partial_index() {
     assert!(answered.load(Ordering::Relaxed) >= 8);
     assert_eq!(bot.engine().manifest().briefings.len(), 4);
 }
+
+/// Regression (issue 13, item 1): a reader that finds the newly published version damaged
+/// keeps answering from the version it has, says so once, and takes the next good one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_keeps_its_version_when_the_next_one_is_damaged() {
+    let ws = Workspace::with_fixtures();
+    let writer = Writer::acquire(&ws.settings(), "briefbot index --watch").unwrap();
+    writer.rebuild(&ws.settings()).unwrap();
+    let bot = Bot::new(reader_settings(&ws)).unwrap();
+    let first = bot.engine().manifest().version.clone();
+
+    std::fs::write(
+        ws.content().join("extra.md"),
+        "# Extra\n\nThe barrage opens at dawn.\n",
+    )
+    .unwrap();
+    writer.rebuild(&ws.settings()).unwrap();
+    let live = ws.index().join(ws.current_version().unwrap());
+    let term = std::fs::read_dir(&live)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "term"))
+        .unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(term)
+        .unwrap()
+        .set_len(7)
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            bot.follow_index().await,
+            None,
+            "a damaged version is never swapped in"
+        );
+    }
+    assert_eq!(bot.engine().manifest().version, first);
+    let m = bot.ask(Ask::new("cod quota cut", 1)).await;
+    let footer = m.embed.and_then(|e| e.footer).unwrap_or_default();
+    assert!(
+        footer.contains(&first),
+        "answered from the version it had: {footer}"
+    );
+
+    writer.rebuild(&ws.settings()).unwrap();
+    let next = bot
+        .follow_index()
+        .await
+        .expect("the next good version is taken");
+    assert_ne!(next, first);
+}

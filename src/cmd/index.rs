@@ -1,5 +1,6 @@
-//! `briefbot index [--dry-run]`: rebuild the index from `content/`, or show what a
-//! rebuild would change.
+//! `briefbot index [--dry-run | --watch | --check]`: rebuild the index from `content/`,
+//! show what a rebuild would change, keep rebuilding as files change, or check the live
+//! index's files.
 
 use anyhow::Result;
 use briefbot::app;
@@ -21,12 +22,31 @@ pub struct Args {
     /// content folder change (after content.watch_delay_ms of quiet), until stopped.
     #[arg(long)]
     watch: bool,
+    /// Check the live index and change nothing: every segment file's footer and checksum
+    /// (what a bot checks before it answers from a version). Exits 1 when it is damaged.
+    #[arg(long, conflicts_with_all = ["watch", "dry_run"])]
+    check: bool,
 }
 
 /// How many passage ids of each kind of change are listed.
 const SHOWN_IDS: usize = 10;
 
 pub fn execute(settings: &Settings, args: Args) -> Result<()> {
+    if args.check {
+        let started = std::time::Instant::now();
+        let open = app::store(settings)
+            .checking(briefbot::index::Depth::Checksums)
+            .open()?;
+        println!(
+            "The index in {} (version {}, {}) is whole: every file's footer and checksum \
+             checked in {:.2} s.",
+            settings.index.dir.display(),
+            open.manifest.version,
+            count(open.manifest.passages as usize, "passage"),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     if args.dry_run {
         let (corpus, diff) = app::dry_run(settings)?;
         println!("Dry run: nothing was changed.");
@@ -54,8 +74,21 @@ fn watch(settings: &Settings) -> Result<()> {
     // Watch first, then build: a file saved during the first build is seen.
     let delay = Duration::from_millis(settings.content.watch_delay_ms);
     let watch = briefbot::watch::ContentWatch::start(&settings.content.dir, delay)?;
-    let (corpus, report) = writer.rebuild(settings)?;
-    print_report(settings, &corpus, &report);
+    // The live index says what content it was built from: unchanged content, and an index
+    // that opens, need no rebuild at start.
+    let store = app::store(settings);
+    if writer.content_unchanged(settings)
+        && let Ok(open) = store.open()
+    {
+        println!(
+            "The index (version {}) is up to date with {}.",
+            open.manifest.version,
+            settings.content.dir.display()
+        );
+    } else {
+        let (corpus, report) = writer.rebuild(settings)?;
+        print_report(settings, &corpus, &report);
+    }
     println!(
         "Watching {} for changes (Ctrl-C to stop).",
         settings.content.dir.display()

@@ -7,16 +7,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Instant, SystemTime};
 
 use serde::Serialize;
 
-use super::rules::Cooldown;
+use super::rules::{Limits, Use};
 use crate::answer::{AnswerError, answer_from};
 use crate::app;
 use crate::config::{Role, Settings};
-use crate::index::BuildReport;
+use crate::index::{BuildReport, Depth};
 use crate::ingest::Corpus;
 use crate::moderate::{self, Actor};
 use crate::render::discord::{self as render, AnswerLayout, Message, cut, escape, notice};
@@ -29,7 +29,8 @@ pub struct Bot {
     engine: RwLock<Arc<Engine>>,
     /// The writer lock, held while the bot runs with `index.role = "writer"`.
     writer: Option<Arc<app::Writer>>,
-    pub cooldown: Cooldown,
+    /// Per-member rate limits of every kind of interaction.
+    pub limits: Limits,
     answered: AtomicU64,
     started: Instant,
     reindexing: tokio::sync::Mutex<()>,
@@ -40,6 +41,9 @@ pub struct Bot {
     scores: std::sync::Mutex<HashMap<u64, HashMap<u64, Score>>>,
     /// (quiz message, member) pairs already scored: one answer counts per question.
     scored: std::sync::Mutex<HashSet<(u64, u64)>>,
+    /// The last published version that could not be opened (damaged), so that it is
+    /// reported once, not at every look for a new version.
+    unopenable: std::sync::Mutex<Option<String>>,
 }
 
 /// A member's quiz score in one channel.
@@ -68,6 +72,21 @@ pub struct Ask {
     pub ephemeral: bool,
     pub can_discuss: bool,
     pub asker: u64,
+}
+
+impl Ask {
+    /// A public question by `asker`, from the first quote, in every briefing, without a
+    /// Discuss button.
+    pub fn new(question: impl Into<String>, asker: u64) -> Ask {
+        Ask {
+            question: question.into(),
+            offset: 0,
+            briefing: None,
+            ephemeral: false,
+            can_discuss: false,
+            asker,
+        }
+    }
 }
 
 /// One gateway shard of this process, as `/stats` shows it.
@@ -108,27 +127,33 @@ impl Bot {
             Role::Reader => None,
         };
         let opened = match &writer {
-            Some(w) => app::open_or_build(&settings, Ranking::Full, Some(w))?,
+            Some(w) => {
+                app::open_or_build_checking(&settings, Ranking::Full, Some(w), Depth::Checksums)?
+            }
             None => wait_for_index(&settings)?,
         };
         if let Some((why, report)) = &opened.built {
             tracing::info!(reason = %why, passages = report.manifest.passages, "built the index");
         }
-        let cooldown = Cooldown::new(
-            settings.discord.cooldown_questions,
-            std::time::Duration::from_secs(settings.discord.cooldown_seconds),
+        let d = &settings.discord;
+        let limits = Limits::new(
+            d.cooldown_questions,
+            d.cooldown_actions,
+            d.cooldown_autocomplete,
+            std::time::Duration::from_secs(d.cooldown_seconds),
         );
         Ok(Bot {
             settings,
             engine: RwLock::new(Arc::new(opened.engine)),
             writer,
-            cooldown,
+            limits,
             answered: AtomicU64::new(0),
             started: Instant::now(),
             reindexing: tokio::sync::Mutex::new(()),
             threads: Default::default(),
             scores: Default::default(),
             scored: Default::default(),
+            unopenable: Default::default(),
         })
     }
 
@@ -157,9 +182,18 @@ impl Bot {
     /// published it, or the writer's watcher did). Returns the version now answering when
     /// it changed.
     pub async fn follow_index(&self) -> Option<String> {
-        let store = app::store(&self.settings);
+        let store = app::store(&self.settings).checking(Depth::Checksums);
         let live = store.live_version()?;
         if live.strip_prefix("v-") == Some(self.engine().manifest().version.as_str()) {
+            return None;
+        }
+        let failed_before = self
+            .unopenable
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_deref()
+            == Some(live.as_str());
+        if failed_before {
             return None;
         }
         let settings = self.settings.clone();
@@ -179,7 +213,12 @@ impl Bot {
                 Some(version)
             }
             Ok(Err(err)) => {
-                tracing::warn!(error = %err, "a new index version could not be opened; the previous one keeps answering");
+                // Said once per version: the writer publishes a new one to cure it.
+                tracing::warn!(version = %live, error = %err, "a new index version could not be opened; the previous one keeps answering");
+                *self
+                    .unopenable
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(live);
                 None
             }
             Err(err) => {
@@ -195,6 +234,32 @@ impl Bot {
         loop {
             tokio::time::sleep(every).await;
             self.follow_index().await;
+        }
+    }
+
+    /// Records one use of `kind` by `user`: the polite private reply to send instead
+    /// when they are over their limit.
+    pub fn over_limit(&self, user: u64, kind: Use) -> Option<Message> {
+        let wait = self.limits.check(user, kind).err()?;
+        let what = match kind {
+            Use::Question => "asking quickly",
+            Use::Action | Use::Autocomplete => "going quickly",
+        };
+        let mut m = notice(&format!(
+            "You are {what}: please wait {} s and try again.",
+            wait.as_secs().max(1)
+        ));
+        m.ephemeral = true;
+        Some(m)
+    }
+
+    /// Forgets, every `discord.cooldown_seconds`, the members whose allowances are full
+    /// again, so the limits hold the members of the last period only; forever.
+    pub async fn keep_pruning_limits(self: Arc<Self>) {
+        let every = std::time::Duration::from_secs(self.settings.discord.cooldown_seconds);
+        loop {
+            tokio::time::sleep(every).await;
+            self.limits.prune();
         }
     }
 
@@ -225,7 +290,7 @@ impl Bot {
             Err(refusal) => return notice(&refusal.to_string()),
         };
         let engine = self.engine();
-        let k = self.settings.search.top_k;
+        let k = render::quotes_per_message(self.settings.search.top_k);
         let min_coverage = self.settings.search.min_coverage;
         let briefing = ask.briefing.clone();
         let q = question.clone();
@@ -341,7 +406,7 @@ impl Bot {
             let mut m = notice(&format!(
                 "This bot only reads the index (index.role = \"reader\"); the index writer \
                  rebuilds it, and every bot picks up the new version within seconds. {}",
-                escape(&app::writer_whereabouts(&self.settings))
+                self.writer_said()
             ));
             m.ephemeral = true;
             return (m, None);
@@ -358,7 +423,10 @@ impl Bot {
             tokio::task::spawn_blocking(move || app::dry_run(&settings))
                 .await
                 .map(|r| {
-                    r.map(|(corpus, diff)| (reindex_message(true, &corpus, &diff, None), None))
+                    r.map(|(corpus, diff)| {
+                        let m = reindex_message(&self.settings, true, &corpus, &diff, None);
+                        (m, None)
+                    })
                 })
         } else {
             self.rebuild_locked(writer).await.map(|r| {
@@ -376,7 +444,7 @@ impl Bot {
                         corpus.skipped.len()
                     );
                     (
-                        reindex_message(false, &corpus, d, Some(&report)),
+                        reindex_message(&self.settings, false, &corpus, d, Some(&report)),
                         Some(outcome),
                     )
                 })
@@ -386,11 +454,15 @@ impl Bot {
             Ok(Ok(reply)) => reply,
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "reindex failed");
+                // The reason goes to the moderator who asked, alone, without server paths.
                 let mut m = notice(&format!(
                     "The reindex failed; the previous index keeps answering.\n{}",
-                    cut(&escape(&err.to_string()), 1500)
+                    cut(
+                        &escape(&app::redact(&self.settings, &err.to_string())),
+                        1500
+                    )
                 ));
-                m.ephemeral = false;
+                m.ephemeral = true;
                 (m, audited(format!("failed: {err}")))
             }
             Err(err) => {
@@ -629,15 +701,34 @@ impl Bot {
         }
         moderate::check_upload(&self.settings, name, size)
             .err()
-            .map(|e| notice(&format!("Not added: {}", escape(&e.to_string()))))
+            .map(|e| notice(&format!("Not added: {}", self.shown(&e.to_string()))))
     }
 
     fn not_the_writer(&self) -> Message {
         notice(&format!(
             "This bot only reads the index (index.role = \"reader\"); briefings are added and \
              removed where the index writer runs. {}",
-            escape(&app::writer_whereabouts(&self.settings))
+            self.writer_said()
         ))
+    }
+
+    /// What a reader tells members of the index writer: the command it runs as. Its pid
+    /// and host stay in the log.
+    fn writer_said(&self) -> String {
+        tracing::info!(writer = %app::writer_whereabouts(&self.settings), "asked for the index writer");
+        match app::writer_command(&self.settings) {
+            Some(command) => format!(
+                "The index writer runs as `{}`; where, this bot's log says.",
+                command.replace('`', "'")
+            ),
+            None => "No index writer has run on this index folder yet.".to_string(),
+        }
+    }
+
+    /// Text from the core (an error, a path) as members may read it: escaped, without the
+    /// server's paths.
+    fn shown(&self, text: &str) -> String {
+        escape(&app::redact(&self.settings, text))
     }
 
     /// `/briefing add`: checks the file, saves it under `content/`, reindexes, and writes
@@ -676,6 +767,7 @@ impl Bot {
     /// restore it, and writes the audit line.
     pub async fn remove_briefing(&self, actor: Actor, slug: &str) -> Message {
         let target = slug.to_string();
+        let settings = &self.settings;
         self.change_content(
             actor,
             ("briefing remove", slug, "Not removed"),
@@ -686,8 +778,8 @@ impl Bot {
                      To restore it, move it back to `{}` and `/reindex`, or `/briefing add` it again.",
                     escape(&removed.title),
                     removed.paragraphs,
-                    removed.kept_at.display().to_string().replace('`', "'"),
-                    removed.from.display().to_string().replace('`', "'"),
+                    app::redact(settings, &removed.kept_at.display().to_string()).replace('`', "'"),
+                    app::redact(settings, &removed.from.display().to_string()).replace('`', "'"),
                 );
                 (text, format!("moved to {}", removed.kept_at.display()))
             },
@@ -723,7 +815,7 @@ impl Bot {
                 (m, outcome)
             }
             Ok(Err(err)) => (
-                notice(&format!("{refused}: {}", escape(&err.to_string()))),
+                notice(&format!("{refused}: {}", self.shown(&err.to_string()))),
                 format!("refused: {err}"),
             ),
             Err(err) => {
@@ -857,7 +949,7 @@ impl Bot {
 fn wait_for_index(settings: &Settings) -> Result<app::Opened, app::AppError> {
     let mut told = false;
     loop {
-        match app::open_or_build(settings, Ranking::Full, None) {
+        match app::open_or_build_checking(settings, Ranking::Full, None, Depth::Checksums) {
             Err(app::AppError::ReaderCannotBuild(why)) => {
                 if !told {
                     tracing::warn!(reason = %why, "waiting for the index writer to publish an index");
@@ -871,6 +963,7 @@ fn wait_for_index(settings: &Settings) -> Result<app::Opened, app::AppError> {
 }
 
 fn reindex_message(
+    settings: &Settings,
     dry_run: bool,
     corpus: &crate::ingest::Corpus,
     diff: &crate::index::Diff,
@@ -901,10 +994,18 @@ fn reindex_message(
     if !corpus.skipped.is_empty() {
         text.push_str(&format!("**Skipped {}**:\n", corpus.skipped.len()));
         for s in &corpus.skipped {
+            // Relative to the content folder: members never see where it lies.
+            let path = s
+                .path
+                .strip_prefix(&settings.content.dir)
+                .unwrap_or(&s.path);
             text.push_str(&format!(
                 "• `{}`: {}\n",
-                cut(&s.path.display().to_string().replace('`', "'"), 120),
-                escape(&s.reason)
+                cut(
+                    &app::redact(settings, &path.display().to_string()).replace('`', "'"),
+                    120
+                ),
+                escape(&app::redact(settings, &s.reason))
             ));
         }
     }

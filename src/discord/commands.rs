@@ -3,7 +3,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::bot::{Ask, ShardStatus};
-use super::rules;
+use super::rules::{self, Use};
 use super::send;
 use super::{Context, Error};
 use crate::moderate::Actor;
@@ -45,24 +45,36 @@ async fn complete_briefing(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
+    if autocomplete_limited(ctx) {
+        return choices([]);
+    }
     choices(ctx.data().briefing_choices(partial))
 }
 
 async fn complete_passage(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    if autocomplete_limited(ctx) {
+        return choices([]);
+    }
     choices(same_label(ctx.data().passage_choices(partial)))
 }
 
-/// Refuses (with a short private reply) a user over the question limit.
-async fn over_cooldown(ctx: Context<'_>) -> Result<bool, Error> {
-    if let Err(wait) = ctx.data().cooldown.check(ctx.author().id.get()) {
-        let text = format!(
-            "You are asking quickly: please wait {} s before the next question.",
-            wait.as_secs().max(1)
-        );
-        ctx.send(send::reply(&notice(&text))).await?;
-        return Ok(true);
+/// Records a use of `kind` by the author; refuses (with a short private reply) one over
+/// their limit. True when refused.
+async fn limited(ctx: Context<'_>, kind: Use) -> Result<bool, Error> {
+    match ctx.data().over_limit(ctx.author().id.get(), kind) {
+        Some(refusal) => {
+            ctx.send(send::reply(&refusal)).await?;
+            Ok(true)
+        }
+        None => Ok(false),
     }
-    Ok(false)
+}
+
+/// Whether an autocomplete request is over the author's limit (then it gets no choices).
+fn autocomplete_limited(ctx: Context<'_>) -> bool {
+    ctx.data()
+        .over_limit(ctx.author().id.get(), Use::Autocomplete)
+        .is_some()
 }
 
 /// Ask the briefings a question: the answer quotes their paragraphs, with sources.
@@ -75,7 +87,7 @@ pub async fn ask(
     briefing: Option<String>,
     #[description = "Answer only to you"] private: Option<bool>,
 ) -> Result<(), Error> {
-    if over_cooldown(ctx).await? {
+    if limited(ctx, Use::Question).await? {
         return Ok(());
     }
     let private = private.unwrap_or(false);
@@ -107,6 +119,9 @@ pub async fn passage(
     #[autocomplete = "complete_passage"]
     id: String,
 ) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
     let message = ctx.data().passage(&id, true, false).await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
@@ -115,6 +130,9 @@ pub async fn passage(
 /// List the briefings the bot can quote.
 #[poise::command(slash_command)]
 pub async fn sources(ctx: Context<'_>) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
     ctx.send(send::reply(&ctx.data().sources(0))).await?;
     Ok(())
 }
@@ -146,11 +164,16 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
 }
 
 /// Moderators: rebuild the index from the briefings (questions keep being answered).
-#[poise::command(slash_command, guild_only)]
+// Hidden from members without Manage Server (Discord's default; a server may grant it to a
+// moderator role); `moderator` still checks every use.
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn reindex(
     ctx: Context<'_>,
     #[description = "Only report what would change"] dry_run: Option<bool>,
 ) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
     if !moderator(ctx, "reindex").await? {
         return Ok(());
     }
@@ -197,6 +220,9 @@ fn actor(ctx: Context<'_>) -> Actor {
 }
 
 async fn complete_section(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    if autocomplete_limited(ctx) {
+        return choices([]);
+    }
     // The briefing chosen so far, from the command's other option.
     let briefing = match &ctx {
         poise::Context::Application(app) => app
@@ -229,6 +255,9 @@ pub async fn read(
     #[autocomplete = "complete_section"]
     section: Option<String>,
 ) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
     let section = section.filter(|s| !s.trim().is_empty());
     let message = ctx.data().read(&briefing, section.as_deref(), None).await;
     ctx.send(send::reply(&message)).await?;
@@ -244,6 +273,9 @@ pub async fn quiz(
     briefing: Option<String>,
     #[description = "Replay a quiz: the same seed gives the same question"] seed: Option<u64>,
 ) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
     let seed = seed.unwrap_or_else(crate::study::quiz::fresh_seed);
     let briefing = briefing.filter(|b| !b.trim().is_empty());
     let message = ctx.data().quiz(briefing.as_deref(), seed).await;
@@ -252,6 +284,9 @@ pub async fn quiz(
 }
 
 async fn complete_cite(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    if autocomplete_limited(ctx) {
+        return choices([]);
+    }
     choices(ctx.data().cite_choices(partial))
 }
 
@@ -263,15 +298,20 @@ pub async fn cite(
     #[autocomplete = "complete_cite"]
     id: String,
 ) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
     let message = ctx.data().cite(&id).await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }
 
 /// Moderators: add or remove a briefing.
+// Permissions of a command with subcommands are set on the command itself.
 #[poise::command(
     slash_command,
     guild_only,
+    default_member_permissions = "MANAGE_GUILD",
     subcommands("briefing_add", "briefing_remove")
 )]
 pub async fn briefing(_ctx: Context<'_>) -> Result<(), Error> {
@@ -284,6 +324,9 @@ pub async fn briefing_add(
     ctx: Context<'_>,
     #[description = "The briefing file (.txt, .md or .html)"] file: serenity::Attachment,
 ) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
     if !moderator(ctx, "add briefings").await? {
         return Ok(());
     }
@@ -300,11 +343,16 @@ pub async fn briefing_add(
         return Ok(());
     }
     ctx.defer().await?;
-    let message = match file.download().await {
+    let cap = data.settings.content.max_upload_bytes;
+    let timeout = std::time::Duration::from_secs(data.settings.discord.download_timeout_seconds);
+    let message = match super::download::fetch_capped(&file.url, cap, timeout).await {
         Ok(bytes) => data.add_briefing(actor(ctx), &file.filename, bytes).await,
         Err(err) => {
-            tracing::warn!(error = %err, "cannot download an attachment");
-            notice("The file could not be downloaded from Discord; please try again.")
+            tracing::warn!(error = %err, file = %file.filename, "attachment not downloaded");
+            let outcome = format!("refused: {err}");
+            data.audit(&actor(ctx), "briefing add", &file.filename, &outcome)
+                .await;
+            notice(&format!("Not added: {err}. Nothing was written."))
         }
     };
     ctx.send(send::reply(&message)).await?;
@@ -319,6 +367,9 @@ pub async fn briefing_remove(
     #[autocomplete = "complete_briefing"]
     briefing: String,
 ) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
     if !moderator(ctx, "remove briefings").await? {
         return Ok(());
     }
@@ -334,6 +385,9 @@ pub async fn briefing_remove(
 /// Index version, briefings, questions answered, uptime.
 #[poise::command(slash_command)]
 pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
     let shards: Vec<ShardStatus> = {
         let manager = ctx.framework().shard_manager().clone();
         let runners = manager.runners.lock().await;

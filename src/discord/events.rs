@@ -62,11 +62,8 @@ async fn on_message(
     if question.is_empty() {
         return Ok(());
     }
-    let reply = if let Err(wait) = data.cooldown.check(msg.author.id.get()) {
-        notice(&format!(
-            "You are asking quickly: please wait {} s before the next question.",
-            wait.as_secs().max(1)
-        ))
+    let reply = if let Some(refusal) = data.over_limit(msg.author.id.get(), rules::Use::Question) {
+        refusal
     } else {
         let _typing = msg.channel_id.start_typing(&ctx.http);
         data.ask(Ask {
@@ -171,21 +168,23 @@ async fn on_button(
     let question = render::question_of(&press.message.content);
     let needs_question = matches!(
         action,
-        ids::Action::More { .. } | ids::Action::Share | ids::Action::Discuss
+        ids::Action::More { .. } | ids::Action::Share { .. } | ids::Action::Discuss
     );
     let Some(question) = question.or_else(|| (!needs_question).then(String::new)) else {
         let text = "I cannot find the question of this answer; please ask again.";
         return respond(ctx, press, &notice(text)).await;
     };
+    // Every press does work or writes: More and Share search a question again, the rest
+    // count as actions.
+    let kind = match action {
+        ids::Action::More { .. } | ids::Action::Share { .. } => rules::Use::Question,
+        _ => rules::Use::Action,
+    };
+    if let Some(refusal) = data.over_limit(press.user.id.get(), kind) {
+        return respond(ctx, press, &refusal).await;
+    }
     match action {
         ids::Action::More { offset, briefing } => {
-            if let Err(wait) = data.cooldown.check(press.user.id.get()) {
-                let text = format!(
-                    "Please wait {} s before the next question.",
-                    wait.as_secs().max(1)
-                );
-                return respond(ctx, press, &notice(&text)).await;
-            }
             let message = data
                 .ask(Ask {
                     question,
@@ -218,12 +217,12 @@ async fn on_button(
             };
             respond(ctx, press, &notice(&text)).await
         }
-        ids::Action::Share => {
+        ids::Action::Share { briefing } => {
             let message = data
                 .ask(Ask {
                     question,
                     offset: 0,
-                    briefing: None,
+                    briefing,
                     ephemeral: false,
                     can_discuss: press.guild_id.is_some(),
                     asker: press.user.id.get(),

@@ -7,6 +7,7 @@
 
 pub mod bot;
 mod commands;
+pub mod download;
 mod events;
 pub mod rules;
 mod send;
@@ -112,6 +113,7 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
         .context("creating the Discord client")?;
 
     tokio::spawn(bot.clone().keep_following_index());
+    tokio::spawn(bot.clone().keep_pruning_limits());
     if settings.content.watch {
         if bot.is_writer() {
             watch_content(bot.clone())?;

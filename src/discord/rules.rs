@@ -16,22 +16,90 @@ pub fn is_moderator(manage_guild: bool, member_roles: &[u64], moderator_roles: &
     manage_guild || member_roles.iter().any(|r| moderator_roles.contains(r))
 }
 
-/// Per-user question limit: `questions` per `period`, refilled evenly (GCRA).
+/// What a member's interaction is, for the rate limits: each kind has its own allowance,
+/// so that turning pages never costs a question, and typing in an autocomplete box (a
+/// request per keystroke) costs neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// A question searched: `/ask`, a mention, a DM, a thread follow-up, More, Share.
+    Question,
+    /// Any other interaction that does work or writes: votes, Discuss, quiz choices and
+    /// Next question, page turns, Full / Context, `/read`, `/quiz`, `/cite`, `/passage`,
+    /// `/sources`.
+    Action,
+    /// An autocomplete request.
+    Autocomplete,
+}
+
+/// Per-user limits on every kind of [`Use`]: each allows its number per period, refilled
+/// evenly (GCRA, through governor).
+pub struct Limits<C: Clock = DefaultClock> {
+    questions: Cooldown<C>,
+    actions: Cooldown<C>,
+    autocomplete: Cooldown<C>,
+}
+
+impl Limits {
+    /// `questions`, `actions` and `autocomplete` uses per `period` for each user.
+    pub fn new(questions: u32, actions: u32, autocomplete: u32, period: Duration) -> Limits {
+        Limits::with_clock(
+            (questions, actions, autocomplete),
+            period,
+            DefaultClock::default(),
+        )
+    }
+}
+
+impl<C: Clock + Clone> Limits<C> {
+    /// Limits on a given clock (a fake one in tests).
+    pub fn with_clock(
+        (questions, actions, autocomplete): (u32, u32, u32),
+        period: Duration,
+        clock: C,
+    ) -> Limits<C> {
+        Limits {
+            questions: Cooldown::with_clock(questions, period, clock.clone()),
+            actions: Cooldown::with_clock(actions, period, clock.clone()),
+            autocomplete: Cooldown::with_clock(autocomplete, period, clock),
+        }
+    }
+
+    /// Records one `use` by `user`; `Err(wait)` when they must wait first.
+    pub fn check(&self, user: u64, kind: Use) -> Result<(), Duration> {
+        match kind {
+            Use::Question => self.questions.check(user),
+            Use::Action => self.actions.check(user),
+            Use::Autocomplete => self.autocomplete.check(user),
+        }
+    }
+
+    /// Forgets every user whose allowance is full again (they are limited no more), so the
+    /// state holds only the users of the last period, not every user ever seen.
+    pub fn prune(&self) {
+        for c in [&self.questions, &self.actions, &self.autocomplete] {
+            c.prune();
+        }
+    }
+
+    /// How many (user, kind) entries the limits hold now.
+    pub fn tracked(&self) -> usize {
+        [&self.questions, &self.actions, &self.autocomplete]
+            .iter()
+            .map(|c| c.tracked())
+            .sum()
+    }
+}
+
+/// Per-user limit of one kind: `uses` per `period`, refilled evenly (GCRA).
 pub struct Cooldown<C: Clock = DefaultClock> {
     limiter: RateLimiter<u64, DefaultKeyedStateStore<u64>, C, NoOpMiddleware<C::Instant>>,
     clock: C,
 }
 
-impl Cooldown {
-    pub fn new(questions: u32, period: Duration) -> Cooldown {
-        Cooldown::with_clock(questions, period, DefaultClock::default())
-    }
-}
-
 impl<C: Clock + Clone> Cooldown<C> {
     /// A cooldown on a given clock (a fake one in tests).
-    pub fn with_clock(questions: u32, period: Duration, clock: C) -> Cooldown<C> {
-        let burst = NonZeroU32::new(questions.max(1)).expect("at least one");
+    pub fn with_clock(uses: u32, period: Duration, clock: C) -> Cooldown<C> {
+        let burst = NonZeroU32::new(uses.max(1)).expect("at least one");
         let every = (period / burst.get()).max(Duration::from_millis(1));
         let quota = Quota::with_period(every)
             .expect("a positive period")
@@ -42,11 +110,20 @@ impl<C: Clock + Clone> Cooldown<C> {
         }
     }
 
-    /// Records a question by `user`; `Err(wait)` when they must wait first.
+    /// Records a use by `user`; `Err(wait)` when they must wait first.
     pub fn check(&self, user: u64) -> Result<(), Duration> {
         self.limiter
             .check_key(&user)
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    fn prune(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+
+    fn tracked(&self) -> usize {
+        self.limiter.len()
     }
 }
 
@@ -117,22 +194,74 @@ mod tests {
         assert!(!is_moderator(false, &[], &[]));
     }
 
+    fn limits(clock: &FakeRelativeClock) -> Limits<FakeRelativeClock> {
+        Limits::with_clock((5, 20, 60), Duration::from_secs(30), clock.clone())
+    }
+
     #[test]
     fn the_sixth_question_in_the_window_waits() {
         let clock = FakeRelativeClock::default();
-        let cooldown = Cooldown::with_clock(5, Duration::from_secs(30), clock.clone());
+        let limits = limits(&clock);
         for _ in 0..5 {
-            assert!(cooldown.check(1).is_ok());
+            assert!(limits.check(1, Use::Question).is_ok());
         }
-        let wait = cooldown.check(1).unwrap_err();
+        let wait = limits.check(1, Use::Question).unwrap_err();
         assert!(
             wait > Duration::ZERO && wait <= Duration::from_secs(6),
             "{wait:?}"
         );
-        assert!(cooldown.check(2).is_ok(), "another user is not limited");
+        assert!(
+            limits.check(2, Use::Question).is_ok(),
+            "another user is not limited"
+        );
         clock.advance(Duration::from_secs(6));
-        assert!(cooldown.check(1).is_ok());
-        assert!(cooldown.check(1).is_err());
+        assert!(limits.check(1, Use::Question).is_ok());
+        assert!(limits.check(1, Use::Question).is_err());
+    }
+
+    #[test]
+    fn each_kind_of_use_has_its_own_allowance() {
+        let clock = FakeRelativeClock::default();
+        let limits = limits(&clock);
+        for _ in 0..5 {
+            limits.check(1, Use::Question).unwrap();
+        }
+        // Out of questions, a member can still turn pages and vote, up to their own limit.
+        for i in 0..20 {
+            assert!(limits.check(1, Use::Action).is_ok(), "action {i}");
+        }
+        assert!(
+            limits.check(1, Use::Action).is_err(),
+            "the 21st action waits"
+        );
+        for i in 0..60 {
+            assert!(limits.check(1, Use::Autocomplete).is_ok(), "keystroke {i}");
+        }
+        assert!(limits.check(1, Use::Autocomplete).is_err());
+    }
+
+    #[test]
+    fn pruning_forgets_users_whose_allowance_is_full_again() {
+        let clock = FakeRelativeClock::default();
+        let limits = limits(&clock);
+        for user in 0..1000 {
+            limits.check(user, Use::Question).unwrap();
+            limits.check(user, Use::Action).unwrap();
+        }
+        limits.prune();
+        assert_eq!(limits.tracked(), 2000, "recent users are kept");
+        clock.advance(Duration::from_secs(31));
+        limits.check(5000, Use::Autocomplete).unwrap();
+        limits.prune();
+        assert_eq!(
+            limits.tracked(),
+            1,
+            "only the user of the last period is left"
+        );
+        // A pruned user starts with a full allowance, as a new one would.
+        for _ in 0..5 {
+            assert!(limits.check(7, Use::Question).is_ok());
+        }
     }
 
     #[test]

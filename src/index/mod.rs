@@ -14,10 +14,12 @@
 //! This module never reads `content/`: it is handed a [`Corpus`](crate::ingest::Corpus).
 
 mod ids;
+mod integrity;
 mod schema;
 mod store;
 
 pub use ids::passage_ids_containing;
+pub use integrity::Depth;
 pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer, passage as passage_of};
 pub use store::{
     BriefingInfo, BuildError, BuildReport, Diff, IndexStore, Manifest, OpenError, OpenIndex,

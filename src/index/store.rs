@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tantivy::{DocAddress, Index, IndexWriter, TantivyDocument};
 
+use super::integrity::{self, Depth};
 use super::schema::{self, Fields, SCHEMA_VERSION};
 use crate::ingest::{Corpus, Passage, Skipped};
 
@@ -34,6 +35,11 @@ pub struct Manifest {
     pub passages: u64,
     pub briefings: Vec<BriefingInfo>,
     pub skipped: Vec<Skipped>,
+    /// What `content/` (and the settings that shape the index) looked like when this
+    /// build began to read it, as the writer's content signature: a watching writer that
+    /// starts again over unchanged content does not rebuild. Absent in older indexes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_signature: Option<String>,
 }
 
 /// One briefing of a built index.
@@ -141,6 +147,7 @@ pub struct IndexStore {
     root: PathBuf,
     title_in_body: bool,
     writer_memory_bytes: usize,
+    depth: Depth,
 }
 
 impl IndexStore {
@@ -149,7 +156,15 @@ impl IndexStore {
             root: root.into(),
             title_in_body,
             writer_memory_bytes: writer_memory_mb * 1024 * 1024,
+            depth: Depth::Footers,
         }
+    }
+
+    /// The same store, checking the files of a version to `depth` before opening it
+    /// (footers only by default; see [`Depth`]).
+    pub fn checking(mut self, depth: Depth) -> Self {
+        self.depth = depth;
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -213,8 +228,8 @@ impl IndexStore {
                 expected: self.title_in_body,
             });
         }
-        let opened =
-            open_checked(&dir, &manifest).map_err(|e| self.damaged(format!("{name}: {e}")))?;
+        let opened = open_checked(&dir, &manifest, self.depth)
+            .map_err(|e| self.damaged(format!("{name}: {e}")))?;
         Ok(OpenIndex {
             index: opened.0,
             fields: opened.1,
@@ -259,6 +274,16 @@ impl IndexStore {
 
     /// Builds a new version from `corpus` and makes it the live one.
     pub fn rebuild(&self, corpus: &Corpus) -> Result<BuildReport, BuildError> {
+        self.rebuild_signed(corpus, None)
+    }
+
+    /// [`IndexStore::rebuild`], keeping `signature` (what the content looked like when it
+    /// was read) in the new version's manifest.
+    pub fn rebuild_signed(
+        &self,
+        corpus: &Corpus,
+        signature: Option<String>,
+    ) -> Result<BuildReport, BuildError> {
         let started = Instant::now();
         fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
         let _lock = self.lock()?;
@@ -266,7 +291,10 @@ impl IndexStore {
         let diff = self.diff_to(&prints);
         self.remove_leftover_builds();
 
-        let manifest = self.manifest_for(corpus);
+        let manifest = Manifest {
+            content_signature: signature,
+            ..self.manifest_for(corpus)
+        };
         let build = tempfile::Builder::new()
             .prefix(BUILD_PREFIX)
             .tempdir_in(&self.root)
@@ -292,6 +320,17 @@ impl IndexStore {
             diff,
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The manifest of the live version, read without opening the index (`None` when
+    /// there is none, or it cannot be read).
+    pub fn live_manifest(&self) -> Option<Manifest> {
+        let name = self.live_version()?;
+        if !name.starts_with(VERSION_PREFIX) || name.contains(['/', '\\']) {
+            return None;
+        }
+        let bytes = fs::read(self.root.join(name).join(MANIFEST)).ok()?;
+        serde_json::from_slice(&bytes).ok()
     }
 
     /// The name of the live version (`v-…`), as `CURRENT` says now.
@@ -386,6 +425,7 @@ impl IndexStore {
                 })
                 .collect(),
             skipped: corpus.skipped.clone(),
+            content_signature: None,
         }
     }
 
@@ -484,8 +524,26 @@ fn try_lock_patiently(file: &File) -> Result<(), fs::TryLockError> {
     }
 }
 
-fn open_checked(dir: &Path, manifest: &Manifest) -> Result<(Index, Fields), String> {
+/// Opens the tantivy index of a version after checking its files; a panic inside tantivy
+/// (a damage the checks did not foresee) is caught here and reported as damage too.
+fn open_checked(dir: &Path, manifest: &Manifest, depth: Depth) -> Result<(Index, Fields), String> {
+    std::panic::catch_unwind(|| open_unguarded(dir, manifest, depth)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".into());
+        Err(format!("reading it panicked ({what})"))
+    })
+}
+
+fn open_unguarded(
+    dir: &Path,
+    manifest: &Manifest,
+    depth: Depth,
+) -> Result<(Index, Fields), String> {
     let index = Index::open_in_dir(dir).map_err(|e| e.to_string())?;
+    integrity::check(&index, dir, depth)?;
     schema::register(&index);
     let fields = schema::fields_of(&index.schema()).map_err(|e| e.to_string())?;
     let reader = index.reader().map_err(|e| e.to_string())?;
@@ -542,13 +600,8 @@ pub fn source_passages(
 /// What a passage shows, hashed with FNV-1a (64 bits; fixed forever, unlike the standard
 /// library's hasher, as fingerprints are kept on disk from one build to the next).
 fn fingerprint(p: &Passage) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
+    let mut h = crate::fnv::Fnv64::default();
+    let mut eat = |bytes: &[u8]| h.eat(bytes);
     let fields = [
         Some(p.text.as_str()),
         Some(p.briefing.as_str()),
@@ -566,7 +619,7 @@ fn fingerprint(p: &Passage) -> u64 {
             None => eat(&[0xfe]),
         }
     }
-    h
+    h.finish()
 }
 
 /// Each passage's id and fingerprint, in corpus order.

@@ -311,17 +311,30 @@ impl AnswerLayout {
 /// Characters kept free in the description for citations and separators.
 const CITATION_ROOM: usize = 420;
 
+/// The most quotes one answer message shows: each quote has its row of buttons, and a
+/// message has five rows, the first for More / Share / Discuss / Delete. With four quotes
+/// each still has at least 579 characters of text (before trimming at sentences).
+pub const MAX_QUOTES: usize = limits::ROWS - 1;
+
+/// How many quotes an answer message shows when `search.top_k` is `k`: as many as fit
+/// (More shows the next ones).
+pub fn quotes_per_message(k: usize) -> usize {
+    k.clamp(1, MAX_QUOTES)
+}
+
 /// The answer as one message: the question echoed, the quotes as block quotes with the
 /// matched words in bold and the best sentence underlined, each with its citation, and
 /// the buttons.
 pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
     let content = question_line(&answer.question);
+    // Only as many quotes as fit (see MAX_QUOTES); More goes on from the first left out.
+    let quotes = &answer.quotes[..answer.quotes.len().min(MAX_QUOTES)];
     let footer = Some(cut(
         &format!(
             "briefbot · index {} · quotes {}–{}",
             defuse(&answer.index_version),
             layout.offset + 1,
-            layout.offset + answer.quotes.len().max(1)
+            layout.offset + quotes.len().max(1)
         ),
         limits::EMBED_FOOTER,
     ));
@@ -346,11 +359,11 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
             ephemeral: layout.ephemeral,
         };
     }
-    let n = answer.quotes.len().max(1);
-    let budget = (limits::EMBED_DESCRIPTION - 100) / n - CITATION_ROOM;
+    let n = quotes.len().max(1);
+    let budget = ((limits::EMBED_DESCRIPTION - 100) / n).saturating_sub(CITATION_ROOM);
     let mut blocks = Vec::new();
     let mut rows: Vec<Vec<Button>> = Vec::new();
-    for hit in &answer.quotes {
+    for hit in quotes {
         let (quote, trimmed) = quote_text(hit, budget);
         let mut block = String::new();
         for line in quote.lines() {
@@ -364,7 +377,7 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
     }
     let mut first_row = vec![Button::new(
         ids::encode(&ids::Action::More {
-            offset: layout.offset + answer.quotes.len(),
+            offset: layout.offset + quotes.len(),
             briefing: layout.briefing.clone(),
         }),
         "More",
@@ -372,7 +385,9 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
     )];
     if layout.ephemeral {
         first_row.push(Button::new(
-            ids::encode(&ids::Action::Share),
+            ids::encode(&ids::Action::Share {
+                briefing: layout.briefing.clone(),
+            }),
             "Share",
             Style::Success,
         ));
@@ -693,8 +708,8 @@ pub mod ids {
         Context { id: String },
         /// A vote on a passage.
         Vote { up: bool, id: String },
-        /// Post a private answer publicly.
-        Share,
+        /// Post a private answer publicly, restricted to the same briefing if it was.
+        Share { briefing: Option<String> },
         /// Delete the answer (only the asker).
         Delete { asker: u64 },
         /// Open a thread on the answer.
@@ -730,7 +745,8 @@ pub mod ids {
             Action::Vote { up, id } => {
                 format!("{PREFIX}:vote:{}:{id}", if *up { "up" } else { "down" })
             }
-            Action::Share => format!("{PREFIX}:share"),
+            Action::Share { briefing: None } => format!("{PREFIX}:share"),
+            Action::Share { briefing: Some(b) } => format!("{PREFIX}:share:{b}"),
             Action::Delete { asker } => format!("{PREFIX}:del:{asker}"),
             Action::Discuss => format!("{PREFIX}:discuss"),
             Action::Sources { page } => format!("{PREFIX}:src:{page}"),
@@ -788,7 +804,9 @@ pub mod ids {
                     id: nonempty(id)?,
                 }
             }
-            "share" if arg.is_empty() => Action::Share,
+            "share" => Action::Share {
+                briefing: nonempty(arg),
+            },
             "del" => Action::Delete {
                 asker: arg.parse().ok()?,
             },
@@ -884,7 +902,10 @@ mod tests {
                 up: false,
                 id: "x:1".into(),
             },
-            Share,
+            Share { briefing: None },
+            Share {
+                briefing: Some("asia/japan".into()),
+            },
             Delete {
                 asker: 123456789012345678,
             },

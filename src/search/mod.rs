@@ -143,28 +143,57 @@ impl Engine {
 
     /// The `limit` best passages for `question`, best first; restricted to one briefing
     /// (by slug) when `briefing` is given.
+    ///
+    /// Every `limit` gives a prefix of one and the same ranking, so that paging (`More`,
+    /// which asks for longer prefixes) never shows a passage twice or skips one. The
+    /// re-ranker's features depend on its candidate pool (BM25 relative to the best, the
+    /// briefing's share of the pool), so re-ranking a larger pool would reorder even the
+    /// first places. The ranking is therefore made in tiers: its first
+    /// `search.candidates` places are the re-ranked BM25 top `candidates`; the places
+    /// after them come from re-ranking the BM25 top 2 × `candidates`, without the
+    /// passages already placed; then 4 ×, and so on.
     pub fn search(
         &self,
         question: &str,
         limit: usize,
         briefing: Option<&str>,
     ) -> Result<Vec<Hit>, SearchError> {
-        let pool = if self.options.reranks() {
-            self.options.candidates.max(limit)
-        } else {
-            limit
-        };
-        let mut candidates = self.candidates(question, pool, briefing)?;
-        if self.options.reranks() {
-            let w = &self.options.weights;
-            for c in &mut candidates {
-                c.score = c.evidence.features.iter().zip(w).map(|(f, w)| f * w).sum();
-            }
-            // Stable: equal scores keep BM25's order.
-            candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        if !self.options.reranks() {
+            let mut candidates = self.candidates(question, limit, briefing)?;
+            candidates.truncate(limit);
+            return Ok(candidates.into_iter().map(Candidate::into_hit).collect());
         }
-        candidates.truncate(limit);
-        Ok(candidates.into_iter().map(Candidate::into_hit).collect())
+        let mut pool = self.options.candidates.max(1);
+        let mut placed: Vec<Candidate> = Vec::with_capacity(limit);
+        let mut ids = std::collections::HashSet::new();
+        while placed.len() < limit {
+            let mut tier = self.candidates(question, pool, briefing)?;
+            let exhausted = tier.len() < pool;
+            self.rerank(&mut tier);
+            for c in tier {
+                if placed.len() == limit {
+                    break;
+                }
+                if ids.insert(c.passage.id.clone()) {
+                    placed.push(c);
+                }
+            }
+            if exhausted {
+                break;
+            }
+            pool = pool.saturating_mul(2);
+        }
+        Ok(placed.into_iter().map(Candidate::into_hit).collect())
+    }
+
+    /// Scores candidates by the weighted sum of their features, best first (stable: equal
+    /// scores keep BM25's order).
+    fn rerank(&self, candidates: &mut [Candidate]) {
+        let w = &self.options.weights;
+        for c in candidates.iter_mut() {
+            c.score = c.evidence.features.iter().zip(w).map(|(f, w)| f * w).sum();
+        }
+        candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     }
 
     /// BM25's best `n` passages with the re-ranking evidence of each, in BM25 order

@@ -1,0 +1,98 @@
+//! Checking an index version's files before anything searches them.
+//!
+//! tantivy trusts its files: a segment file truncated to a few bytes makes it panic while it
+//! reads the file's footer, a file of zeros passes `Index::open` and fails (or panics) at
+//! the first search, and a missing positions file is only noticed by a query. So before a
+//! version is handed to the search, every file its segments name is checked here: that it
+//! exists and that tantivy's own footer reads back (length, magic number, format version);
+//! with [`Depth::Checksums`] also every file's CRC32, which tantivy keeps in that footer.
+//! Whatever is found is a reason string for [`OpenError::Damaged`](super::OpenError), which
+//! a writer cures by rebuilding and a reader reports.
+//!
+//! This module only reads; it never repairs anything.
+
+use std::path::Path;
+
+use tantivy::directory::footer::Footer;
+use tantivy::directory::{Directory, MmapDirectory};
+use tantivy::index::SegmentComponent;
+use tantivy::{HasLen, Index};
+
+/// How much of a version is read to check it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// Every segment file exists and its footer reads back: a few bytes per file, so cheap
+    /// at any size (what a one-shot `briefbot ask` does).
+    Footers,
+    /// Footers, then every file's CRC32 against its footer: reads the whole index once
+    /// (what a long-running bot does before it answers from a version).
+    Checksums,
+}
+
+/// The smallest file that can hold a footer: its payload length and magic number.
+const FOOTER_TAIL: usize = 8;
+
+/// The segment files an index without deletes has, one of each per segment.
+const COMPONENTS: [SegmentComponent; 6] = [
+    SegmentComponent::Postings,
+    SegmentComponent::Positions,
+    SegmentComponent::Terms,
+    SegmentComponent::Store,
+    SegmentComponent::FastFields,
+    SegmentComponent::FieldNorms,
+];
+
+/// Checks the files of `index` (opened from `dir`) to `depth`; the first problem found,
+/// naming the file.
+pub fn check(index: &Index, dir: &Path, depth: Depth) -> Result<(), String> {
+    let metas = index
+        .searchable_segment_metas()
+        .map_err(|e| format!("meta.json: {e}"))?;
+    // The raw files: the index's own directory strips (and first asserts on) the footers.
+    let directory = MmapDirectory::open(dir).map_err(|e| format!("cannot open the folder: {e}"))?;
+    for meta in &metas {
+        let mut components: Vec<SegmentComponent> = COMPONENTS.to_vec();
+        if meta.has_deletes() {
+            components.push(SegmentComponent::Delete);
+        }
+        for component in components {
+            let relative = meta.relative_path(component);
+            let name = relative.display().to_string();
+            if !dir.join(&relative).is_file() {
+                return Err(format!("{name} is missing"));
+            }
+            let slice = directory
+                .open_read(&relative)
+                .map_err(|e| format!("{name} cannot be read: {e}"))?;
+            // tantivy's footer reader asserts (panics) on files shorter than its tail.
+            if slice.len() < FOOTER_TAIL {
+                return Err(format!(
+                    "{name} is {} bytes long, too short for an index file",
+                    slice.len()
+                ));
+            }
+            let (footer, _) =
+                Footer::extract_footer(slice).map_err(|e| format!("{name} is damaged: {e}"))?;
+            footer
+                .is_compatible()
+                .map_err(|e| format!("{name} is of another index format: {e:?}"))?;
+        }
+    }
+    if depth == Depth::Checksums {
+        let damaged = index
+            .validate_checksum()
+            .map_err(|e| format!("checking checksums: {e}"))?;
+        let mut names: Vec<String> = damaged.iter().map(|p| p.display().to_string()).collect();
+        names.sort();
+        if let Some(first) = names.first() {
+            return Err(format!(
+                "{first} does not match its checksum{}",
+                match names.len() {
+                    1 => String::new(),
+                    n => format!(" ({} other files neither)", n - 1),
+                }
+            ));
+        }
+    }
+    Ok(())
+}
