@@ -161,14 +161,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function("answer", |b| {
             b.iter(|| {
                 i = (i + 1) % corpus.questions.len();
-                let a = answer(
-                    &engine,
-                    &corpus.questions[i],
-                    3,
-                    s.search.min_coverage,
-                    None,
-                )
-                .unwrap();
+                let a = answer(&engine, &corpus.questions[i], 3, None).unwrap();
                 answer_message(&a, &layout)
             })
         });

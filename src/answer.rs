@@ -2,6 +2,7 @@
 //! the nearest briefing titles. Plain data, free of any rendering or of Discord: the
 //! terminal, JSON and Discord are three renderings of the same [`Answer`].
 
+use crate::search::verdict::Verdict;
 use crate::search::{Engine, Hit, SearchError};
 
 /// What the briefings say about a question.
@@ -14,11 +15,21 @@ pub struct Answer {
     pub quotes: Vec<Hit>,
     /// When there are no quotes: titles of the briefings that came closest.
     pub nearest: Vec<String>,
+    /// The evidence that the briefings cover the question (quotes shown anyway have it
+    /// too, `covered` false).
+    pub verdict: Verdict,
 }
 
 impl Answer {
+    /// Whether the answer quotes paragraphs (a refusal quotes none).
     pub fn is_covered(&self) -> bool {
         !self.quotes.is_empty()
+    }
+
+    /// Whether the quotes were asked for although the briefings do not seem to cover the
+    /// question ("show the closest paragraphs anyway").
+    pub fn shown_anyway(&self) -> bool {
+        self.is_covered() && !self.verdict.covered
     }
 }
 
@@ -35,16 +46,15 @@ pub enum AnswerError {
 const NEAREST: usize = 3;
 
 /// Answers `question` with the `k` best quotes, restricted to one briefing (by slug) when
-/// given. Below `min_coverage` (see `search.min_coverage`) the best match is too weak to
-/// quote, and the answer names the nearest briefings instead.
+/// given. When the best match is too weak to quote (see
+/// [`verdict`](crate::search::verdict)), the answer names the nearest briefings instead.
 pub fn answer(
     engine: &Engine,
     question: &str,
     k: usize,
-    min_coverage: f32,
     briefing: Option<&str>,
 ) -> Result<Answer, AnswerError> {
-    answer_from(engine, question, 0, k, min_coverage, briefing)
+    answer_from(engine, question, 0, k, briefing)
 }
 
 /// [`answer`] from the `offset`-th quote on: the next quotes of the same ranking ("More").
@@ -54,23 +64,46 @@ pub fn answer_from(
     question: &str,
     offset: usize,
     k: usize,
-    min_coverage: f32,
     briefing: Option<&str>,
+) -> Result<Answer, AnswerError> {
+    respond(engine, question, offset, k, briefing, true)
+}
+
+/// The closest paragraphs whatever the verdict: what a member asks for when they think a
+/// "not covered" answer is wrong ("show the closest paragraphs anyway").
+pub fn closest(
+    engine: &Engine,
+    question: &str,
+    offset: usize,
+    k: usize,
+    briefing: Option<&str>,
+) -> Result<Answer, AnswerError> {
+    respond(engine, question, offset, k, briefing, false)
+}
+
+fn respond(
+    engine: &Engine,
+    question: &str,
+    offset: usize,
+    k: usize,
+    briefing: Option<&str>,
+    may_refuse: bool,
 ) -> Result<Answer, AnswerError> {
     let question = question.trim();
     if question.is_empty() {
         return Err(AnswerError::Empty);
     }
     let mut hits = engine.search(question, offset + k, briefing)?;
-    let covered = hits.first().is_some_and(|h| h.coverage >= min_coverage);
+    let verdict = engine.verdict(question, hits.first())?;
     let index_version = engine.manifest().version.clone();
-    if covered {
+    if verdict.covered || (!may_refuse && !hits.is_empty()) {
         hits.drain(..offset.min(hits.len()));
         return Ok(Answer {
             question: question.to_string(),
             index_version,
             quotes: hits,
             nearest: Vec::new(),
+            verdict,
         });
     }
     let mut nearest: Vec<String> = Vec::new();
@@ -93,5 +126,6 @@ pub fn answer_from(
         index_version,
         quotes: Vec::new(),
         nearest,
+        verdict,
     })
 }

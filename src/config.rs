@@ -198,9 +198,14 @@ pub struct SearchSettings {
     /// Drop question words and common stop words from the query (the full question is
     /// used when nothing else is left).
     pub drop_stop_words: bool,
-    /// Share of the question's (IDF-weighted) terms the best paragraph must contain for the
-    /// answer to quote it; below it the answer says the briefings do not cover the question.
+    /// Least evidence (0–1) that the best paragraph answers the question for it to be
+    /// quoted: the mean share of the question's words, weighted by how informative they
+    /// are in English, in the paragraph (with its title and section) and in its best
+    /// sentence. Below it the answer says the briefings do not cover the question.
     pub min_coverage: f32,
+    /// Weight (0–1) of a question's word that no paragraph holds, relative to its
+    /// informativeness.
+    pub unseen_weight: f32,
     /// With `title_in_body = false`: boost of the title and section fields.
     pub title_boost: f32,
     /// Re-rank BM25's best `candidates` passages with the weighted features below.
@@ -217,7 +222,8 @@ impl Default for SearchSettings {
         SearchSettings {
             top_k: 3,
             drop_stop_words: true,
-            min_coverage: 0.4,
+            min_coverage: 0.35,
+            unseen_weight: 1.0,
             title_boost: 1.0,
             rerank: true,
             candidates: 20,
@@ -522,6 +528,7 @@ impl RawSettings {
             .collect::<Result<Vec<_>, _>>()?;
         in_range("search.top_k", search.top_k, 1..=25)?;
         in_range("search.min_coverage", search.min_coverage, 0.0..=1.0)?;
+        in_range("search.unseen_weight", search.unseen_weight, 0.0..=1.0)?;
         if !(search.title_boost.is_finite() && search.title_boost >= 0.0) {
             return Err(invalid("search.title_boost", "must be a number ≥ 0"));
         }

@@ -83,22 +83,43 @@ pub struct Report {
     pub recall_at_10: f64,
     pub mrr_at_10: f64,
     pub ndcg_at_10: f64,
-    /// Questions whose best match is below `search.min_coverage` (the answer would say
-    /// the briefings do not cover them).
-    pub not_covered: usize,
+    /// Share of questions answered "the briefings do not cover this" (`search.min_coverage`).
+    pub refused: f64,
+    /// Questions refused although their first hit is a gold paragraph.
+    pub false_refusals: usize,
+    /// Questions answered although no gold paragraph is in the content (every question with
+    /// `--off-topic`; otherwise those whose gold text is in no passage).
+    pub false_answers: usize,
+    /// Questions answered, not refused, whose first quote is a gold paragraph: what a member
+    /// sees go right.
+    pub answered_at_1: f64,
     pub questions_per_second: f64,
     pub latency_ms: Latency,
     pub index_seconds: f64,
 }
 
-/// Asks every question and scores the top 10.
+/// One question a member would see go wrong: refused though its first hit is right, or
+/// answered though nothing in the content answers it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Miss {
+    pub question: String,
+    /// `false refusal` or `false answer`.
+    pub kind: &'static str,
+    /// The first hit's passage id, if any.
+    pub first: Option<String>,
+    /// The evidence weighed against `search.min_coverage`.
+    pub evidence: f32,
+}
+
+/// Asks every question and scores the top 10. With `off_topic`, no question has its gold
+/// paragraph in the content: every answer is a false one.
 pub fn run(
     engine: &Engine,
     passages: &[Passage],
     questions: &[Question],
-    min_coverage: f32,
+    off_topic: bool,
     index_seconds: f64,
-) -> Result<Report, SearchError> {
+) -> Result<(Report, Vec<Miss>), SearchError> {
     let golds: Vec<String> = questions
         .iter()
         .map(|q| collapse_whitespace(&q.gold_contains))
@@ -106,23 +127,42 @@ pub fn run(
     let relevant_counts = relevant_passages(passages, &golds);
     let (mut r1, mut r3, mut r10, mut mrr, mut ndcg) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let mut gold_missing = 0;
-    let mut not_covered = 0;
+    let (mut refused, mut answered_at_1) = (0usize, 0usize);
+    let mut misses = Vec::new();
     let mut latencies = Vec::with_capacity(questions.len());
     for ((q, gold), &relevant) in questions.iter().zip(&golds).zip(&relevant_counts) {
         let t0 = Instant::now();
         let hits = engine.search(&q.question, 10, None)?;
+        // The decision is part of what an answer costs.
+        let verdict = engine.verdict(&q.question, hits.first())?;
         latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
-        if hits.first().is_none_or(|h| h.coverage < min_coverage) {
-            not_covered += 1;
-        }
-        if relevant == 0 {
-            gold_missing += 1;
-            continue;
+        refused += usize::from(!verdict.covered);
+        let miss = |kind| Miss {
+            question: q.question.clone(),
+            kind,
+            first: hits.first().map(|h| h.passage.id.clone()),
+            evidence: verdict.evidence,
+        };
+        if relevant == 0 || off_topic {
+            gold_missing += usize::from(relevant == 0);
+            if verdict.covered {
+                misses.push(miss("false answer"));
+            }
+            if relevant == 0 {
+                continue;
+            }
         }
         let rels: Vec<bool> = hits
             .iter()
             .map(|h| collapse_whitespace(&h.passage.text).contains(gold.as_str()))
             .collect();
+        if rels.first() == Some(&true) && !off_topic {
+            if verdict.covered {
+                answered_at_1 += 1;
+            } else {
+                misses.push(miss("false refusal"));
+            }
+        }
         if let Some(rank) = rels.iter().position(|&r| r) {
             let rank = rank + 1;
             r1 += f64::from(rank <= 1);
@@ -145,7 +185,8 @@ pub fn run(
     let elapsed = latencies.iter().sum::<f64>() / 1000.0;
     let n = questions.len().max(1) as f64;
     latencies.sort_by(f64::total_cmp);
-    Ok(Report {
+    let count = |kind: &str| misses.iter().filter(|m| m.kind == kind).count();
+    let report = Report {
         questions: questions.len(),
         passages: passages.len(),
         gold_missing,
@@ -154,7 +195,10 @@ pub fn run(
         recall_at_10: r10 / n,
         mrr_at_10: mrr / n,
         ndcg_at_10: ndcg / n,
-        not_covered,
+        refused: refused as f64 / n,
+        false_refusals: count("false refusal"),
+        false_answers: count("false answer"),
+        answered_at_1: answered_at_1 as f64 / n,
         questions_per_second: if elapsed > 0.0 {
             questions.len() as f64 / elapsed
         } else {
@@ -165,7 +209,8 @@ pub fn run(
             p99: percentile(&latencies, 0.99),
         },
         index_seconds,
-    })
+    };
+    Ok((report, misses))
 }
 
 /// For each gold text, how many passages contain it: one pass over the passages with an
@@ -208,21 +253,14 @@ fn relevant_passages(passages: &[Passage], golds: &[String]) -> Vec<usize> {
 /// Questions per second answered by `threads` threads at once, each asking its share of
 /// `questions` through the full answering path (search, answer, Discord rendering), as
 /// the bot's handlers do.
-pub fn throughput(
-    engine: &Engine,
-    questions: &[Question],
-    threads: usize,
-    k: usize,
-    min_coverage: f32,
-) -> f64 {
+pub fn throughput(engine: &Engine, questions: &[Question], threads: usize, k: usize) -> f64 {
     let threads = threads.max(1);
     let started = Instant::now();
     std::thread::scope(|scope| {
         for t in 0..threads {
             scope.spawn(move || {
                 for q in questions.iter().skip(t).step_by(threads) {
-                    if let Ok(a) = crate::answer::answer(engine, &q.question, k, min_coverage, None)
-                    {
+                    if let Ok(a) = crate::answer::answer(engine, &q.question, k, None) {
                         let layout = crate::render::discord::AnswerLayout::new(k, 0);
                         std::hint::black_box(crate::render::discord::answer_message(&a, &layout));
                     }

@@ -22,6 +22,7 @@ fn ask(question: &str) -> Ask {
         ephemeral: false,
         can_discuss: true,
         asker: 42,
+        anyway: false,
     }
 }
 
@@ -655,4 +656,43 @@ async fn attachments_are_downloaded_with_a_cap_and_a_timeout() {
     .await;
     let err = fetch_capped(&url, 1000, long).await.unwrap_err();
     assert!(matches!(err, DownloadError::Failed(_)), "{err}");
+}
+
+/// A refused question offers "Show the closest paragraphs anyway" (issue 19), so a member
+/// is never stuck behind a wrong refusal.
+#[tokio::test]
+async fn a_refusal_offers_the_closest_paragraphs_anyway() {
+    let ws = Workspace::empty();
+    common::copy_dir(&common::fixtures().join("small/three"), &ws.content());
+    let bot = bot(&ws);
+    let question = "what time does the ferry leave tomorrow morning";
+    let refused = bot.ask(ask(question)).await;
+    assert!(
+        description(&refused).starts_with("The briefings do not cover this question."),
+        "{}",
+        description(&refused)
+    );
+    let anyway = refused
+        .rows
+        .iter()
+        .flatten()
+        .find(|b| b.label == "Show the closest paragraphs anyway")
+        .expect("the button");
+    let Some(ids::Action::Anyway { briefing }) = ids::decode(&anyway.id) else {
+        panic!("{}", anyway.id)
+    };
+    let shown = bot
+        .ask(Ask {
+            anyway: true,
+            briefing,
+            ..ask(question)
+        })
+        .await;
+    assert!(shown.within_limits());
+    assert!(
+        description(&shown).starts_with("*The briefings may not cover this question"),
+        "{}",
+        description(&shown)
+    );
+    assert_eq!(quoted_ids(&shown), ["estuary:1"]);
 }

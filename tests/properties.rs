@@ -50,7 +50,7 @@ proptest! {
     #[test]
     fn answering_any_question_is_well_formed(q in question()) {
         let engine = engine();
-        match answer(engine, &q, 3, 0.4, None) {
+        match answer(engine, &q, 3, None) {
             Err(briefbot::answer::AnswerError::Empty) => prop_assert!(q.trim().is_empty()),
             Err(e) => prop_assert!(false, "unexpected error {e}"),
             Ok(a) => {
@@ -225,6 +225,8 @@ mod discord_rendering {
                         highlights,
                         best_sentence: best,
                         coverage: 1.0,
+                        matched: 0,
+                        sentence_matched: 0,
                     }
                 })
                 .collect();
@@ -233,6 +235,12 @@ mod discord_rendering {
                 index_version: "v1".into(),
                 quotes,
                 nearest: vec![title.clone()],
+                verdict: briefbot::search::verdict::Verdict {
+                    coverage: 1.0,
+                    sentence_coverage: 1.0,
+                    evidence: 1.0,
+                    covered: true,
+                },
             };
             let layout = AnswerLayout {
                 offset,
@@ -432,7 +440,7 @@ proptest! {
             .collect();
         let mut paged = Vec::new();
         for page in 0..5 {
-            let a = briefbot::answer::answer_from(engine, &question, page * k, k, 0.0, None).unwrap();
+            let a = briefbot::answer::closest(engine, &question, page * k, k, None).unwrap();
             paged.extend(a.quotes.into_iter().map(|h| h.passage.id));
         }
         let distinct: std::collections::HashSet<&String> = paged.iter().collect();

@@ -104,6 +104,7 @@ async fn a_reader_follows_the_writer_and_never_sees_a_partial_index() {
                         ephemeral: false,
                         can_discuss: false,
                         asker: i,
+                        anyway: false,
                     })
                     .await;
                 let text = m.embed.map(|e| e.description).unwrap_or(m.content);

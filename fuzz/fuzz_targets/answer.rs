@@ -34,7 +34,7 @@ fn engine() -> &'static Engine {
 
 fuzz_target!(|data: &[u8]| {
     let question = String::from_utf8_lossy(data);
-    match answer(engine(), &question, 3, 0.4, None) {
+    match answer(engine(), &question, 3, None) {
         Err(AnswerError::Empty) => assert!(question.trim().is_empty()),
         Err(e) => panic!("search failed: {e}"),
         Ok(a) => {

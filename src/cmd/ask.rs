@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use anyhow::{Result, bail};
-use briefbot::answer::answer;
+use briefbot::answer;
 use briefbot::app;
 use briefbot::config::Settings;
 use briefbot::render;
@@ -20,6 +20,10 @@ pub struct Args {
     /// Only search this briefing (its slug, as `briefbot sources` shows).
     #[arg(long, value_name = "SLUG")]
     briefing: Option<String>,
+    /// Quote the closest paragraphs even when the briefings do not seem to cover the
+    /// question.
+    #[arg(long)]
+    anyway: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -39,13 +43,12 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         bail!("no briefing `{slug}` in the index (see `briefbot sources`)");
     }
     let k = args.k.map_or(settings.search.top_k, usize::from);
-    let answer = answer(
-        engine,
-        &question,
-        k,
-        settings.search.min_coverage,
-        args.briefing.as_deref(),
-    )?;
+    let briefing = args.briefing.as_deref();
+    let answer = if args.anyway {
+        answer::closest(engine, &question, 0, k, briefing)?
+    } else {
+        answer::answer(engine, &question, k, briefing)?
+    };
     if args.json {
         println!("{}", render::json::to_string(&answer));
     } else {

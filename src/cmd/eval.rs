@@ -30,6 +30,13 @@ pub struct Args {
     /// Also measure questions per second with 1 to N threads answering at once.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
+    /// The questions are about other content: none has its gold paragraph here, so every
+    /// answer is a false one and every refusal right (an off-topic check).
+    #[arg(long)]
+    off_topic: bool,
+    /// List every false refusal and false answer, one a line, with its evidence.
+    #[arg(long)]
+    misses: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -57,15 +64,19 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     if args.fit {
         return fit(settings, &engine, &passages, &questions, args.json);
     }
-    let r = eval::run(
+    let (r, misses) = eval::run(
         &engine,
         &passages,
         &questions,
-        settings.search.min_coverage,
+        args.off_topic,
         report.seconds,
     )?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&r)?);
+        let mut value = serde_json::to_value(&r)?;
+        if args.misses {
+            value["misses"] = serde_json::to_value(&misses)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     println!(
@@ -81,22 +92,41 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     println!("  nDCG@10      {:.3}", r.ndcg_at_10);
     println!("  gold missing {}", r.gold_missing);
     println!(
-        "  not covered  {} (best match below search.min_coverage)",
-        r.not_covered
+        "  refused      {:.1} % (\"not covered\"; search.min_coverage)",
+        100.0 * r.refused
+    );
+    println!(
+        "  answered@1   {:.3} (not refused, first quote right)",
+        r.answered_at_1
+    );
+    println!(
+        "  false refusals {} (refused, first hit right)   false answers {} (answered, no gold here)",
+        r.false_refusals, r.false_answers
     );
     println!(
         "  speed        {:.0} questions/s, p50 {:.2} ms, p99 {:.2} ms",
         r.questions_per_second, r.latency_ms.p50, r.latency_ms.p99
     );
     println!("  index build  {:.2} s", r.index_seconds);
+    if args.misses {
+        for m in &misses {
+            println!(
+                "  {:<14} {:.3}  {}  → {}",
+                m.kind,
+                m.evidence,
+                m.question,
+                m.first.as_deref().unwrap_or("no hit")
+            );
+        }
+    }
     if let Some(n) = args.threads {
         let k = settings.search.top_k;
-        let one = eval::throughput(&engine, &questions, 1, k, settings.search.min_coverage);
+        let one = eval::throughput(&engine, &questions, 1, k);
         for t in 1..=n.max(1) {
             let qps = if t == 1 {
                 one
             } else {
-                eval::throughput(&engine, &questions, t, k, settings.search.min_coverage)
+                eval::throughput(&engine, &questions, t, k)
             };
             println!(
                 "  {t} thread(s)  {qps:.0} answers/s ({:.2}× one thread)",

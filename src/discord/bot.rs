@@ -72,6 +72,9 @@ pub struct Ask {
     pub ephemeral: bool,
     pub can_discuss: bool,
     pub asker: u64,
+    /// Quote the closest paragraphs even when the briefings do not seem to cover the
+    /// question (the refusal's "Show the closest paragraphs anyway").
+    pub anyway: bool,
 }
 
 impl Ask {
@@ -85,6 +88,7 @@ impl Ask {
             ephemeral: false,
             can_discuss: false,
             asker,
+            anyway: false,
         }
     }
 }
@@ -291,12 +295,15 @@ impl Bot {
         };
         let engine = self.engine();
         let k = render::quotes_per_message(self.settings.search.top_k);
-        let min_coverage = self.settings.search.min_coverage;
         let briefing = ask.briefing.clone();
         let q = question.clone();
-        let offset = ask.offset;
+        let (offset, anyway) = (ask.offset, ask.anyway);
         let result = tokio::task::spawn_blocking(move || {
-            answer_from(&engine, &q, offset, k, min_coverage, briefing.as_deref())
+            if anyway {
+                crate::answer::closest(&engine, &q, offset, k, briefing.as_deref())
+            } else {
+                answer_from(&engine, &q, offset, k, briefing.as_deref())
+            }
         })
         .await;
         let answer = match result {

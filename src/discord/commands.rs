@@ -105,6 +105,7 @@ pub async fn ask(
             ephemeral: private,
             can_discuss: ctx.guild_id().is_some(),
             asker: ctx.author().id.get(),
+            anyway: false,
         })
         .await;
     ctx.send(send::reply(&message)).await?;

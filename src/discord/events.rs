@@ -73,6 +73,7 @@ async fn on_message(
             ephemeral: false,
             can_discuss: msg.guild_id.is_some() && !is_thread(ctx, msg.channel_id).await,
             asker: msg.author.id.get(),
+            anyway: false,
         })
         .await
     };
@@ -168,7 +169,10 @@ async fn on_button(
     let question = render::question_of(&press.message.content);
     let needs_question = matches!(
         action,
-        ids::Action::More { .. } | ids::Action::Share { .. } | ids::Action::Discuss
+        ids::Action::More { .. }
+            | ids::Action::Share { .. }
+            | ids::Action::Anyway { .. }
+            | ids::Action::Discuss
     );
     let Some(question) = question.or_else(|| (!needs_question).then(String::new)) else {
         let text = "I cannot find the question of this answer; please ask again.";
@@ -177,7 +181,9 @@ async fn on_button(
     // Every press does work or writes: More and Share search a question again, the rest
     // count as actions.
     let kind = match action {
-        ids::Action::More { .. } | ids::Action::Share { .. } => rules::Use::Question,
+        ids::Action::More { .. } | ids::Action::Share { .. } | ids::Action::Anyway { .. } => {
+            rules::Use::Question
+        }
         _ => rules::Use::Action,
     };
     if let Some(refusal) = data.over_limit(press.user.id.get(), kind) {
@@ -193,6 +199,21 @@ async fn on_button(
                     ephemeral: on_private,
                     can_discuss: false,
                     asker: press.user.id.get(),
+                    anyway: false,
+                })
+                .await;
+            respond(ctx, press, &message).await
+        }
+        ids::Action::Anyway { briefing } => {
+            let message = data
+                .ask(Ask {
+                    question,
+                    offset: 0,
+                    briefing,
+                    ephemeral: on_private,
+                    can_discuss: false,
+                    asker: press.user.id.get(),
+                    anyway: true,
                 })
                 .await;
             respond(ctx, press, &message).await
@@ -226,6 +247,7 @@ async fn on_button(
                     ephemeral: false,
                     can_discuss: press.guild_id.is_some(),
                     asker: press.user.id.get(),
+                    anyway: false,
                 })
                 .await;
             respond(ctx, press, &message).await

@@ -347,6 +347,16 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
                 description.push_str(&cut(&escape(title), 200));
             }
         }
+        // A member who thinks the refusal wrong is never stuck behind it.
+        let mut row = vec![Button::new(
+            ids::encode(&ids::Action::Anyway {
+                briefing: layout.briefing.clone(),
+            }),
+            "Show the closest paragraphs anyway",
+            Style::Secondary,
+        )];
+        row.push(delete_button(layout.asker));
+        row.retain(Button::fits);
         return Message {
             content,
             embed: Some(Embed {
@@ -354,7 +364,7 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
                 footer,
                 ..Embed::default()
             }),
-            rows: vec![vec![delete_button(layout.asker)]],
+            rows: vec![row],
             menu: None,
             ephemeral: layout.ephemeral,
         };
@@ -408,10 +418,14 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
     }
     rows.retain(|r| !r.is_empty());
     rows.truncate(limits::ROWS);
+    let mut description = blocks.join("\n\n");
+    if answer.shown_anyway() {
+        description.insert_str(0, ANYWAY_NOTE);
+    }
     Message {
         content,
         embed: Some(Embed {
-            description: blocks.join("\n\n"),
+            description,
             footer,
             ..Embed::default()
         }),
@@ -420,6 +434,11 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
         ephemeral: layout.ephemeral,
     }
 }
+
+/// Above quotes shown although the briefings do not seem to cover the question (kept out
+/// of the quotes' budget: the 100 units the description keeps free).
+const ANYWAY_NOTE: &str =
+    "*The briefings may not cover this question; the closest paragraphs anyway:*\n\n";
 
 fn delete_button(asker: u64) -> Button {
     Button::new(
@@ -710,6 +729,9 @@ pub mod ids {
         Vote { up: bool, id: String },
         /// Post a private answer publicly, restricted to the same briefing if it was.
         Share { briefing: Option<String> },
+        /// The closest paragraphs of a refused question, shown anyway (in the same
+        /// briefing if it was restricted).
+        Anyway { briefing: Option<String> },
         /// Delete the answer (only the asker).
         Delete { asker: u64 },
         /// Open a thread on the answer.
@@ -747,6 +769,8 @@ pub mod ids {
             }
             Action::Share { briefing: None } => format!("{PREFIX}:share"),
             Action::Share { briefing: Some(b) } => format!("{PREFIX}:share:{b}"),
+            Action::Anyway { briefing: None } => format!("{PREFIX}:anyway"),
+            Action::Anyway { briefing: Some(b) } => format!("{PREFIX}:anyway:{b}"),
             Action::Delete { asker } => format!("{PREFIX}:del:{asker}"),
             Action::Discuss => format!("{PREFIX}:discuss"),
             Action::Sources { page } => format!("{PREFIX}:src:{page}"),
@@ -805,6 +829,9 @@ pub mod ids {
                 }
             }
             "share" => Action::Share {
+                briefing: nonempty(arg),
+            },
+            "anyway" => Action::Anyway {
                 briefing: nonempty(arg),
             },
             "del" => Action::Delete {
@@ -904,6 +931,10 @@ mod tests {
             },
             Share { briefing: None },
             Share {
+                briefing: Some("asia/japan".into()),
+            },
+            Anyway { briefing: None },
+            Anyway {
                 briefing: Some("asia/japan".into()),
             },
             Delete {

@@ -11,6 +11,8 @@ struct JsonAnswer<'a> {
     question: &'a str,
     index_version: &'a str,
     covered: bool,
+    /// The evidence that the briefings cover the question (`search.min_coverage`).
+    evidence: f32,
     hits: Vec<JsonHit<'a>>,
     nearest_briefings: &'a [String],
 }
@@ -63,7 +65,9 @@ fn json(answer: &Answer) -> JsonAnswer<'_> {
     JsonAnswer {
         question: &answer.question,
         index_version: &answer.index_version,
-        covered: answer.is_covered(),
+        // Quotes shown anyway (`ask --anyway`) are not an answer the briefings cover.
+        covered: answer.is_covered() && answer.verdict.covered,
+        evidence: (answer.verdict.evidence * 1000.0).round() / 1000.0,
         hits: answer.quotes.iter().map(JsonHit::new).collect(),
         nearest_briefings: &answer.nearest,
     }

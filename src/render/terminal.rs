@@ -19,6 +19,11 @@ pub fn render(answer: &Answer, color: bool, width: usize) -> String {
         }
         return out;
     }
+    if !answer.verdict.covered {
+        out.push_str(
+            "The briefings may not cover this question; the closest paragraphs anyway:\n\n",
+        );
+    }
     let marks = if color {
         Marks {
             term: ("\x1b[1m", "\x1b[22m"),

@@ -319,6 +319,11 @@ pub struct Evidence {
     pub best_sentence: Range<usize>,
     /// Byte ranges of the tokens that are terms of the question, in order.
     pub highlights: Vec<Range<usize>>,
+    /// The question's terms found in the text, title or section, as a bit mask by term
+    /// number (the order of [`QueryInfo::terms`]).
+    pub matched: u32,
+    /// The question's terms found in the best sentence, likewise.
+    pub sentence_matched: u32,
 }
 
 /// What the caller knows of a candidate before its text is analysed: its BM25 score and
@@ -373,7 +378,8 @@ pub fn evidence(
     let text_mask = QueryInfo::mask(&marks);
     let coverage = query.share(text_mask | context_mask);
     let sentences = sentences(text, tokens);
-    let (best_sentence, sentence_share) = best_sentence(query, &sentences, &marks, text.len());
+    let (best_sentence, sentence_share, sentence_matched) =
+        best_sentence(query, &sentences, &marks, text.len());
     let rarest = query
         .rarest
         .is_some_and(|r| (text_mask | context_mask) & (1 << r) != 0);
@@ -414,27 +420,30 @@ pub fn evidence(
             .filter(|(_, m)| **m != NONE)
             .map(|(t, _)| t.range.clone())
             .collect(),
+        matched: text_mask | context_mask,
+        sentence_matched,
     }
 }
 
-/// The sentence with the largest share of the question's IDF mass (the first on a tie)
-/// and that share; the whole text when it has no sentence.
+/// The sentence with the largest share of the question's IDF mass (the first on a tie),
+/// that share and its terms' mask; the whole text when it has no sentence.
 fn best_sentence(
     query: &QueryInfo,
     sentences: &[Sentence],
     marks: &[u8],
     len: usize,
-) -> (Range<usize>, f32) {
-    let mut best: Option<(f32, Range<usize>)> = None;
+) -> (Range<usize>, f32, u32) {
+    let mut best: Option<(f32, Range<usize>, u32)> = None;
     for s in sentences {
-        let share = query.share(QueryInfo::mask(&marks[s.tokens.clone()]));
-        if best.as_ref().is_none_or(|(b, _)| share > *b) {
-            best = Some((share, s.bytes.clone()));
+        let mask = QueryInfo::mask(&marks[s.tokens.clone()]);
+        let share = query.share(mask);
+        if best.as_ref().is_none_or(|(b, _, _)| share > *b) {
+            best = Some((share, s.bytes.clone(), mask));
         }
     }
     match best {
-        Some((share, range)) => (range, share),
-        None => (0..len, 0.0),
+        Some((share, range, mask)) => (range, share, mask),
+        None => (0..len, 0.0, 0),
     }
 }
 

@@ -6,7 +6,9 @@
 //! shared by every caller (it is `Send + Sync`); each search takes a fresh searcher.
 
 pub mod analyze;
+pub mod english;
 pub mod features;
+pub mod verdict;
 
 pub use features::{DEFAULT_WEIGHTS, FEATURE_NAMES, FEATURES};
 
@@ -50,6 +52,8 @@ pub struct SearchOptions {
     pub rerank: bool,
     pub candidates: usize,
     pub weights: [f32; FEATURES],
+    /// How the "not covered" decision is made.
+    pub rule: verdict::Rule,
 }
 
 impl SearchOptions {
@@ -62,6 +66,10 @@ impl SearchOptions {
             rerank: s.rerank,
             candidates: s.candidates,
             weights: settings.weights,
+            rule: verdict::Rule {
+                min_coverage: s.min_coverage,
+                unseen_weight: s.unseen_weight,
+            },
         }
     }
 
@@ -86,6 +94,11 @@ pub struct Hit {
     /// Share (0–1) of the question's IDF-weighted terms found in the passage, its title
     /// or its section.
     pub coverage: f32,
+    /// The question's terms found in the passage, its title or its section, as a bit mask
+    /// by term number (the order of [`Engine::terms`]).
+    pub matched: u32,
+    /// The question's terms found in the best sentence, likewise.
+    pub sentence_matched: u32,
 }
 
 /// A BM25 candidate with the evidence the re-ranker weighs.
@@ -105,6 +118,8 @@ impl Candidate {
             highlights: self.evidence.highlights,
             best_sentence: self.evidence.best_sentence,
             coverage: self.evidence.coverage,
+            matched: self.evidence.matched,
+            sentence_matched: self.evidence.sentence_matched,
         }
     }
 }
@@ -293,6 +308,40 @@ impl Engine {
                 ]))
             }
         }
+    }
+
+    /// Whether `best`, the best hit for `question`, answers it (see [`verdict`]).
+    pub fn verdict(
+        &self,
+        question: &str,
+        best: Option<&Hit>,
+    ) -> Result<verdict::Verdict, SearchError> {
+        Ok(verdict::judge(
+            &self.terms(question)?,
+            best,
+            self.options.rule,
+        ))
+    }
+
+    /// The question's searched terms, in the order of [`Hit::matched`]'s bits, each with
+    /// the number of passages holding it and whether it is written as a name.
+    pub fn terms(&self, question: &str) -> Result<Vec<verdict::QuestionTerm>, SearchError> {
+        let searcher = self.reader.searcher();
+        // A word written with a capital after the question's first word: a name.
+        let names: std::collections::HashSet<std::sync::Arc<str>> = analyze::tokens(question)
+            .into_iter()
+            .skip(1)
+            .filter(|t| question[t.range.clone()].starts_with(char::is_uppercase))
+            .map(|t| t.stem)
+            .collect();
+        analyze::query_terms(question, self.options.drops_stop_words())
+            .into_iter()
+            .map(|stem| {
+                let df = searcher.doc_freq(&Term::from_field_text(self.fields.body, &stem))?;
+                let name = names.contains(stem.as_str());
+                Ok(verdict::QuestionTerm { stem, df, name })
+            })
+            .collect()
     }
 
     /// BM25's inverse document frequency of each term, over the body field.

@@ -1,0 +1,165 @@
+//! Whether the briefings cover a question: the evidence behind "The briefings do not cover
+//! this question", read off the best passage the ranking found.
+//!
+//! The question's words are weighed by how informative they are in English
+//! ([`english::informativeness`](super::english::informativeness)), not by how rare they
+//! are in this library, so the decision means the same in a library of one paragraph and
+//! of a million. A word that no passage of the library holds still counts, at
+//! `search.unseen_weight` (1 by default) of its weight: an off-topic question is made of
+//! such words, and weighed by English, one missing everyday word of a fair question no
+//! longer outweighs the rare words the library has.
+//!
+//! The evidence is the share of that weight the best passage holds (with its title and
+//! section), and the share its best sentence holds: a question is covered when their
+//! geometric mean reaches `search.min_coverage`. A name (a word written with a capital
+//! inside the question) that no passage holds weighs double: the question is about
+//! something the library never mentions. Pure functions, tested without an index.
+
+use super::Hit;
+use super::english::informativeness;
+
+/// A searched term of a question, as the decision weighs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuestionTerm {
+    /// The term (a stem of the index's analyzer).
+    pub stem: String,
+    /// How many passages hold it.
+    pub df: u64,
+    /// Written with a capital after the question's first word: a name.
+    pub name: bool,
+}
+
+/// How much more a name weighs that no passage holds: a question about a person, place or
+/// thing the library never mentions is about something else, however many of its other
+/// words the library shares ("When did General Hospital begin airing?").
+const UNSEEN_NAME_FACTOR: f32 = 2.0;
+
+/// How the decision is made; from `[search]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rule {
+    /// Least evidence (0–1) for a question to be answered (`search.min_coverage`).
+    pub min_coverage: f32,
+    /// Weight (0–1) of a word no passage holds, relative to its English informativeness
+    /// (`search.unseen_weight`).
+    pub unseen_weight: f32,
+}
+
+/// The evidence for one question.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    /// Share of the question's weight in the best passage, its title or its section.
+    pub coverage: f32,
+    /// Share of the question's weight in the best passage's best sentence.
+    pub sentence_coverage: f32,
+    /// The evidence weighed against [`Rule::min_coverage`]: the geometric mean of the two
+    /// shares.
+    pub evidence: f32,
+    /// Whether the best passage is quoted as an answer.
+    pub covered: bool,
+}
+
+/// Judges the best hit of a question whose searched `terms` are given as
+/// [`Engine::terms`](super::Engine::terms) gives them.
+pub fn judge(terms: &[QuestionTerm], best: Option<&Hit>, rule: Rule) -> Verdict {
+    let weights: Vec<f32> = terms
+        .iter()
+        .map(|t| {
+            let w = informativeness(&t.stem);
+            match (t.df, t.name) {
+                (0, true) => w * rule.unseen_weight * UNSEEN_NAME_FACTOR,
+                (0, false) => w * rule.unseen_weight,
+                _ => w,
+            }
+        })
+        .collect();
+    let total: f32 = weights.iter().sum();
+    let share = |mask: u32| -> f32 {
+        if total <= 0.0 {
+            return 0.0;
+        }
+        let held: f32 = weights
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < 32 && mask & (1 << i) != 0)
+            .map(|(_, w)| w)
+            .sum();
+        held / total
+    };
+    let (coverage, sentence_coverage) = match best {
+        Some(hit) => (share(hit.matched), share(hit.sentence_matched)),
+        None => (0.0, 0.0),
+    };
+    // Both must hold: the words in the passage, and together in one of its sentences.
+    let evidence = (coverage * sentence_coverage).sqrt();
+    Verdict {
+        coverage,
+        sentence_coverage,
+        evidence,
+        covered: best.is_some() && evidence >= rule.min_coverage,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(matched: u32, sentence_matched: u32) -> Hit {
+        Hit {
+            passage: Default::default(),
+            score: 1.0,
+            highlights: Vec::new(),
+            best_sentence: 0..0,
+            coverage: 0.0,
+            matched,
+            sentence_matched,
+        }
+    }
+
+    /// The defaults of `[search]`.
+    const RULE: Rule = Rule {
+        min_coverage: 0.35,
+        unseen_weight: 1.0,
+    };
+
+    fn terms(list: &[(&str, u64)]) -> Vec<QuestionTerm> {
+        list.iter()
+            .map(|(t, n)| QuestionTerm {
+                stem: t.to_string(),
+                df: *n,
+                name: false,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_common_word_the_library_lacks_does_not_outweigh_the_rare_ones_it_has() {
+        // "how often does the quillwort estuary flood", in a library of three paragraphs.
+        let t = terms(&[("often", 0), ("quillwort", 1), ("estuari", 1), ("flood", 1)]);
+        let v = judge(&t, Some(&hit(0b1110, 0b1110)), RULE);
+        assert!(v.covered && v.coverage > 0.8, "{v:?}");
+    }
+
+    #[test]
+    fn a_question_of_words_the_library_lacks_is_not_covered() {
+        // "Who won Super Bowl 50?" of a library that shares only the number.
+        let mut t = terms(&[("won", 0), ("super", 0), ("bowl", 0), ("50", 3)]);
+        let v = judge(&t, Some(&hit(0b1000, 0b1000)), RULE);
+        assert!(!v.covered, "{v:?}");
+        // Written as names, the words the library lacks weigh more still.
+        t[1].name = true;
+        t[2].name = true;
+        let names = judge(&t, Some(&hit(0b1000, 0b1000)), RULE);
+        assert!(names.evidence < v.evidence, "{names:?} {v:?}");
+        assert!(!judge(&t, None, RULE).covered);
+        assert!(!judge(&[], Some(&hit(0, 0)), RULE).covered);
+    }
+
+    #[test]
+    fn the_best_sentence_counts_as_much_as_the_passage() {
+        let t = terms(&[("barrag", 4), ("sever", 2)]);
+        let scattered = judge(&t, Some(&hit(0b11, 0b01)), RULE);
+        let together = judge(&t, Some(&hit(0b11, 0b11)), RULE);
+        assert!(together.evidence > scattered.evidence);
+        assert_eq!(together.evidence, 1.0);
+    }
+}

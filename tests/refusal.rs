@@ -1,0 +1,189 @@
+//! "Not covered" only when the briefings don't cover it (issue 19): in libraries of one,
+//! three and six paragraphs, every question a paragraph answers — in its own words or in
+//! everyday ones — is quoted, and questions about other things are refused.
+
+mod common;
+
+use briefbot::answer::{answer, closest};
+use briefbot::app;
+use briefbot::search::{Engine, Ranking};
+use common::{Workspace, copy_dir, fixtures};
+
+fn engine_over(ws: &Workspace) -> Engine {
+    app::open_or_build(&ws.settings(), Ranking::Full, None)
+        .unwrap()
+        .engine
+}
+
+fn small(name: &str) -> Workspace {
+    let ws = Workspace::empty();
+    copy_dir(&fixtures().join("small").join(name), &ws.content());
+    ws
+}
+
+/// Each answerable question with the passage it must be answered by; then questions of
+/// other topics, each of which must be refused.
+fn check(engine: &Engine, answerable: &[(&str, &str)], off_topic: &[&str]) {
+    for (question, id) in answerable {
+        let a = answer(engine, question, 3, None).unwrap();
+        assert!(
+            a.is_covered(),
+            "refused {question:?} (evidence {:.3})",
+            a.verdict.evidence
+        );
+        assert_eq!(a.quotes[0].passage.id, *id, "{question:?}");
+    }
+    for question in off_topic {
+        let a = answer(engine, question, 3, None).unwrap();
+        assert!(
+            !a.is_covered(),
+            "answered {question:?} with {} (evidence {:.3})",
+            a.quotes[0].passage.id,
+            a.verdict.evidence
+        );
+        assert!(
+            !a.nearest.is_empty(),
+            "a refusal names the nearest briefings"
+        );
+    }
+}
+
+/// Regression: a question word the one-paragraph library lacks ("often") outweighed
+/// every word it has, and the question its paragraph answers was refused.
+#[test]
+fn a_library_of_one_paragraph_answers_what_it_covers() {
+    let ws = small("one");
+    let engine = engine_over(&ws);
+    check(
+        &engine,
+        &[
+            ("how often does the quillwort estuary flood", "estuary:1"),
+            ("quillwort estuary floods", "estuary:1"),
+            (
+                "when does the water come up at the ferry landing",
+                "estuary:1",
+            ),
+            ("what makes the river fill with seawater", "estuary:1"),
+            ("does the salt marsh get flooded", "estuary:1"),
+        ],
+        &[
+            "Who won Super Bowl 50?",
+            "What is the capital of France?",
+            "How do I bake sourdough bread?",
+            "how often do trains run",
+        ],
+    );
+}
+
+#[test]
+fn a_library_of_three_paragraphs_answers_what_it_covers() {
+    let ws = small("three");
+    let engine = engine_over(&ws);
+    check(
+        &engine,
+        &[
+            ("why did mooring fees go up", "harbour:1"),
+            ("how much more do boats pay to moor", "harbour:1"),
+            ("what did the harbour board spend the money on", "harbour:1"),
+            ("where do small boats go instead", "harbour:2"),
+            ("is the marina cheaper", "harbour:2"),
+            ("how often does the estuary flood", "estuary:1"),
+        ],
+        &[
+            "Who painted the Mona Lisa?",
+            "what is the boiling point of water",
+            "when did the Roman empire fall",
+        ],
+    );
+}
+
+#[test]
+fn the_bundled_briefing_of_six_paragraphs_answers_what_it_covers() {
+    let ws = Workspace::with_bundled_briefing();
+    let engine = engine_over(&ws);
+    let id = |n: u32| format!("us-japan-indo-pacific:{n}");
+    let (p1, p2, p4, p5) = (id(1), id(2), id(4), id(5));
+    check(
+        &engine,
+        &[
+            ("What is J-JOC?", p5.as_str()),
+            (
+                "who will be in charge of the new American headquarters in Japan",
+                p5.as_str(),
+            ),
+            ("why is Japan spending more on its military", p2.as_str()),
+            (
+                "is Japan moving away from the Yoshida Doctrine",
+                p2.as_str(),
+            ),
+            ("what will Japan and the US build together", p1.as_str()),
+            (
+                "does the alliance have a joint command like NATO",
+                p4.as_str(),
+            ),
+        ],
+        &[
+            "Who won Super Bowl 50?",
+            "How do vaccines work?",
+            "What is the population of Brazil?",
+            "what is the recipe for pancakes",
+            "when is the next football world cup",
+        ],
+    );
+}
+
+/// A member who thinks a refusal wrong can still see the closest paragraphs.
+#[test]
+fn the_closest_paragraphs_can_be_shown_anyway() {
+    let ws = small("three");
+    let engine = engine_over(&ws);
+    let question = "what time does the ferry leave tomorrow morning";
+    let refused = answer(&engine, question, 3, None).unwrap();
+    assert!(!refused.is_covered() && refused.nearest == ["The Quillwort Estuary"]);
+    let shown = closest(&engine, question, 0, 3, None).unwrap();
+    assert!(shown.shown_anyway());
+    assert_eq!(shown.quotes[0].passage.id, "estuary:1");
+    let text = briefbot::render::terminal::render(&shown, false, 88);
+    assert!(
+        text.starts_with("The briefings may not cover this question"),
+        "{text}"
+    );
+    let json = briefbot::render::json::to_value(&shown);
+    assert_eq!(json["covered"], false);
+    assert_eq!(json["hits"][0]["id"], "estuary:1");
+}
+
+/// `eval` reports what a member sees: refusals, false refusals, false answers.
+#[test]
+fn eval_counts_false_refusals_and_false_answers() {
+    let ws = small("three");
+    let questions = fixtures().join("small/three-questions.jsonl");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["eval", "--json", "--misses", "--content"];
+        let content = ws.content().display().to_string();
+        let q = questions.display().to_string();
+        args.push(&content);
+        args.push("--questions");
+        args.push(&q);
+        args.extend_from_slice(extra);
+        ws.json(&args)
+    };
+    let r = run(&[]);
+    // Three answered right at rank 1; the Mona Lisa's gold is in no passage and is refused.
+    assert_eq!(r["false_refusals"], 0, "{r}");
+    assert_eq!(r["false_answers"], 0, "{r}");
+    assert_eq!(r["gold_missing"], 1, "{r}");
+    assert_eq!(r["answered_at_1"], 0.75, "{r}");
+    assert_eq!(r["refused"], 0.25, "{r}");
+    // Asked as off-topic, every answer is a false one.
+    let off = run(&["--off-topic"]);
+    assert_eq!(off["false_answers"], 3, "{off}");
+    assert_eq!(off["answered_at_1"], 0.0, "{off}");
+    let kinds: Vec<&str> = off["misses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["false answer"; 3]);
+}
