@@ -222,7 +222,7 @@ impl Default for SearchSettings {
         SearchSettings {
             top_k: 3,
             drop_stop_words: true,
-            min_coverage: 0.35,
+            min_coverage: 0.37,
             unseen_weight: 1.0,
             title_boost: 1.0,
             rerank: true,

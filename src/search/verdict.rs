@@ -12,8 +12,9 @@
 //! The evidence is the share of that weight the best passage holds (with its title and
 //! section), and the share its best sentence holds: a question is covered when their
 //! geometric mean reaches `search.min_coverage`. A name (a word written with a capital
-//! inside the question) that no passage holds weighs double: the question is about
-//! something the library never mentions. Pure functions, tested without an index.
+//! inside the question) weighs half as much again, and double when no passage holds it:
+//! the question is about something the library never mentions. Pure functions, tested
+//! without an index.
 
 use super::Hit;
 use super::english::informativeness;
@@ -28,6 +29,11 @@ pub struct QuestionTerm {
     /// Written with a capital after the question's first word: a name.
     pub name: bool,
 }
+
+/// How much more a name weighs than another word of its informativeness: a question's
+/// names say what it is about, and a passage without them is about something else
+/// ("Who will command the new US headquarters in *Japan*?" of a passage on another war).
+const NAME_FACTOR: f32 = 1.5;
 
 /// How much more a name weighs that no passage holds: a question about a person, place or
 /// thing the library never mentions is about something else, however many of its other
@@ -68,6 +74,7 @@ pub fn judge(terms: &[QuestionTerm], best: Option<&Hit>, rule: Rule) -> Verdict 
             match (t.df, t.name) {
                 (0, true) => w * rule.unseen_weight * UNSEEN_NAME_FACTOR,
                 (0, false) => w * rule.unseen_weight,
+                (_, true) => w * NAME_FACTOR,
                 _ => w,
             }
         })
@@ -117,7 +124,7 @@ mod tests {
 
     /// The defaults of `[search]`.
     const RULE: Rule = Rule {
-        min_coverage: 0.35,
+        min_coverage: 0.37,
         unseen_weight: 1.0,
     };
 
