@@ -678,7 +678,11 @@ async fn a_refusal_offers_the_closest_paragraphs_anyway() {
         .flatten()
         .find(|b| b.label == "Show the closest paragraphs anyway")
         .expect("the button");
-    let Some(ids::Action::Anyway { briefing }) = ids::decode(&anyway.id) else {
+    let Some(ids::Action::Anyway {
+        offset: 0,
+        briefing,
+    }) = ids::decode(&anyway.id)
+    else {
         panic!("{}", anyway.id)
     };
     let shown = bot
@@ -695,4 +699,19 @@ async fn a_refusal_offers_the_closest_paragraphs_anyway() {
         description(&shown)
     );
     assert_eq!(quoted_ids(&shown), ["estuary:1"]);
+    // Its More goes on showing the closest paragraphs anyway.
+    let more = shown
+        .rows
+        .iter()
+        .flatten()
+        .find(|b| b.label == "More")
+        .unwrap();
+    assert!(
+        matches!(
+            ids::decode(&more.id),
+            Some(ids::Action::Anyway { offset: 1, .. })
+        ),
+        "{}",
+        more.id
+    );
 }

@@ -204,11 +204,11 @@ async fn on_button(
                 .await;
             respond(ctx, press, &message).await
         }
-        ids::Action::Anyway { briefing } => {
+        ids::Action::Anyway { offset, briefing } => {
             let message = data
                 .ask(Ask {
                     question,
-                    offset: 0,
+                    offset,
                     briefing,
                     ephemeral: on_private,
                     can_discuss: false,

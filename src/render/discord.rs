@@ -350,6 +350,7 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
         // A member who thinks the refusal wrong is never stuck behind it.
         let mut row = vec![Button::new(
             ids::encode(&ids::Action::Anyway {
+                offset: 0,
                 briefing: layout.briefing.clone(),
             }),
             "Show the closest paragraphs anyway",
@@ -385,14 +386,21 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
         blocks.push(block);
         rows.push(passage_buttons(&hit.passage, trimmed));
     }
-    let mut first_row = vec![Button::new(
-        ids::encode(&ids::Action::More {
-            offset: layout.offset + quotes.len(),
-            briefing: layout.briefing.clone(),
-        }),
-        "More",
-        Style::Primary,
-    )];
+    // Quotes shown anyway go on being shown anyway.
+    let next = layout.offset + quotes.len();
+    let briefing = layout.briefing.clone();
+    let more = if answer.shown_anyway() {
+        ids::Action::Anyway {
+            offset: next,
+            briefing,
+        }
+    } else {
+        ids::Action::More {
+            offset: next,
+            briefing,
+        }
+    };
+    let mut first_row = vec![Button::new(ids::encode(&more), "More", Style::Primary)];
     if layout.ephemeral {
         first_row.push(Button::new(
             ids::encode(&ids::Action::Share {
@@ -729,9 +737,13 @@ pub mod ids {
         Vote { up: bool, id: String },
         /// Post a private answer publicly, restricted to the same briefing if it was.
         Share { briefing: Option<String> },
-        /// The closest paragraphs of a refused question, shown anyway (in the same
-        /// briefing if it was restricted).
-        Anyway { briefing: Option<String> },
+        /// The closest paragraphs of a refused question, shown anyway from `offset` (in
+        /// the same briefing if it was restricted): the refusal's button, and More under
+        /// quotes shown anyway.
+        Anyway {
+            offset: usize,
+            briefing: Option<String>,
+        },
         /// Delete the answer (only the asker).
         Delete { asker: u64 },
         /// Open a thread on the answer.
@@ -769,8 +781,10 @@ pub mod ids {
             }
             Action::Share { briefing: None } => format!("{PREFIX}:share"),
             Action::Share { briefing: Some(b) } => format!("{PREFIX}:share:{b}"),
-            Action::Anyway { briefing: None } => format!("{PREFIX}:anyway"),
-            Action::Anyway { briefing: Some(b) } => format!("{PREFIX}:anyway:{b}"),
+            Action::Anyway { offset, briefing } => match briefing {
+                Some(b) => format!("{PREFIX}:anyway:{offset}:{b}"),
+                None => format!("{PREFIX}:anyway:{offset}"),
+            },
             Action::Delete { asker } => format!("{PREFIX}:del:{asker}"),
             Action::Discuss => format!("{PREFIX}:discuss"),
             Action::Sources { page } => format!("{PREFIX}:src:{page}"),
@@ -831,9 +845,13 @@ pub mod ids {
             "share" => Action::Share {
                 briefing: nonempty(arg),
             },
-            "anyway" => Action::Anyway {
-                briefing: nonempty(arg),
-            },
+            "anyway" => {
+                let (offset, briefing) = with_briefing(arg);
+                Action::Anyway {
+                    offset: offset.parse().ok()?,
+                    briefing,
+                }
+            }
             "del" => Action::Delete {
                 asker: arg.parse().ok()?,
             },
@@ -933,8 +951,12 @@ mod tests {
             Share {
                 briefing: Some("asia/japan".into()),
             },
-            Anyway { briefing: None },
             Anyway {
+                offset: 0,
+                briefing: None,
+            },
+            Anyway {
+                offset: 4,
                 briefing: Some("asia/japan".into()),
             },
             Delete {
