@@ -41,9 +41,10 @@ pub struct Bot {
     scores: std::sync::Mutex<HashMap<u64, HashMap<u64, Score>>>,
     /// (quiz message, member) pairs already scored: one answer counts per question.
     scored: std::sync::Mutex<HashSet<(u64, u64)>>,
-    /// The last published version that could not be opened (damaged), so that it is
-    /// reported once, not at every look for a new version.
-    unopenable: std::sync::Mutex<Option<String>>,
+    /// The last published version that could not be opened (damaged), and when it was
+    /// last tried: it is reported once, and tried again only every [`RETRY_UNOPENABLE`]
+    /// (reading a damaged million-paragraph version's checksums takes a third of a second).
+    unopenable: std::sync::Mutex<Option<(String, Instant)>>,
 }
 
 /// A member's quiz score in one channel.
@@ -115,6 +116,9 @@ struct Feedback<'a> {
 
 const NO_SUCH_PASSAGE: &str = "No passage has that id. Ids look like `briefing-slug:5`; \
      `/ask` shows them under each quote, and `/sources` lists the briefings.";
+
+/// How long a published version that could not be opened waits before it is tried again.
+const RETRY_UNOPENABLE: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How many (question, member) answers are remembered to score each only once.
 const MAX_SCORED_ANSWERS: usize = 100_000;
@@ -191,13 +195,15 @@ impl Bot {
         if live.strip_prefix("v-") == Some(self.engine().manifest().version.as_str()) {
             return None;
         }
-        let failed_before = self
+        let failed_before = match &*self
             .unopenable
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_deref()
-            == Some(live.as_str());
-        if failed_before {
+        {
+            Some((version, at)) if *version == live => Some(at.elapsed() < RETRY_UNOPENABLE),
+            _ => None,
+        };
+        if failed_before == Some(true) {
             return None;
         }
         let settings = self.settings.clone();
@@ -218,11 +224,13 @@ impl Bot {
             }
             Ok(Err(err)) => {
                 // Said once per version: the writer publishes a new one to cure it.
-                tracing::warn!(version = %live, error = %err, "a new index version could not be opened; the previous one keeps answering");
+                if failed_before.is_none() {
+                    tracing::warn!(version = %live, error = %err, "a new index version could not be opened; the previous one keeps answering");
+                }
                 *self
                     .unopenable
                     .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some(live);
+                    .unwrap_or_else(PoisonError::into_inner) = Some((live, Instant::now()));
                 None
             }
             Err(err) => {
