@@ -270,3 +270,43 @@ fn the_watching_writer_reindexes_changes_and_survives_a_broken_file() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Regression (issue 13, item 9): `index --watch` rebuilt an unchanged index at every
+/// start; the index keeps what it was built from, so a restart over the same content
+/// does not rebuild, and one over changed content does.
+#[test]
+fn index_watch_starting_again_over_unchanged_content_does_not_rebuild() {
+    let ws = Workspace::with_fixtures();
+    assert!(ws.cmd().arg("index").output().unwrap().status.success());
+    let built = ws.current_version();
+    let first_lines = |ws: &Workspace| {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+            .arg("--config")
+            .arg(ws.config())
+            .args(["index", "--watch"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut seen = Vec::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("Watching ");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        seen
+    };
+    let lines = first_lines(&ws);
+    assert!(lines[0].contains("is up to date"), "{lines:?}");
+    assert_eq!(ws.current_version(), built);
+
+    fs::write(ws.content().join("tides.md"), TIDES).unwrap();
+    let lines = first_lines(&ws);
+    assert!(lines[0].starts_with("Indexed "), "{lines:?}");
+    assert_ne!(ws.current_version(), built);
+}
