@@ -26,7 +26,7 @@ fn engine() -> &'static Engine {
             let bundled = concat!(env!("CARGO_MANIFEST_DIR"), "/../content/us-japan-indo-pacific.txt");
             std::fs::copy(bundled, content.join("us-japan-indo-pacific.txt")).unwrap();
             let settings = Settings::defaults_in(dir.path());
-            let engine = app::open_or_build(&settings, Ranking::Full).unwrap().engine;
+            let engine = app::open_or_build(&settings, Ranking::Full, None).unwrap().engine;
             (dir, engine)
         })
         .1
