@@ -93,8 +93,7 @@ fn respond(
     if question.is_empty() {
         return Err(AnswerError::Empty);
     }
-    let mut hits = engine.search(question, offset + k, briefing)?;
-    let verdict = engine.verdict(question, hits.first())?;
+    let (mut hits, verdict) = engine.search_judged(question, offset + k, briefing)?;
     let index_version = engine.manifest().version.clone();
     if verdict.covered || (!may_refuse && !hits.is_empty()) {
         hits.drain(..offset.min(hits.len()));

@@ -132,9 +132,8 @@ pub fn run(
     let mut latencies = Vec::with_capacity(questions.len());
     for ((q, gold), &relevant) in questions.iter().zip(&golds).zip(&relevant_counts) {
         let t0 = Instant::now();
-        let hits = engine.search(&q.question, 10, None)?;
         // The decision is part of what an answer costs.
-        let verdict = engine.verdict(&q.question, hits.first())?;
+        let (hits, verdict) = engine.search_judged(&q.question, 10, None)?;
         latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
         refused += usize::from(!verdict.covered);
         let miss = |kind| Miss {

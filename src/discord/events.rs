@@ -189,8 +189,10 @@ async fn on_button(
     if let Some(refusal) = data.over_limit(press.user.id.get(), kind) {
         return respond(ctx, press, &refusal).await;
     }
+    // The closest paragraphs of a refused question, and their More, are shown anyway.
+    let anyway = matches!(action, ids::Action::Anyway { .. });
     match action {
-        ids::Action::More { offset, briefing } => {
+        ids::Action::More { offset, briefing } | ids::Action::Anyway { offset, briefing } => {
             let message = data
                 .ask(Ask {
                     question,
@@ -199,21 +201,7 @@ async fn on_button(
                     ephemeral: on_private,
                     can_discuss: false,
                     asker: press.user.id.get(),
-                    anyway: false,
-                })
-                .await;
-            respond(ctx, press, &message).await
-        }
-        ids::Action::Anyway { offset, briefing } => {
-            let message = data
-                .ask(Ask {
-                    question,
-                    offset,
-                    briefing,
-                    ephemeral: on_private,
-                    can_discuss: false,
-                    asker: press.user.id.get(),
-                    anyway: true,
+                    anyway,
                 })
                 .await;
             respond(ctx, press, &message).await

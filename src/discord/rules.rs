@@ -76,17 +76,16 @@ impl<C: Clock + Clone> Limits<C> {
     /// Forgets every user whose allowance is full again (they are limited no more), so the
     /// state holds only the users of the last period, not every user ever seen.
     pub fn prune(&self) {
-        for c in [&self.questions, &self.actions, &self.autocomplete] {
-            c.prune();
-        }
+        self.kinds().iter().for_each(|c| c.prune());
     }
 
     /// How many (user, kind) entries the limits hold now.
     pub fn tracked(&self) -> usize {
+        self.kinds().iter().map(|c| c.tracked()).sum()
+    }
+
+    fn kinds(&self) -> [&Cooldown<C>; 3] {
         [&self.questions, &self.actions, &self.autocomplete]
-            .iter()
-            .map(|c| c.tracked())
-            .sum()
     }
 }
 

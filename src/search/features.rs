@@ -264,6 +264,11 @@ impl QueryInfo {
         }
     }
 
+    /// Whether term number `i` is written with a capital inside the question (a name).
+    pub fn is_name(&self, i: usize) -> bool {
+        i < 32 && self.names & (1 << i) != 0
+    }
+
     /// Word number of each token (or [`NO_WORD`]).
     fn word_numbers(&self, tokens: &[Token]) -> Vec<u16> {
         tokens

@@ -95,7 +95,7 @@ pub struct Hit {
     /// or its section.
     pub coverage: f32,
     /// The question's terms found in the passage, its title or its section, as a bit mask
-    /// by term number (the order of [`Engine::terms`]).
+    /// by term number (the order of the question's searched terms).
     pub matched: u32,
     /// The question's terms found in the best sentence, likewise.
     pub sentence_matched: u32,
@@ -121,6 +121,30 @@ impl Candidate {
             matched: self.evidence.matched,
             sentence_matched: self.evidence.sentence_matched,
         }
+    }
+}
+
+/// A question analysed once, for every tier of its ranking and for its verdict.
+struct Prepared {
+    info: QueryInfo,
+    /// How many passages hold each of `info.terms`.
+    df: Vec<u64>,
+}
+
+impl Prepared {
+    /// The terms as the "not covered" decision weighs them.
+    fn terms(&self) -> Vec<verdict::QuestionTerm> {
+        self.info
+            .terms
+            .iter()
+            .zip(&self.df)
+            .enumerate()
+            .map(|(i, (stem, &df))| verdict::QuestionTerm {
+                stem: stem.clone(),
+                df,
+                name: self.info.is_name(i),
+            })
+            .collect()
     }
 }
 
@@ -173,29 +197,52 @@ impl Engine {
         limit: usize,
         briefing: Option<&str>,
     ) -> Result<Vec<Hit>, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.prepare(&searcher, question)?;
+        self.ranked(&searcher, &query, limit, briefing)
+    }
+
+    /// [`Engine::search`], and whether the best hit answers the question (see
+    /// [`verdict`]), from one analysis of the question.
+    pub fn search_judged(
+        &self,
+        question: &str,
+        limit: usize,
+        briefing: Option<&str>,
+    ) -> Result<(Vec<Hit>, verdict::Verdict), SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.prepare(&searcher, question)?;
+        let hits = self.ranked(&searcher, &query, limit, briefing)?;
+        let verdict = verdict::judge(&query.terms(), hits.first(), self.options.rule);
+        Ok((hits, verdict))
+    }
+
+    /// The tiers of [`Engine::search`]'s ranking, for a prepared question.
+    fn ranked(
+        &self,
+        searcher: &Searcher,
+        query: &Prepared,
+        limit: usize,
+        briefing: Option<&str>,
+    ) -> Result<Vec<Hit>, SearchError> {
         if !self.options.reranks() {
-            let mut candidates = self.candidates(question, limit, briefing)?;
-            candidates.truncate(limit);
+            let candidates = self.candidates_of(searcher, query, limit, briefing)?;
             return Ok(candidates.into_iter().map(Candidate::into_hit).collect());
         }
         let mut pool = self.options.candidates.max(1);
         let mut placed: Vec<Candidate> = Vec::with_capacity(limit);
-        let mut ids = std::collections::HashSet::new();
-        while placed.len() < limit {
-            let mut tier = self.candidates(question, pool, briefing)?;
+        // The ids placed by earlier tiers (a tier's own passages are all distinct).
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+        loop {
+            let mut tier = self.candidates_of(searcher, query, pool, briefing)?;
             let exhausted = tier.len() < pool;
             self.rerank(&mut tier);
-            for c in tier {
-                if placed.len() == limit {
-                    break;
-                }
-                if ids.insert(c.passage.id.clone()) {
-                    placed.push(c);
-                }
-            }
-            if exhausted {
+            let new = tier.into_iter().filter(|c| !seen.contains(&c.passage.id));
+            placed.extend(new.take(limit - placed.len()));
+            if placed.len() == limit || exhausted {
                 break;
             }
+            seen = placed.iter().map(|c| c.passage.id.clone()).collect();
             pool = pool.saturating_mul(2);
         }
         Ok(placed.into_iter().map(Candidate::into_hit).collect())
@@ -220,15 +267,46 @@ impl Engine {
         n: usize,
         briefing: Option<&str>,
     ) -> Result<Vec<Candidate>, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.prepare(&searcher, question)?;
+        self.candidates_of(&searcher, &query, n, briefing)
+    }
+
+    /// The question analysed once: its terms, their document frequencies and IDFs, and
+    /// what the re-ranker knows of it.
+    fn prepare(&self, searcher: &Searcher, question: &str) -> Result<Prepared, SearchError> {
         let terms = analyze::query_terms(question, self.options.drops_stop_words());
-        if terms.is_empty() || n == 0 {
+        let n = searcher.num_docs() as f32;
+        let mut df = Vec::with_capacity(terms.len());
+        let mut idf = HashMap::with_capacity(terms.len());
+        for t in &terms {
+            let d = searcher.doc_freq(&Term::from_field_text(self.fields.body, t))?;
+            let d_f = d as f32;
+            idf.insert(t.clone(), (1.0 + (n - d_f + 0.5) / (d_f + 0.5)).ln());
+            df.push(d);
+        }
+        Ok(Prepared {
+            info: QueryInfo::new(question, terms, &idf),
+            df,
+        })
+    }
+
+    /// BM25's best `n` passages for a prepared question, with their evidence.
+    fn candidates_of(
+        &self,
+        searcher: &Searcher,
+        query: &Prepared,
+        n: usize,
+        briefing: Option<&str>,
+    ) -> Result<Vec<Candidate>, SearchError> {
+        let info = &query.info;
+        if info.terms.is_empty() || n == 0 {
             return Ok(Vec::new());
         }
-        let searcher = self.reader.searcher();
-        let query = self.query(&terms, briefing);
-        let top = searcher.search(&query, &TopDocs::with_limit(n).order_by_score())?;
-        let idf = self.idf(&searcher, &terms)?;
-        let info = QueryInfo::new(question, terms, &idf);
+        let top = searcher.search(
+            &self.query(&info.terms, briefing),
+            &TopDocs::with_limit(n).order_by_score(),
+        )?;
 
         let mut passages = Vec::with_capacity(top.len());
         for (score, address) in &top {
@@ -272,7 +350,7 @@ impl Engine {
                     briefing,
                     rank,
                 };
-                let evidence = features::evidence(&info, &passage.text, &tokens, context, prior);
+                let evidence = features::evidence(info, &passage.text, &tokens, context, prior);
                 Candidate {
                     passage,
                     score,
@@ -308,57 +386,6 @@ impl Engine {
                 ]))
             }
         }
-    }
-
-    /// Whether `best`, the best hit for `question`, answers it (see [`verdict`]).
-    pub fn verdict(
-        &self,
-        question: &str,
-        best: Option<&Hit>,
-    ) -> Result<verdict::Verdict, SearchError> {
-        Ok(verdict::judge(
-            &self.terms(question)?,
-            best,
-            self.options.rule,
-        ))
-    }
-
-    /// The question's searched terms, in the order of [`Hit::matched`]'s bits, each with
-    /// the number of passages holding it and whether it is written as a name.
-    pub fn terms(&self, question: &str) -> Result<Vec<verdict::QuestionTerm>, SearchError> {
-        let searcher = self.reader.searcher();
-        // A word written with a capital after the question's first word: a name.
-        let names: std::collections::HashSet<std::sync::Arc<str>> = analyze::tokens(question)
-            .into_iter()
-            .skip(1)
-            .filter(|t| question[t.range.clone()].starts_with(char::is_uppercase))
-            .map(|t| t.stem)
-            .collect();
-        analyze::query_terms(question, self.options.drops_stop_words())
-            .into_iter()
-            .map(|stem| {
-                let df = searcher.doc_freq(&Term::from_field_text(self.fields.body, &stem))?;
-                let name = names.contains(stem.as_str());
-                Ok(verdict::QuestionTerm { stem, df, name })
-            })
-            .collect()
-    }
-
-    /// BM25's inverse document frequency of each term, over the body field.
-    fn idf(
-        &self,
-        searcher: &Searcher,
-        terms: &[String],
-    ) -> Result<HashMap<String, f32>, SearchError> {
-        let n = searcher.num_docs() as f32;
-        terms
-            .iter()
-            .map(|t| {
-                let df = searcher.doc_freq(&Term::from_field_text(self.fields.body, t))? as f32;
-                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-                Ok((t.clone(), idf))
-            })
-            .collect()
     }
 
     /// Every paragraph of one briefing, in order (read through its indexed `source`).
