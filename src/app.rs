@@ -117,12 +117,15 @@ pub fn writer_whereabouts(settings: &Settings) -> String {
 }
 
 /// The index store described by the settings.
+/// With the settings' sentence-embedding model when one is configured and loads (once
+/// per process); lexical only otherwise.
 pub fn store(settings: &Settings) -> IndexStore {
     IndexStore::new(
         &settings.index.dir,
         settings.index.title_in_body,
         settings.index.writer_memory_mb,
     )
+    .with_model(crate::semantic::usable(&settings.search.semantic))
 }
 
 /// Reads `content.dir`. A briefing that was indexed before but cannot be read now keeps
@@ -203,10 +206,12 @@ fn content_signature(settings: &Settings) -> Option<String> {
     entries.sort();
     let mut h = crate::fnv::Fnv64::default();
     let c = &settings.content;
+    let model = crate::semantic::usable(&settings.search.semantic);
     let shaping = format!(
-        "briefbot {} schema {} title_in_body {} heading_max_words {} max_file_bytes {} furniture {:?}",
+        "briefbot {} schema {} model {} title_in_body {} heading_max_words {} max_file_bytes {} furniture {:?}",
         env!("CARGO_PKG_VERSION"),
         crate::index::SCHEMA_VERSION,
+        model.as_ref().map_or("none", |m| m.id()),
         settings.index.title_in_body,
         c.heading_max_words,
         c.max_file_bytes,

@@ -215,6 +215,43 @@ pub struct SearchSettings {
     /// Weights of the re-ranking features by name (0 switches one off); a feature left
     /// out keeps its default weight.
     pub weights: BTreeMap<String, f32>,
+    /// `[search.semantic]`: the sentence-embedding model, when one is installed.
+    pub semantic: SemanticSettings,
+}
+
+/// `[search.semantic]`: a local sentence-embedding model beside BM25.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SemanticSettings {
+    /// A sentence-transformers BERT-family model folder (`config.json`, `tokenizer.json`,
+    /// `model.safetensors`, `1_Pooling/config.json`); unset: lexical search only.
+    pub model_dir: Option<PathBuf>,
+    /// Put before every question (never before a passage), for models that expect one
+    /// (bge: "Represent this sentence for searching relevant passages: ", e5: "query: ").
+    pub query_prefix: String,
+    /// How many passages nearest to the question's vector join BM25's candidates.
+    pub candidates: usize,
+    /// Least cosine between the question and the best paragraph for it to be quoted on
+    /// the strength of meaning alone, when too few of the question's words are there.
+    pub min_cosine: f32,
+    /// Re-ranking weights used when the model is in use (every feature; a feature left
+    /// out keeps its default for the model).
+    pub weights: BTreeMap<String, f32>,
+}
+
+impl Default for SemanticSettings {
+    fn default() -> Self {
+        SemanticSettings {
+            model_dir: None,
+            query_prefix: String::new(),
+            candidates: 20,
+            min_cosine: 0.4,
+            weights: crate::search::DEFAULT_SEMANTIC_WEIGHTS
+                .iter()
+                .map(|(name, w)| (name.to_string(), *w))
+                .collect(),
+        }
+    }
 }
 
 impl Default for SearchSettings {
@@ -231,6 +268,7 @@ impl Default for SearchSettings {
                 .iter()
                 .map(|(name, w)| (name.to_string(), *w))
                 .collect(),
+            semantic: SemanticSettings::default(),
         }
     }
 }
@@ -410,6 +448,8 @@ pub struct Settings {
     pub furniture: Vec<Regex>,
     /// `search.weights`, in the order of [`crate::search::FEATURE_NAMES`].
     pub weights: [f32; crate::search::FEATURES],
+    /// `search.semantic.weights`, likewise.
+    pub semantic_weights: [f32; crate::search::FEATURES],
     /// `discord.shards`, checked.
     pub shards: Shards,
 }
@@ -503,7 +543,7 @@ impl RawSettings {
         let RawSettings {
             mut content,
             mut index,
-            search,
+            mut search,
             mut discord,
         } = self;
         if content.max_file_bytes == 0 {
@@ -533,7 +573,29 @@ impl RawSettings {
             return Err(invalid("search.title_boost", "must be a number ≥ 0"));
         }
         in_range("search.candidates", search.candidates, 1..=1000)?;
-        let weights = weights(&search.weights)?;
+        let weights = weights_of(
+            "search.weights",
+            &search.weights,
+            &crate::search::DEFAULT_WEIGHTS,
+        )?;
+        let semantic_weights = weights_of(
+            "search.semantic.weights",
+            &search.semantic.weights,
+            &crate::search::DEFAULT_SEMANTIC_WEIGHTS,
+        )?;
+        in_range(
+            "search.semantic.candidates",
+            search.semantic.candidates,
+            0..=1000,
+        )?;
+        in_range(
+            "search.semantic.min_cosine",
+            search.semantic.min_cosine,
+            -1.0..=1.0,
+        )?;
+        if let Some(dir) = &search.semantic.model_dir {
+            search.semantic.model_dir = Some(resolve(base, dir));
+        }
         in_range("index.writer_memory_mb", index.writer_memory_mb, 15..=4096)?;
         in_range("index.reload_ms", index.reload_ms, 50..=3_600_000)?;
         in_range(
@@ -599,16 +661,21 @@ impl RawSettings {
             discord,
             furniture,
             weights,
+            semantic_weights,
             shards,
         })
     }
 }
 
 /// The re-ranking weights in feature order: the defaults, overridden by the given ones.
-fn weights(given: &BTreeMap<String, f32>) -> Result<[f32; crate::search::FEATURES], ConfigError> {
-    let mut out = crate::search::DEFAULT_WEIGHTS.map(|(_, w)| w);
+fn weights_of(
+    table: &str,
+    given: &BTreeMap<String, f32>,
+    defaults: &[(&str, f32); crate::search::FEATURES],
+) -> Result<[f32; crate::search::FEATURES], ConfigError> {
+    let mut out = defaults.map(|(_, w)| w);
     for (name, &w) in given {
-        let key = format!("search.weights.{name}");
+        let key = format!("{table}.{name}");
         let Some(i) = crate::search::FEATURE_NAMES.iter().position(|n| n == name) else {
             let known = crate::search::FEATURE_NAMES.join(", ");
             return Err(invalid(&key, format!("no such feature (known: {known})")));

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod moderate;
 pub mod render;
 pub mod search;
+pub mod semantic;
 pub mod study;
 pub mod tune;
 pub mod watch;

@@ -42,6 +42,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Write a generated benchmark corpus (deterministic from a seed).
     Generate(cmd::generate::Args),
+    /// Install or check the sentence-embedding model.
+    Model(cmd::model::Args),
 }
 
 /// A closed pipe (`briefbot read --all | head`) ends briefbot quietly, as it ends any Unix
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
             Command::Eval(args) => cmd::eval::execute(&settings, args),
             Command::Serve(args) => cmd::serve::execute(&settings, args),
             Command::Generate(args) => cmd::generate::execute(&settings, args),
+            Command::Model(args) => cmd::model::execute(&settings, args),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -227,6 +227,7 @@ mod discord_rendering {
                         coverage: 1.0,
                         matched: 0,
                         sentence_matched: 0,
+                        cosine: None,
                     }
                 })
                 .collect();
@@ -239,6 +240,7 @@ mod discord_rendering {
                     coverage: 1.0,
                     sentence_coverage: 1.0,
                     evidence: 1.0,
+                    cosine: None,
                     covered: true,
                 },
             };

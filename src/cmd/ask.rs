@@ -34,6 +34,7 @@ const WIDTH: usize = 88;
 
 pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     let question = args.question.join(" ");
+    super::report_model(settings);
     let opened = app::open_or_build(settings, Ranking::Full, None)?;
     super::report_auto_build(&opened);
     let engine = &opened.engine;

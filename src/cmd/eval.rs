@@ -56,7 +56,10 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         scratch.path(),
         settings.index.title_in_body,
         settings.index.writer_memory_mb,
-    );
+    )
+    .with_model(briefbot::semantic::usable(&settings.search.semantic))
+    .with_shared_embedding_cache(settings.index.dir.join("eval-embeddings"));
+    super::report_model(settings);
     let report = store.rebuild(&corpus)?;
     let open = store.open()?;
     let passages = all_passages(&open)?;
@@ -80,10 +83,14 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{} questions on {} passages (ranking: {})",
+        "{} questions on {} passages (ranking: {}; {})",
         r.questions,
         r.passages,
-        args.ranking.name()
+        args.ranking.name(),
+        match engine.model() {
+            Some(m) => format!("model {}", m.dir().display()),
+            None => "no model".into(),
+        }
     );
     println!("  Recall@1     {:.3}", r.recall_at_1);
     println!("  Recall@3     {:.3}", r.recall_at_3);
@@ -161,7 +168,14 @@ fn fit(
     for (i, w) in fitted.fold_weights.iter().enumerate() {
         println!("fold {} weights: {w:?}", i + 1);
     }
-    println!("\n[search.weights]");
+    println!(
+        "\n[{}]",
+        if engine.model().is_some() {
+            "search.semantic.weights"
+        } else {
+            "search.weights"
+        }
+    );
     for (name, w) in FEATURE_NAMES.iter().zip(fitted.weights) {
         println!("{name} = {w}");
     }

@@ -4,6 +4,7 @@ pub mod ask;
 pub mod eval;
 pub mod generate;
 pub mod index;
+pub mod model;
 pub mod serve;
 pub mod sources;
 pub mod study;
@@ -31,5 +32,13 @@ pub fn report_auto_build(opened: &Opened) {
         for s in &report.manifest.skipped {
             eprintln!("briefbot: skipped {}: {}", s.path.display(), s.reason);
         }
+    }
+}
+
+/// Tells the user (on stderr) when the settings name a sentence-embedding model that
+/// cannot be used: answers are then lexical.
+pub fn report_model(settings: &briefbot::config::Settings) {
+    if let Err(e) = briefbot::semantic::shared(&settings.search.semantic) {
+        eprintln!("briefbot: {e}; answering lexically (BM25 and its re-ranker)");
     }
 }

@@ -702,7 +702,7 @@ impl Bot {
             }
         }
         let engine = self.engine();
-        let Ok(hits) = engine.search(partial, 25, None) else {
+        let Ok(hits) = engine.search_lexical(partial, 25, None) else {
             return Vec::new();
         };
         hits.into_iter()

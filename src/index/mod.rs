@@ -3,7 +3,11 @@
 //! Layout of `index.dir`:
 //! - `v-<version>/` one complete tantivy index per build, with `briefbot.json` (the
 //!   [`Manifest`]: schema version, build time, briefings, files skipped) and
-//!   `fingerprints.jsonl` (each passage's id and hash, for the next build's [`Diff`]);
+//!   `fingerprints.jsonl` (each passage's id and hash, for the next build's [`Diff`]), and
+//!   `vectors.bin` (each passage's vector, by its `row` field) when built with a
+//!   sentence-embedding model;
+//! - `embeddings/<model id>.bin` every passage vector made by a model, by text hash: a
+//!   rebuild embeds only the paragraphs it has not seen;
 //! - `CURRENT` the name of the live version, replaced by an atomic rename;
 //! - `.lock` held (an OS file lock, released when the process dies) by the one rebuild
 //!   allowed at a time;
@@ -23,5 +27,5 @@ pub use integrity::Depth;
 pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer, passage as passage_of};
 pub use store::{
     BriefingInfo, BuildError, BuildReport, Diff, IndexStore, Manifest, OpenError, OpenIndex,
-    WriterLock, all_passages, passages_of_source, source_passages,
+    Semantic, VectorsInfo, WriterLock, all_passages, passages_of_source, source_passages,
 };

@@ -2,7 +2,7 @@
 //! and highlighting (so that a highlighted word is exactly a word the index matched).
 
 use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
@@ -14,7 +14,7 @@ use crate::ingest::Passage;
 
 /// Bumped whenever the schema, the analyzer or what is indexed changes: an index of
 /// another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Name under which [`analyzer`] is registered with tantivy.
 pub const ANALYZER: &str = "briefbot_en";
@@ -48,6 +48,9 @@ pub struct Fields {
     pub author: Field,
     pub tags: Field,
     pub source: Field,
+    /// The passage's number in its build (0, 1, …, in the order of the corpus): its
+    /// record in the version's vectors file.
+    pub row: Field,
 }
 
 /// Builds the schema.
@@ -73,6 +76,7 @@ pub fn schema() -> (Schema, Fields) {
         author: b.add_text_field("author", STORED),
         tags: b.add_text_field("tags", STRING | STORED),
         source: b.add_text_field("source", STRING | STORED),
+        row: b.add_u64_field("row", INDEXED | FAST),
     };
     (b.build(), fields)
 }
@@ -93,6 +97,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         author: f("author")?,
         tags: f("tags")?,
         source: f("source")?,
+        row: f("row")?,
     })
 }
 
@@ -102,8 +107,9 @@ pub fn register(index: &Index) {
 }
 
 /// The tantivy document of a passage.
-pub fn document(fields: &Fields, p: &Passage, title_in_body: bool) -> TantivyDocument {
+pub fn document(fields: &Fields, p: &Passage, row: u64, title_in_body: bool) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
+    doc.add_u64(fields.row, row);
     doc.add_text(fields.id, &p.id);
     doc.add_text(fields.slug, &p.slug);
     doc.add_text(fields.title, &p.briefing);

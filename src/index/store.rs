@@ -9,9 +9,12 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use tantivy::{DocAddress, Index, IndexWriter, TantivyDocument};
 
+use std::sync::Arc;
+
 use super::integrity::{self, Depth};
 use super::schema::{self, Fields, SCHEMA_VERSION};
 use crate::ingest::{Corpus, Passage, Skipped};
+use crate::semantic::{Model, Vectors};
 
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = ".lock";
@@ -40,6 +43,20 @@ pub struct Manifest {
     /// starts again over unchanged content does not rebuild. Absent in older indexes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_signature: Option<String>,
+    /// The passage vectors kept with this version (`vectors.bin`), when it was built with
+    /// a sentence-embedding model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vectors: Option<VectorsInfo>,
+}
+
+/// Which model made a version's passage vectors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VectorsInfo {
+    /// [`Model::id`](crate::semantic::Model::id).
+    pub model: String,
+    pub dim: usize,
+    /// The model folder, as the writer knew it (for messages only).
+    pub model_dir: String,
 }
 
 /// One briefing of a built index.
@@ -75,6 +92,16 @@ pub struct OpenIndex {
     pub fields: Fields,
     pub manifest: Manifest,
     pub dir: PathBuf,
+    /// The passage vectors, with the model that made them and reads questions for them:
+    /// present when the store has a model and the version was built with it.
+    pub semantic: Option<Semantic>,
+}
+
+/// A model and the passage vectors it made for one index version.
+#[derive(Clone)]
+pub struct Semantic {
+    pub model: Arc<Model>,
+    pub vectors: Arc<Vectors>,
 }
 
 /// Why the live index cannot be used; every case is cured by a rebuild.
@@ -98,6 +125,10 @@ pub enum OpenError {
     },
     #[error("the index in {dir} is damaged: {reason}")]
     Damaged { dir: PathBuf, reason: String },
+    #[error(
+        "the index in {dir} holds no passage vectors of the sentence-embedding model in use ({found})"
+    )]
+    ModelChanged { dir: PathBuf, found: String },
 }
 
 /// Why a rebuild failed; the previous index stays live in every case.
@@ -112,6 +143,8 @@ pub enum BuildError {
     },
     #[error("building the index failed: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    #[error("embedding the paragraphs failed: {0}")]
+    Embed(#[from] crate::semantic::ModelError),
     #[error(
         "another index writer is running on {dir} ({holder}); only one writer may run per \
          index folder. It reindexes on /reindex, or on its own with content.watch = true; \
@@ -148,6 +181,10 @@ pub struct IndexStore {
     title_in_body: bool,
     writer_memory_bytes: usize,
     depth: Depth,
+    /// Embeds each build's passages, and is required of the versions opened.
+    model: Option<Arc<Model>>,
+    /// Where the embedding cache is, and whether a build drops its unused vectors.
+    embedding_cache: Option<(PathBuf, bool)>,
 }
 
 impl IndexStore {
@@ -157,7 +194,29 @@ impl IndexStore {
             title_in_body,
             writer_memory_bytes: writer_memory_mb * 1024 * 1024,
             depth: Depth::Footers,
+            model: None,
+            embedding_cache: None,
         }
+    }
+
+    /// The same store keeping its embedding cache in `dir` instead of
+    /// `<root>/embeddings`, never dropping vectors from it (`eval`, whose scratch index
+    /// dies with it, keeps the vectors of every question set it measured).
+    pub fn with_shared_embedding_cache(mut self, dir: PathBuf) -> Self {
+        self.embedding_cache = Some((dir, false));
+        self
+    }
+
+    /// The same store with a sentence-embedding model: every build keeps its passages'
+    /// vectors, and a version without this model's vectors is opened as one to rebuild
+    /// ([`OpenError::ModelChanged`]). Without a model, vectors are ignored.
+    pub fn with_model(mut self, model: Option<Arc<Model>>) -> Self {
+        self.model = model;
+        self
+    }
+
+    pub fn model(&self) -> Option<&Arc<Model>> {
+        self.model.as_ref()
     }
 
     /// The same store, checking the files of a version to `depth` before opening it
@@ -228,6 +287,38 @@ impl IndexStore {
                 expected: self.title_in_body,
             });
         }
+        let semantic = match &self.model {
+            None => None,
+            Some(model) => {
+                match &manifest.vectors {
+                    Some(v) if v.model == model.id() => {}
+                    other => {
+                        return Err(OpenError::ModelChanged {
+                            dir,
+                            found: match other {
+                                Some(v) => format!("it has those of {}", v.model_dir),
+                                None => "it was built without one".into(),
+                            },
+                        });
+                    }
+                }
+                let path = dir.join(crate::semantic::vectors::FILE);
+                let vectors =
+                    Vectors::open(&path).map_err(|e| self.damaged(format!("{name}: {e}")))?;
+                if vectors.len() as u64 != manifest.passages || vectors.dim() != model.dim() {
+                    return Err(self.damaged(format!(
+                        "{name}: {} vectors of {} dimensions for {} passages",
+                        vectors.len(),
+                        vectors.dim(),
+                        manifest.passages
+                    )));
+                }
+                Some(Semantic {
+                    model: model.clone(),
+                    vectors: Arc::new(vectors),
+                })
+            }
+        };
         let opened = open_checked(&dir, &manifest, self.depth)
             .map_err(|e| self.damaged(format!("{name}: {e}")))?;
         Ok(OpenIndex {
@@ -235,6 +326,7 @@ impl IndexStore {
             fields: opened.1,
             manifest,
             dir,
+            semantic,
         })
     }
 
@@ -426,6 +518,11 @@ impl IndexStore {
                 .collect(),
             skipped: corpus.skipped.clone(),
             content_signature: None,
+            vectors: self.model.as_ref().map(|m| VectorsInfo {
+                model: m.id().to_string(),
+                dim: m.dim(),
+                model_dir: m.dir().display().to_string(),
+            }),
         }
     }
 
@@ -449,8 +546,13 @@ impl IndexStore {
         // Every build is a whole new index, read-only once published: no merges while
         // writing, then one merge into a single segment (below).
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-        for passage in corpus.passages() {
-            writer.add_document(schema::document(&fields, &passage, self.title_in_body))?;
+        for (row, passage) in corpus.passages().enumerate() {
+            writer.add_document(schema::document(
+                &fields,
+                &passage,
+                row as u64,
+                self.title_in_body,
+            ))?;
         }
         failpoint("after-documents");
         writer.commit()?;
@@ -464,6 +566,18 @@ impl IndexStore {
             writer.merge(&segments).wait()?;
         }
         writer.wait_merging_threads()?;
+        if let Some(model) = &self.model {
+            let passages: Vec<Passage> = corpus.passages().collect();
+            let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
+            let (cache, compact) = self
+                .embedding_cache
+                .clone()
+                .unwrap_or_else(|| (crate::semantic::cache_dir(&self.root), true));
+            let rows = crate::semantic::embed_passages(model, &cache, &texts, compact)?;
+            let path = dir.join(crate::semantic::vectors::FILE);
+            crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
+                .map_err(io_err(&path))?;
+        }
         write_fingerprints(&dir.join(FINGERPRINTS), prints)?;
         let path = dir.join(MANIFEST);
         let json = serde_json::to_vec_pretty(manifest).expect("a manifest serializes");

@@ -32,10 +32,59 @@ pub const DEFAULT_WEIGHTS: [(&str, f32); FEATURES] = [
     ("exact", 0.86),
     ("names", 0.52),
     ("length", -0.7),
+    // The semantic features are 0 without a model: these weights never act.
+    ("cosine", 0.0),
+    ("cosine_z", 0.0),
+    ("cosine_rank", 0.0),
+    ("briefing_cosine", 0.0),
+    ("cosine_unmatched", 0.0),
+];
+
+/// The weights used when a sentence-embedding model is in use
+/// (`[search.semantic.weights]`): fitted on squad-a with all-MiniLM-L6-v2 by
+/// `briefbot eval --fit`, then the five semantic weights doubled. squad-a's questions
+/// reuse their paragraph's words, so a fit on them leans on the lexical features; members'
+/// everyday questions need the meaning more (paraphrase-a R@3 .641 → .795, squad-a R@1
+/// .847 → .831; README, "Questions in other words").
+pub const DEFAULT_SEMANTIC_WEIGHTS: [(&str, f32); FEATURES] = [
+    ("bm25", 1.0),
+    ("coverage", 1.19),
+    ("sentence", 1.01),
+    ("window", 0.9),
+    ("pairs", 0.59),
+    ("rarest", 0.23),
+    ("answer_type", 0.88),
+    ("briefing", 0.1),
+    ("title", 0.37),
+    ("phrase", 1.81),
+    ("rank", 0.02),
+    ("bm25_per_term", 0.09),
+    ("sentence_bm25", 0.99),
+    ("near", 0.68),
+    ("exact", 1.23),
+    ("names", 0.43),
+    ("length", -0.87),
+    ("cosine", 2.36),
+    ("cosine_z", 1.58),
+    ("cosine_rank", 0.76),
+    ("briefing_cosine", 2.24),
+    ("cosine_unmatched", 3.6),
 ];
 
 /// Number of features.
-pub const FEATURES: usize = 17;
+pub const FEATURES: usize = 22;
+
+/// Where the semantic features are: the cosine of the question's vector with the
+/// passage's; that cosine as a z-score among the candidates' (divided by 3: about −1 to
+/// 1); 1 / (1 + the passage's rank by cosine among the candidates); the best cosine of a
+/// candidate of the same briefing (is this the briefing the question is about?); the
+/// z-score again, times the share of the question's words that the best-covered
+/// candidate lacks (meaning counts most when the words are not there).
+pub const COSINE: usize = 17;
+pub const COSINE_Z: usize = 18;
+pub const COSINE_RANK: usize = 19;
+pub const BRIEFING_COSINE: usize = 20;
+pub const COSINE_UNMATCHED: usize = 21;
 
 /// Names of the features, in the order of their values.
 pub const FEATURE_NAMES: [&str; FEATURES] = {
@@ -416,6 +465,12 @@ pub fn evidence(
                 0.0
             },
             tokens.len().min(400) as f32 / 400.0,
+            // Set by the engine when a model is in use.
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
         ],
         coverage,
         best_sentence,

@@ -10,7 +10,7 @@ pub mod english;
 pub mod features;
 pub mod verdict;
 
-pub use features::{DEFAULT_WEIGHTS, FEATURE_NAMES, FEATURES};
+pub use features::{DEFAULT_SEMANTIC_WEIGHTS, DEFAULT_WEIGHTS, FEATURE_NAMES, FEATURES};
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -20,7 +20,7 @@ use crate::index::{Fields, Manifest, OpenIndex};
 use crate::ingest::Passage;
 use features::QueryInfo;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
 
@@ -52,6 +52,10 @@ pub struct SearchOptions {
     pub rerank: bool,
     pub candidates: usize,
     pub weights: [f32; FEATURES],
+    /// The weights used instead when the index has passage vectors of a model.
+    pub semantic_weights: [f32; FEATURES],
+    /// How many passages nearest to the question's vector join BM25's `candidates`.
+    pub semantic_candidates: usize,
     /// How the "not covered" decision is made.
     pub rule: verdict::Rule,
 }
@@ -66,9 +70,12 @@ impl SearchOptions {
             rerank: s.rerank,
             candidates: s.candidates,
             weights: settings.weights,
+            semantic_weights: settings.semantic_weights,
+            semantic_candidates: s.semantic.candidates,
             rule: verdict::Rule {
                 min_coverage: s.min_coverage,
                 unseen_weight: s.unseen_weight,
+                min_cosine: s.semantic.min_cosine,
             },
         }
     }
@@ -99,6 +106,8 @@ pub struct Hit {
     pub matched: u32,
     /// The question's terms found in the best sentence, likewise.
     pub sentence_matched: u32,
+    /// The cosine of the question's vector with the passage's, when a model is in use.
+    pub cosine: Option<f32>,
 }
 
 /// A BM25 candidate with the evidence the re-ranker weighs.
@@ -108,6 +117,8 @@ pub struct Candidate {
     /// The ranking score: BM25, or the re-ranker's once it has run.
     pub score: f32,
     pub evidence: features::Evidence,
+    /// The cosine with the question, when a model is in use.
+    pub cosine: Option<f32>,
 }
 
 impl Candidate {
@@ -120,6 +131,7 @@ impl Candidate {
             coverage: self.evidence.coverage,
             matched: self.evidence.matched,
             sentence_matched: self.evidence.sentence_matched,
+            cosine: self.cosine,
         }
     }
 }
@@ -129,6 +141,8 @@ struct Prepared {
     info: QueryInfo,
     /// How many passages hold each of `info.terms`.
     df: Vec<u64>,
+    /// The question's vector, when a model is in use (and could read it).
+    vector: Option<Vec<f32>>,
 }
 
 impl Prepared {
@@ -159,6 +173,9 @@ pub struct Engine {
     fields: Fields,
     manifest: Manifest,
     options: SearchOptions,
+    semantic: Option<crate::index::Semantic>,
+    /// Each briefing's rows in the vectors file (a briefing's passages are consecutive).
+    rows: HashMap<String, Range<usize>>,
 }
 
 impl Engine {
@@ -168,16 +185,47 @@ impl Engine {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
+        let mut rows = HashMap::with_capacity(open.manifest.briefings.len());
+        let mut start = 0usize;
+        for b in &open.manifest.briefings {
+            let end = start + b.paragraphs as usize;
+            rows.insert(b.slug.clone(), start..end);
+            start = end;
+        }
         Ok(Engine {
             reader,
             fields: open.fields,
             manifest: open.manifest,
             options,
+            semantic: open.semantic,
+            rows,
         })
     }
 
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// The sentence-embedding model this engine reads questions with, if any.
+    pub fn model(&self) -> Option<&std::sync::Arc<crate::semantic::Model>> {
+        self.semantic.as_ref().map(|s| &s.model)
+    }
+
+    fn weights(&self) -> &[f32; FEATURES] {
+        if self.semantic.is_some() {
+            &self.options.semantic_weights
+        } else {
+            &self.options.weights
+        }
+    }
+
+    /// How many nearest passages join a tier of `pool` BM25 candidates.
+    fn semantic_pool(&self, pool: usize) -> usize {
+        if self.semantic.is_none() {
+            return 0;
+        }
+        let base = self.options.candidates.max(1);
+        self.options.semantic_candidates.saturating_mul(pool) / base
     }
 
     /// The `limit` best passages for `question`, best first; restricted to one briefing
@@ -199,6 +247,20 @@ impl Engine {
     ) -> Result<Vec<Hit>, SearchError> {
         let searcher = self.reader.searcher();
         let query = self.prepare(&searcher, question)?;
+        self.ranked(&searcher, &query, limit, briefing)
+    }
+
+    /// [`Engine::search`] by the question's words only, never its vector: for
+    /// autocomplete, one call a keystroke, where a model's 10–20 ms would hold up the
+    /// event loop.
+    pub fn search_lexical(
+        &self,
+        question: &str,
+        limit: usize,
+        briefing: Option<&str>,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.prepare_words(&searcher, question)?;
         self.ranked(&searcher, &query, limit, briefing)
     }
 
@@ -226,7 +288,7 @@ impl Engine {
         briefing: Option<&str>,
     ) -> Result<Vec<Hit>, SearchError> {
         if !self.options.reranks() {
-            let candidates = self.candidates_of(searcher, query, limit, briefing)?;
+            let candidates = self.candidates_of(searcher, query, limit, 0, briefing)?;
             return Ok(candidates.into_iter().map(Candidate::into_hit).collect());
         }
         let mut pool = self.options.candidates.max(1);
@@ -234,8 +296,9 @@ impl Engine {
         // The ids placed by earlier tiers (a tier's own passages are all distinct).
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         loop {
-            let mut tier = self.candidates_of(searcher, query, pool, briefing)?;
-            let exhausted = tier.len() < pool;
+            let nearest = self.semantic_pool(pool);
+            let mut tier = self.candidates_of(searcher, query, pool, nearest, briefing)?;
+            let exhausted = tier.len() < pool + nearest;
             self.rerank(&mut tier);
             let new = tier.into_iter().filter(|c| !seen.contains(&c.passage.id));
             placed.extend(new.take(limit - placed.len()));
@@ -251,16 +314,17 @@ impl Engine {
     /// Scores candidates by the weighted sum of their features, best first (stable: equal
     /// scores keep BM25's order).
     fn rerank(&self, candidates: &mut [Candidate]) {
-        let w = &self.options.weights;
+        let w = self.weights();
         for c in candidates.iter_mut() {
             c.score = c.evidence.features.iter().zip(w).map(|(f, w)| f * w).sum();
         }
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     }
 
-    /// BM25's best `n` passages with the re-ranking evidence of each, in BM25 order
-    /// (`score` is the BM25 score). This is what the re-ranker weighs, exposed so that its
-    /// weights can be fitted.
+    /// BM25's best `n` passages, with the passages nearest to the question's vector when
+    /// a model is in use (as many more as [`Engine::search`]'s first tier takes for `n`),
+    /// each with its re-ranking evidence, in BM25 order (`score` is the BM25 score). This
+    /// is what the re-ranker weighs, exposed so that its weights can be fitted.
     pub fn candidates(
         &self,
         question: &str,
@@ -269,12 +333,24 @@ impl Engine {
     ) -> Result<Vec<Candidate>, SearchError> {
         let searcher = self.reader.searcher();
         let query = self.prepare(&searcher, question)?;
-        self.candidates_of(&searcher, &query, n, briefing)
+        self.candidates_of(&searcher, &query, n, self.semantic_pool(n), briefing)
     }
 
     /// The question analysed once: its terms, their document frequencies and IDFs, and
     /// what the re-ranker knows of it.
     fn prepare(&self, searcher: &Searcher, question: &str) -> Result<Prepared, SearchError> {
+        let mut prepared = self.prepare_words(searcher, question)?;
+        prepared.vector = self.semantic.as_ref().and_then(|s| {
+            s.model
+                .embed_query(question)
+                .inspect_err(|e| tracing::warn!(error = %e, "question not embedded"))
+                .ok()
+        });
+        Ok(prepared)
+    }
+
+    /// [`Engine::prepare`] without the question's vector.
+    fn prepare_words(&self, searcher: &Searcher, question: &str) -> Result<Prepared, SearchError> {
         let terms = analyze::query_terms(question, self.options.drops_stop_words());
         let n = searcher.num_docs() as f32;
         let mut df = Vec::with_capacity(terms.len());
@@ -288,34 +364,98 @@ impl Engine {
         Ok(Prepared {
             info: QueryInfo::new(question, terms, &idf),
             df,
+            vector: None,
         })
     }
 
-    /// BM25's best `n` passages for a prepared question, with their evidence.
+    /// The rows in the vectors file that a search may return: one briefing's, or all.
+    fn row_range(&self, briefing: Option<&str>) -> Range<usize> {
+        match briefing {
+            None => 0..self.manifest.passages as usize,
+            Some(slug) => self.rows.get(slug).cloned().unwrap_or(0..0),
+        }
+    }
+
+    /// The `row` of a document.
+    fn row_of(searcher: &Searcher, address: tantivy::DocAddress) -> Option<usize> {
+        let column = searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .u64("row")
+            .ok()?;
+        column.first(address.doc_id).map(|r| r as usize)
+    }
+
+    /// BM25's best `n` passages for a prepared question and the `nearest` passages
+    /// nearest to its vector (those not already among BM25's), with their evidence, in
+    /// BM25 order (a passage that holds none of the question's words scores 0).
     fn candidates_of(
         &self,
         searcher: &Searcher,
         query: &Prepared,
         n: usize,
+        nearest: usize,
         briefing: Option<&str>,
     ) -> Result<Vec<Candidate>, SearchError> {
         let info = &query.info;
-        if info.terms.is_empty() || n == 0 {
+        let vector = query.vector.as_ref().zip(self.semantic.as_ref());
+        if (info.terms.is_empty() && vector.is_none()) || n == 0 {
             return Ok(Vec::new());
         }
-        let top = searcher.search(
-            &self.query(&info.terms, briefing),
-            &TopDocs::with_limit(n).order_by_score(),
-        )?;
+        let mut top = if info.terms.is_empty() {
+            Vec::new()
+        } else {
+            searcher.search(
+                &self.query(&info.terms, briefing),
+                &TopDocs::with_limit(n).order_by_score(),
+            )?
+        };
+        let best = top.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
+
+        // Each candidate's row, and the cosine of every row with the question.
+        let mut rows: Vec<Option<usize>> = top
+            .iter()
+            .map(|(_, a)| Self::row_of(searcher, *a))
+            .collect();
+        if let Some((v, semantic)) = vector
+            && nearest > 0
+        {
+            let have: std::collections::HashSet<usize> = rows.iter().flatten().copied().collect();
+            let extra: Vec<usize> = semantic
+                .vectors
+                .nearest(v, nearest, self.row_range(briefing))
+                .into_iter()
+                .map(|(row, _)| row)
+                .filter(|row| !have.contains(row))
+                .collect();
+            for (score, address) in self.rows_scored(searcher, &info.terms, &extra)? {
+                rows.push(Self::row_of(searcher, address));
+                top.push((score, address));
+            }
+        }
+        let cosines: Vec<Option<f32>> = match vector {
+            Some((v, semantic)) => rows
+                .iter()
+                .map(|r| r.and_then(|r| semantic.vectors.cosine(v, r)))
+                .collect(),
+            None => vec![None; top.len()],
+        };
+        // BM25 order over the whole pool (a stable sort: BM25's own ties keep its order).
+        let mut order: Vec<usize> = (0..top.len()).collect();
+        order.sort_by(|&a, &b| top[b].0.total_cmp(&top[a].0));
 
         let mut passages = Vec::with_capacity(top.len());
-        for (score, address) in &top {
-            let doc: TantivyDocument = searcher.doc(*address)?;
-            passages.push((*score, crate::index::passage_of(&self.fields, &doc)));
+        for &i in &order {
+            let (score, address) = top[i];
+            let doc: TantivyDocument = searcher.doc(address)?;
+            passages.push((
+                score,
+                crate::index::passage_of(&self.fields, &doc),
+                cosines[i],
+            ));
         }
-        let best = top.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
         let mut per_briefing: HashMap<&str, f32> = HashMap::new();
-        for (score, p) in &passages {
+        for (score, p, _) in &passages {
             *per_briefing.entry(p.slug.as_str()).or_default() += score / best;
         }
         let best_briefing = per_briefing
@@ -324,40 +464,108 @@ impl Engine {
             .fold(f32::MIN_POSITIVE, f32::max);
         let briefing_share: Vec<f32> = passages
             .iter()
-            .map(|(_, p)| per_briefing[p.slug.as_str()] / best_briefing)
+            .map(|(_, p, _)| per_briefing[p.slug.as_str()] / best_briefing)
+            .collect();
+        let mut by_cosine: Vec<f32> = passages.iter().filter_map(|(_, _, c)| *c).collect();
+        by_cosine.sort_by(|a, b| b.total_cmp(a));
+        let (mean, sd) = mean_sd(&by_cosine);
+        let mut briefing_cosine: HashMap<&str, f32> = HashMap::new();
+        for (_, p, c) in &passages {
+            if let Some(c) = c {
+                let best = briefing_cosine.entry(p.slug.as_str()).or_insert(f32::MIN);
+                *best = best.max(*c);
+            }
+        }
+        let briefing_cosine: Vec<f32> = passages
+            .iter()
+            .map(|(_, p, _)| briefing_cosine.get(p.slug.as_str()).copied().unwrap_or(0.0))
             .collect();
 
         // Passages of one briefing share a title, and often a section.
         let mut contexts: HashMap<(String, Option<String>), Vec<analyze::Token>> = HashMap::new();
-        Ok(passages
+        let mut out: Vec<Candidate> = passages
             .into_iter()
             .zip(briefing_share)
+            .zip(briefing_cosine)
             .enumerate()
-            .map(|(rank, ((score, passage), briefing))| {
-                let tokens = analyze::tokens(&passage.text);
-                let context = contexts
-                    .entry((passage.briefing.clone(), passage.section.clone()))
-                    .or_insert_with(|| {
-                        let mut t = analyze::tokens(&passage.briefing);
-                        if let Some(section) = &passage.section {
-                            t.extend(analyze::tokens(section));
-                        }
-                        t
-                    });
-                let prior = features::Prior {
-                    bm25: score / best,
-                    raw_bm25: score,
-                    briefing,
-                    rank,
-                };
-                let evidence = features::evidence(info, &passage.text, &tokens, context, prior);
-                Candidate {
-                    passage,
-                    score,
-                    evidence,
-                }
+            .map(
+                |(rank, (((score, passage, cosine), briefing), briefing_cosine))| {
+                    let tokens = analyze::tokens(&passage.text);
+                    let context = contexts
+                        .entry((passage.briefing.clone(), passage.section.clone()))
+                        .or_insert_with(|| {
+                            let mut t = analyze::tokens(&passage.briefing);
+                            if let Some(section) = &passage.section {
+                                t.extend(analyze::tokens(section));
+                            }
+                            t
+                        });
+                    let prior = features::Prior {
+                        bm25: score / best,
+                        raw_bm25: score,
+                        briefing,
+                        rank,
+                    };
+                    let mut evidence =
+                        features::evidence(info, &passage.text, &tokens, context, prior);
+                    if let Some(c) = cosine {
+                        let place = by_cosine.partition_point(|&x| x > c);
+                        evidence.features[features::COSINE] = c;
+                        evidence.features[features::COSINE_Z] = (c - mean) / sd / 3.0;
+                        evidence.features[features::COSINE_RANK] = 1.0 / (1.0 + place as f32);
+                        evidence.features[features::BRIEFING_COSINE] = briefing_cosine;
+                    }
+                    Candidate {
+                        passage,
+                        score,
+                        evidence,
+                        cosine,
+                    }
+                },
+            )
+            .collect();
+        let best_coverage = out
+            .iter()
+            .map(|c| c.evidence.coverage)
+            .fold(0.0f32, f32::max);
+        for c in out.iter_mut().filter(|c| c.cosine.is_some()) {
+            c.evidence.features[features::COSINE_UNMATCHED] =
+                c.evidence.features[features::COSINE_Z] * (1.0 - best_coverage);
+        }
+        Ok(out)
+    }
+
+    /// The documents of `rows`, each with its BM25 score for `terms` (0 when it holds
+    /// none of them).
+    fn rows_scored(
+        &self,
+        searcher: &Searcher,
+        terms: &[String],
+        rows: &[usize],
+    ) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<(Occur, Box<dyn Query>)> = rows
+            .iter()
+            .map(|&r| {
+                let term = Term::from_field_u64(self.fields.row, r as u64);
+                let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                (Occur::Should, q)
             })
-            .collect())
+            .collect();
+        let only: Box<dyn Query> = Box::new(ConstScoreQuery::new(
+            Box::new(BooleanQuery::new(wanted)),
+            0.0,
+        ));
+        let mut clauses = vec![(Occur::Must, only)];
+        if !terms.is_empty() {
+            clauses.push((Occur::Should, self.query(terms, None)));
+        }
+        Ok(searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(rows.len()).order_by_score(),
+        )?)
     }
 
     fn query(&self, terms: &[String], briefing: Option<&str>) -> Box<dyn Query> {
@@ -416,6 +624,17 @@ impl Engine {
             }
         }
     }
+}
+
+/// Mean and standard deviation (at least 0.01, so that a z-score stays finite).
+fn mean_sd(xs: &[f32]) -> (f32, f32) {
+    if xs.is_empty() {
+        return (0.0, 1.0);
+    }
+    let n = xs.len() as f32;
+    let mean = xs.iter().sum::<f32>() / n;
+    let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f32>() / n;
+    (mean, var.sqrt().max(0.01))
 }
 
 fn term_query(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {

@@ -48,6 +48,9 @@ pub struct Rule {
     /// Weight (0–1) of a word no passage holds, relative to its English informativeness
     /// (`search.unseen_weight`).
     pub unseen_weight: f32,
+    /// Least cosine of the question with the best passage for it to be answered on its
+    /// meaning alone, when a model is in use (`search.semantic.min_cosine`).
+    pub min_cosine: f32,
 }
 
 /// The evidence for one question.
@@ -60,6 +63,8 @@ pub struct Verdict {
     /// The evidence weighed against [`Rule::min_coverage`]: the geometric mean of the two
     /// shares.
     pub evidence: f32,
+    /// The cosine of the question with the best passage, when a model is in use.
+    pub cosine: Option<f32>,
     /// Whether the best passage is quoted as an answer.
     pub covered: bool,
 }
@@ -98,11 +103,15 @@ pub fn judge(terms: &[QuestionTerm], best: Option<&Hit>, rule: Rule) -> Verdict 
     };
     // Both must hold: the words in the passage, and together in one of its sentences.
     let evidence = (coverage * sentence_coverage).sqrt();
+    let cosine = best.and_then(|h| h.cosine);
+    // A paraphrase shares few of the passage's words but its meaning.
+    let by_meaning = cosine.is_some_and(|c| c >= rule.min_cosine);
     Verdict {
         coverage,
         sentence_coverage,
         evidence,
-        covered: best.is_some() && evidence >= rule.min_coverage,
+        cosine,
+        covered: best.is_some() && (evidence >= rule.min_coverage || by_meaning),
     }
 }
 
@@ -119,6 +128,7 @@ mod tests {
             coverage: 0.0,
             matched,
             sentence_matched,
+            cosine: None,
         }
     }
 
@@ -126,6 +136,7 @@ mod tests {
     const RULE: Rule = Rule {
         min_coverage: 0.37,
         unseen_weight: 1.0,
+        min_cosine: 0.4,
     };
 
     fn terms(list: &[(&str, u64)]) -> Vec<QuestionTerm> {
@@ -168,5 +179,32 @@ mod tests {
         let together = judge(&t, Some(&hit(0b11, 0b11)), RULE);
         assert!(together.evidence > scattered.evidence);
         assert_eq!(together.evidence, 1.0);
+    }
+
+    #[test]
+    fn a_paraphrase_is_answered_on_its_cosine_and_a_stranger_is_not() {
+        let terms = vec![
+            QuestionTerm {
+                stem: "dishwash".into(),
+                df: 0,
+                name: false,
+            },
+            QuestionTerm {
+                stem: "paid".into(),
+                df: 3,
+                name: false,
+            },
+        ];
+        // None of the question's words: refused lexically…
+        let mut best = hit(0, 0);
+        assert!(!judge(&terms, Some(&best), RULE).covered);
+        // …answered when its meaning is close enough,
+        best.cosine = Some(0.62);
+        let v = judge(&terms, Some(&best), RULE);
+        assert!(v.covered && v.cosine == Some(0.62), "{v:?}");
+        // and still refused when it is not.
+        best.cosine = Some(0.2);
+        assert!(!judge(&terms, Some(&best), RULE).covered);
+        assert!(!judge(&terms, None, RULE).covered);
     }
 }

