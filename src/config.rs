@@ -14,7 +14,16 @@ use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 /// Environment variables that start with the prefix but are not settings.
-const NON_SETTING_VARS: &[&str] = &["BRIEFBOT_LOG", "BRIEFBOT_FAILPOINT"];
+const NON_SETTING_VARS: &[&str] = &[
+    "BRIEFBOT_LOG",
+    "BRIEFBOT_FAILPOINT",
+    // Read by the tests and benchmarks, which run briefbot with them set (.ci/run).
+    "BRIEFBOT_TEST_MODEL_DIR",
+    "BRIEFBOT_REQUIRE_MODEL",
+    "BRIEFBOT_BENCH_MODEL_DIR",
+    "BRIEFBOT_BENCH_SIZES",
+    "BRIEFBOT_WRITE_STEMS",
+];
 
 /// Why settings could not be loaded; the message always names the file or the key.
 #[derive(Debug, thiserror::Error)]
@@ -819,6 +828,21 @@ mod tests {
     fn unknown_key_is_named() {
         let err = load("[search]\ntop_kk = 4\n", &[]).unwrap_err().to_string();
         assert!(err.contains("top_kk"), "{err}");
+    }
+
+    #[test]
+    fn the_test_and_benchmark_variables_are_not_settings() {
+        let s = load(
+            "",
+            &[
+                ("BRIEFBOT_TEST_MODEL_DIR", "/models/m"),
+                ("BRIEFBOT_REQUIRE_MODEL", "1"),
+                ("BRIEFBOT_SEARCH__SEMANTIC__MIN_COSINE", "0.3"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.search.semantic.min_cosine, 0.3);
+        assert!(load("", &[("BRIEFBOT_SEARCH_TOP_K", "4")]).is_err());
     }
 
     #[test]
