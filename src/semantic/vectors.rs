@@ -217,7 +217,28 @@ impl Ord for Score {
 }
 
 /// Σ a·b for i16 × i8 (as bytes), in i32: at most 384 × 127 × 127, far from overflow.
+/// With AVX2 (checked once, at run time: the default target is baseline x86-64) the same
+/// loop is compiled for it, which LLVM vectorises 16 lanes wide.
 fn dot_i16_i8(a: &[i16], b: &[u8]) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2")) {
+            // SAFETY: the CPU supports AVX2, checked above.
+            return unsafe { dot_i16_i8_avx2(a, b) };
+        }
+    }
+    dot_i16_i8_plain(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn dot_i16_i8_avx2(a: &[i16], b: &[u8]) -> i32 {
+    dot_i16_i8_plain(a, b)
+}
+
+#[inline(always)]
+fn dot_i16_i8_plain(a: &[i16], b: &[u8]) -> i32 {
     a.iter()
         .zip(b)
         .map(|(&x, &y)| i32::from(x) * i32::from(y as i8))
