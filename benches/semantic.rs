@@ -20,14 +20,14 @@ fn bench(c: &mut Criterion) {
         });
     if dir.join("model.safetensors").is_file() {
         let model = Model::load(&dir, "").unwrap();
-        c.bench_function("embed question (9 tokens)", |b| {
+        c.bench_function("embed question", |b| {
             b.iter(|| model.embed_query("who paid for the moon project").unwrap())
         });
         let paragraph = "The Apollo program was funded by NASA, the United States' civilian \
             space agency, through annual appropriations by Congress; at its peak in 1966 it \
             took more than four percent of the federal budget, and about 400,000 people \
             worked on it at NASA and at the companies and universities it contracted.";
-        c.bench_function("embed paragraph (~70 tokens)", |b| {
+        c.bench_function("embed paragraph", |b| {
             b.iter(|| model.embed(paragraph).unwrap())
         });
     } else {

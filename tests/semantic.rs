@@ -257,9 +257,11 @@ fn the_passages_nearest_to_the_question_join_bm25s_candidates() {
     by_cosine.sort_by(|a, b| b.0.total_cmp(&a.0));
     let hits = engine.search(question, 3, None).unwrap();
     assert_eq!(hits.len(), 3, "{hits:?}");
-    // The stored vectors are quantised: the order may differ only between near ties.
+    // The stored vectors are quantised to 8 bits: with the tiny model's 32 dimensions a
+    // cosine may move by up to 1 / 127 × √32 × its largest component (about 0.01), so the
+    // order may differ only between ties that close.
     assert!(
-        hits[0].passage.id == by_cosine[0].1 || (by_cosine[0].0 - by_cosine[1].0).abs() < 2e-3,
+        hits[0].passage.id == by_cosine[0].1 || (by_cosine[0].0 - by_cosine[1].0).abs() < 1e-2,
         "{:?} vs {:?}",
         hits[0].passage.id,
         &by_cosine[..2]
@@ -270,7 +272,7 @@ fn the_passages_nearest_to_the_question_join_bm25s_candidates() {
             .find(|(_, id)| *id == h.passage.id)
             .unwrap()
             .0;
-        assert!((h.cosine.unwrap() - want).abs() < 2e-3);
+        assert!((h.cosine.unwrap() - want).abs() < 1e-2);
     }
 
     // Lexically, the same question finds nothing.

@@ -567,8 +567,12 @@ impl IndexStore {
         }
         writer.wait_merging_threads()?;
         if let Some(model) = &self.model {
-            let passages: Vec<Passage> = corpus.passages().collect();
-            let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
+            // In the order of corpus.passages(), the rows, without copying a passage.
+            let texts: Vec<&str> = corpus
+                .briefings
+                .iter()
+                .flat_map(|b| b.paragraphs.iter().map(|p| p.text.as_str()))
+                .collect();
             let (cache, compact) = self
                 .embedding_cache
                 .clone()

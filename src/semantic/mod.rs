@@ -87,6 +87,7 @@ pub fn embed_passages(
             missing.push((*k, t));
         }
     }
+    let mut fresh: HashMap<u64, Quantized> = HashMap::new();
     if !missing.is_empty() {
         let started = std::time::Instant::now();
         let bar = indicatif::ProgressBar::new(missing.len() as u64).with_style(
@@ -115,22 +116,18 @@ pub fn embed_passages(
         if let Err(e) = cache.append(made.clone()) {
             // Only a cost: the next build embeds them again.
             tracing::warn!(error = %e, "cannot write the embedding cache");
-            let fallback: HashMap<u64, Quantized> = made.into_iter().collect();
-            return Ok(keys
-                .iter()
-                .map(|k| {
-                    cache
-                        .get(*k)
-                        .cloned()
-                        .or_else(|| fallback.get(k).cloned())
-                        .expect("every text embedded")
-                })
-                .collect());
         }
+        fresh = made.into_iter().collect();
     }
     let out: Vec<Quantized> = keys
         .iter()
-        .map(|k| cache.get(*k).cloned().expect("every text cached"))
+        .map(|k| {
+            cache
+                .get(*k)
+                .or_else(|| fresh.get(k))
+                .cloned()
+                .expect("every text cached or just embedded")
+        })
         .collect();
     let live = keys.iter().copied().collect();
     if compact && let Err(e) = cache.compact(&live) {

@@ -160,8 +160,10 @@ impl Model {
         };
 
         let tokenizer_path = dir.join("tokenizer.json");
+        let tokenizer_text =
+            std::fs::read(&tokenizer_path).map_err(|e| unreadable(&tokenizer_path, e))?;
         let mut tokenizer =
-            Tokenizer::from_file(&tokenizer_path).map_err(|e| unreadable(&tokenizer_path, e))?;
+            Tokenizer::from_bytes(&tokenizer_text).map_err(|e| unreadable(&tokenizer_path, e))?;
         let max_tokens = MAX_TOKENS.min(config.max_position_embeddings);
         // As shipped, all-MiniLM-L6-v2's tokenizer pads and truncates every text to 128
         // tokens: the vectors of longer paragraphs would be of their first half only, and
@@ -173,8 +175,6 @@ impl Model {
                 ..Default::default()
             }))
             .map_err(|e| unreadable(&tokenizer_path, e))?;
-        let tokenizer_text =
-            std::fs::read(&tokenizer_path).map_err(|e| unreadable(&tokenizer_path, e))?;
 
         let weights_path = dir.join("model.safetensors");
         let weights = std::fs::read(&weights_path).map_err(|e| unreadable(&weights_path, e))?;
