@@ -20,6 +20,8 @@ const NON_SETTING_VARS: &[&str] = &[
     // Read by the tests and benchmarks, which run briefbot with them set (.ci/run).
     "BRIEFBOT_TEST_MODEL_DIR",
     "BRIEFBOT_REQUIRE_MODEL",
+    "BRIEFBOT_TEST_POSTGRES_URL",
+    "BRIEFBOT_REQUIRE_POSTGRES",
     "BRIEFBOT_BENCH_MODEL_DIR",
     "BRIEFBOT_BENCH_SIZES",
     "BRIEFBOT_WRITE_STEMS",
@@ -93,6 +95,28 @@ pub struct RawSettings {
     pub index: IndexSettings,
     pub search: SearchSettings,
     pub discord: DiscordSettings,
+    pub state: StateSettings,
+}
+
+/// `[state]`: the database of the bot's state (quiz scores, per-server settings, the audit
+/// trail, votes). Answers never need it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSettings {
+    /// `sqlite://PATH` (relative to the settings file's folder; created if missing) or
+    /// `postgres://user@host/database` for a fleet on several machines.
+    pub url: String,
+    /// Longest wait for a connection before a command says the state is unavailable.
+    pub timeout_seconds: u64,
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        StateSettings {
+            url: "sqlite://state.db".into(),
+            timeout_seconds: 5,
+        }
+    }
 }
 
 /// `[content]`: where the briefings are and how they are read.
@@ -116,7 +140,8 @@ pub struct ContentSettings {
     pub holding_dir: PathBuf,
     /// Largest file `/briefing add` accepts, in bytes.
     pub max_upload_bytes: u64,
-    /// Every content change by a moderator is appended here, as JSON Lines.
+    /// Audit lines of an older briefbot, read into the state database once; also where
+    /// changes are appended while the database is unreachable (read in at the next start).
     pub audit_file: PathBuf,
 }
 
@@ -310,7 +335,7 @@ pub struct DiscordSettings {
     pub cooldown_autocomplete: u32,
     /// Longest time an attachment's download (`/briefing add`) may take, in seconds.
     pub download_timeout_seconds: u64,
-    /// Where 👍 / 👎 votes are appended, as JSON Lines.
+    /// A votes file of an older briefbot, read into the state database once.
     pub feedback_file: PathBuf,
     /// Base URL of a Discord REST proxy; when set, serenity's own rate limiter is off.
     pub http_proxy: Option<String>,
@@ -453,6 +478,8 @@ pub struct Settings {
     pub index: IndexSettings,
     pub search: SearchSettings,
     pub discord: DiscordSettings,
+    /// `[state]`, with a relative SQLite path resolved against the settings' folder.
+    pub state: StateSettings,
     /// `content.furniture`, compiled.
     pub furniture: Vec<Regex>,
     /// `search.weights`, in the order of [`crate::search::FEATURE_NAMES`].
@@ -554,6 +581,7 @@ impl RawSettings {
             mut index,
             mut search,
             mut discord,
+            mut state,
         } = self;
         if content.max_file_bytes == 0 {
             return Err(invalid("content.max_file_bytes", "must be greater than 0"));
@@ -658,6 +686,8 @@ impl RawSettings {
                 return Err(invalid("discord.token", "is empty or contains white space"));
             }
         }
+        in_range("state.timeout_seconds", state.timeout_seconds, 1..=300)?;
+        state.url = state_url(base, &state.url)?;
         content.dir = resolve(base, &content.dir);
         discord.feedback_file = resolve(base, &discord.feedback_file);
         content.holding_dir = resolve(base, &content.holding_dir);
@@ -668,6 +698,7 @@ impl RawSettings {
             index,
             search,
             discord,
+            state,
             furniture,
             weights,
             semantic_weights,
@@ -695,6 +726,38 @@ fn weights_of(
         out[i] = w;
     }
     Ok(out)
+}
+
+/// `state.url`, checked: a SQLite path made absolute against `base` (and created when
+/// missing), or a PostgreSQL URL as given.
+fn state_url(base: &Path, url: &str) -> Result<String, ConfigError> {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url.to_string());
+    }
+    let Some(rest) = url.strip_prefix("sqlite:") else {
+        return Err(invalid(
+            "state.url",
+            "must start with sqlite:// (a file) or postgres:// (a server)",
+        ));
+    };
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Err(invalid(
+            "state.url",
+            "needs a file (sqlite://state.db): an in-memory database would forget everything",
+        ));
+    }
+    let path = resolve(base, Path::new(path));
+    let query = if query.contains("mode=") {
+        query.to_string()
+    } else if query.is_empty() {
+        "mode=rwc".to_string()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{}?{query}", path.display()))
 }
 
 fn resolve(base: &Path, path: &Path) -> PathBuf {

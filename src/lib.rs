@@ -20,6 +20,7 @@ pub mod moderate;
 pub mod render;
 pub mod search;
 pub mod semantic;
+pub mod state;
 pub mod study;
 pub mod tune;
 pub mod watch;

@@ -8,6 +8,7 @@ use assert_cmd::Command;
 use briefbot::config::Settings;
 
 pub mod fake_discord;
+pub mod state;
 pub mod tiny_bert;
 
 /// A moderator, as the bot's commands name who asked.
