@@ -44,6 +44,10 @@ enum Command {
     Generate(cmd::generate::Args),
     /// Install or check the sentence-embedding model.
     Model(cmd::model::Args),
+    /// The audit trail of content changes, from the state database.
+    Audit(cmd::records::AuditArgs),
+    /// The 👍 / 👎 votes on quotes, from the state database (no user names are kept).
+    Feedback(cmd::records::FeedbackArgs),
 }
 
 /// A closed pipe (`briefbot read --all | head`) ends briefbot quietly, as it ends any Unix
@@ -78,6 +82,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => cmd::serve::execute(&settings, args),
             Command::Generate(args) => cmd::generate::execute(&settings, args),
             Command::Model(args) => cmd::model::execute(&settings, args),
+            Command::Audit(args) => cmd::records::audit(&settings, args),
+            Command::Feedback(args) => cmd::records::feedback(&settings, args),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

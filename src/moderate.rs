@@ -1,6 +1,7 @@
 //! Moderators' content changes from Discord: add a briefing file, remove one (moved to a
 //! holding folder, never deleted), each checked before anything is written, reindexed by
-//! the writer, undone if the reindex fails, and written to the audit file. Free of
+//! the writer, undone if the reindex fails, and audited (by the caller, in the state
+//! database). Free of
 //! Discord: the bot passes the file's name and bytes and who asked.
 
 use std::fs;
@@ -230,33 +231,32 @@ fn move_file(from: &Path, to: &Path) -> std::io::Result<()> {
     }
 }
 
-/// One line of the audit file.
+/// One line of the audit file, as briefbot wrote them before the state database.
 #[derive(Serialize)]
 struct AuditLine<'a> {
     time: String,
-    actor: &'a Actor,
+    actor: Actor,
     action: &'a str,
     target: &'a str,
     outcome: &'a str,
 }
 
-/// Appends who did what, to what, and how it ended, to `content.audit_file`.
-pub fn audit(
-    settings: &Settings,
-    actor: &Actor,
-    action: &str,
-    target: &str,
-    outcome: &str,
-) -> std::io::Result<()> {
+/// Appends `entry` to the audit file `path` in its old form, while the state database is
+/// unavailable; the next start reads it in ([`crate::state::import`]).
+pub fn keep_audit_line(path: &Path, entry: &crate::state::audit::Entry) -> std::io::Result<()> {
     let line = serde_json::to_string(&AuditLine {
-        time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        actor,
-        action,
-        target,
-        outcome,
+        time: crate::state::rfc3339(entry.at),
+        actor: Actor {
+            id: entry.actor,
+            name: entry.actor_name.clone(),
+            guild: entry.guild,
+        },
+        action: &entry.action,
+        target: &entry.target,
+        outcome: &entry.outcome,
     })
     .expect("an audit line serializes");
-    append_line(&settings.content.audit_file, &line)
+    append_line(path, &line)
 }
 
 /// Appends one line to a JSON Lines file, creating it (and its folder) if needed; one

@@ -7,6 +7,7 @@ use std::fs;
 
 use briefbot::discord::bot::{Ask, Bot};
 use briefbot::discord::check_token;
+use briefbot::discord::records::VotePress;
 use briefbot::render::discord::{Message, ids};
 use common::{Workspace, audit, moderator};
 
@@ -327,26 +328,50 @@ async fn reindex_swaps_in_the_new_index_and_refuses_a_second_one() {
 }
 
 #[tokio::test]
-async fn votes_are_appended_without_user_names() {
+async fn votes_are_kept_without_user_names_and_once_per_press() {
     let ws = Workspace::with_fixtures();
     let bot = bot(&ws);
-    bot.vote("cod quota?", "notes/fisheries:1", true)
-        .await
-        .unwrap();
-    bot.vote("cod quota?", "notes/fisheries:2", false)
-        .await
-        .unwrap();
-    let text = fs::read_to_string(ws.path().join("feedback.jsonl")).unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let press = |passage: &str, up, interaction| VotePress {
+        question: "cod quota?".into(),
+        passage: passage.into(),
+        up,
+        interaction,
+        guild: Some(5),
+    };
+    for p in [
+        press("notes/fisheries:1", true, 1),
+        press("notes/fisheries:2", false, 2),
+        // Discord delivering the same press twice does not count it twice.
+        press("notes/fisheries:2", false, 2),
+    ] {
+        let reply = bot.vote(p).await;
+        assert!(reply.content.starts_with("Thanks"), "{}", reply.content);
+    }
+    let lines = common::feedback(&ws);
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["vote"], "up");
     assert_eq!(lines[1]["passage"], "notes/fisheries:2");
     assert_eq!(lines[1]["question"], "cod quota?");
-    let keys: Vec<&String> = lines[0].as_object().unwrap().keys().collect();
-    assert_eq!(keys.len(), 4, "{keys:?}");
+    assert_eq!(
+        lines[1]["index_version"],
+        bot.engine().manifest().version.as_str()
+    );
+    let mut keys: Vec<&String> = lines[0].as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "at",
+            "guild",
+            "index_version",
+            "passage",
+            "question",
+            "time",
+            "up",
+            "vote"
+        ],
+        "no user id or name"
+    );
     assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
 }
 

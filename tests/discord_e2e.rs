@@ -6,10 +6,10 @@ mod common;
 
 use std::process::{Child, Command, Stdio};
 
-use common::Workspace;
 use common::fake_discord::{
     APP_ID, BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, FakeDiscord, GUILD_ID, Recorded, member, user,
 };
+use common::{Workspace, feedback};
 use serde_json::{Value, json};
 
 /// The bot process; killed when the test ends, however it ends.
@@ -391,8 +391,8 @@ async fn buttons_more_full_vote_and_delete() {
 
     let vote = press(&fake, "bb1:vote:up:us-japan-indo-pacific:4", q, ASKER);
     reply_to(&fake, vote, "the vote").await;
-    let feedback = std::fs::read_to_string(bot.ws.path().join("feedback.jsonl")).unwrap();
-    let line: Value = serde_json::from_str(feedback.lines().next().unwrap()).unwrap();
+    let votes = feedback(&bot.ws);
+    let line = &votes[0];
     assert_eq!(line["passage"], "us-japan-indo-pacific:4");
     assert_eq!(line["vote"], "up");
     assert_eq!(line["question"], "Japan defense security cooperation");
@@ -547,9 +547,8 @@ async fn votes_and_other_actions_are_rate_limited() {
             assert!(text.contains("going quickly"), "vote {i}: {text}");
         }
     }
-    let votes = std::fs::read_to_string(bot.ws.path().join("feedback.jsonl")).unwrap();
     assert_eq!(
-        votes.lines().count(),
+        feedback(&bot.ws).len(),
         3,
         "only the allowed votes are written"
     );
@@ -842,7 +841,7 @@ async fn study_groups_read_together_quiz_and_cite() {
     let (id, _) = command(
         &fake,
         "quiz",
-        json!([{"name": "seed", "type": 4, "value": 5}]),
+        json!([{"name": "play", "type": 1, "options": [{"name": "seed", "type": 4, "value": 5}]}]),
         member(ASKER, 0, &[]),
     );
     let q = reply_to(&fake, id, "the quiz").await;
@@ -952,10 +951,8 @@ async fn moderators_add_and_remove_briefings_from_discord() {
     );
     assert!(!bot.ws.content().join("tides.md").exists());
 
-    let audit = std::fs::read_to_string(bot.ws.path().join("audit.jsonl")).unwrap();
-    let actions: Vec<(String, String)> = audit
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+    let actions: Vec<(String, String)> = common::audit(&bot.ws)
+        .into_iter()
         .map(|v| {
             assert_eq!(v["actor"]["id"], ASKER);
             (

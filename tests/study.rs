@@ -8,8 +8,10 @@ use std::path::Path;
 
 use briefbot::app;
 use briefbot::discord::bot::{Bot, QuizPress};
+use briefbot::render::discord::state::ScoreNote;
 use briefbot::render::discord::{ids, study as render};
 use briefbot::search::{Engine, Ranking, analyze};
+use briefbot::state::quiz::Period;
 use briefbot::study::facts::{self, Kind};
 use briefbot::study::{find_briefing, quiz, reading::Reading};
 use common::{Workspace, fixtures};
@@ -303,11 +305,11 @@ async fn quiz_answers_are_scored_once_per_member_per_question() {
     let engine = bot.engine();
     let q = quiz::make(&engine, None, 7).unwrap();
     let check = q.check();
-    let press = |user: u64, name: &str| QuizPress {
+    let press = |user: u64, _name: &str| QuizPress {
+        guild: Some(5),
         channel: 10,
         message: 20,
         user,
-        name: name.into(),
     };
     let right = bot
         .answer_quiz(press(1, "ada"), 7, q.answer, &check, None)
@@ -353,9 +355,34 @@ async fn quiz_answers_are_scored_once_per_member_per_question() {
             .description
             .contains("already answered")
     );
-    let scores = bot.quiz_scores(10).content;
-    assert!(scores.contains("1. ada — 1/1\n2. bo — 0/1"), "{scores}");
-    assert!(bot.quiz_scores(11).content.contains("No quiz answers"));
+    // Members are shown as mentions (Discord shows their current names; nothing pings).
+    let scores = bot
+        .leaderboard(Some(5), 10, Period::All, false)
+        .await
+        .content;
+    assert!(scores.contains("1. <@1> — 1/1\n2. <@2> — 0/1"), "{scores}");
+    let other = bot
+        .leaderboard(Some(5), 11, Period::All, false)
+        .await
+        .content;
+    assert!(other.contains("No quiz answers in this channel"), "{other}");
+    let server = bot
+        .leaderboard(Some(5), 11, Period::Week, true)
+        .await
+        .content;
+    assert!(
+        server.contains("this server, this week\n1. <@1> — 1/1"),
+        "{server}"
+    );
+    // A member's own history.
+    let mine = bot.quiz_stats(2, Some(5), 10).await;
+    assert!(mine.ephemeral);
+    assert!(
+        mine.content.contains("this week: **0/1** (0 %)")
+            && mine.content.contains(&format!("❌ `{}`", q.passage.id)),
+        "{}",
+        mine.content
+    );
     // A button whose quiz no longer matches the index is told so.
     let stale = bot
         .answer_quiz(press(3, "cy"), 7, 0, "00000000", None)
@@ -398,7 +425,9 @@ fn every_study_message_stays_within_discord_limits() {
         let q = quiz::make(&engine, None, seed).unwrap();
         assert!(render::quiz_message(&q).within_limits());
         for pick in 0..4 {
-            assert!(render::quiz_result_message(&q, pick, Some((1, 2))).within_limits());
+            assert!(
+                render::quiz_result_message(&q, pick, ScoreNote::Counted(1, 2)).within_limits()
+            );
         }
     }
 }

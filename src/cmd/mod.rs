@@ -5,6 +5,7 @@ pub mod eval;
 pub mod generate;
 pub mod index;
 pub mod model;
+pub mod records;
 pub mod serve;
 pub mod sources;
 pub mod study;

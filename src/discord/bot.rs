@@ -5,12 +5,10 @@
 //! Searches and rebuilds run on blocking threads (`spawn_blocking`), never on the tasks
 //! that drive the gateway.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Instant, SystemTime};
-
-use serde::Serialize;
+use std::time::Instant;
 
 use super::rules::{Limits, Use};
 use crate::answer::{AnswerError, answer_from};
@@ -21,6 +19,7 @@ use crate::ingest::Corpus;
 use crate::moderate::{self, Actor};
 use crate::render::discord::{self as render, AnswerLayout, Message, cut, escape, notice};
 use crate::search::{Engine, Ranking};
+use crate::state::guilds::GuildSettings;
 use crate::study::{self, quiz, reading::Reading};
 
 /// The bot's state, shared by every handler.
@@ -37,31 +36,24 @@ pub struct Bot {
     /// First question of each thread the bot opened (also recoverable from the thread's
     /// starter message after a restart).
     threads: std::sync::Mutex<std::collections::HashMap<u64, String>>,
-    /// Quiz scores since start: channel → member → score.
-    scores: std::sync::Mutex<HashMap<u64, HashMap<u64, Score>>>,
-    /// (quiz message, member) pairs already scored: one answer counts per question.
-    scored: std::sync::Mutex<HashSet<(u64, u64)>>,
+    /// The state database (scores, server settings, audit trail, votes), connected on
+    /// first use; answering never waits for it.
+    pub(super) state: crate::state::State,
+    /// Server settings as last read, for [`GUILD_SETTINGS_FRESH`].
+    pub(super) guild_settings: std::sync::Mutex<HashMap<u64, (GuildSettings, Instant)>>,
     /// The last published version that could not be opened (damaged), and when it was
     /// last tried: it is reported once, and tried again only every [`RETRY_UNOPENABLE`]
     /// (reading the checksums of a million-paragraph version takes 0.25–0.29 s, warm).
     unopenable: std::sync::Mutex<Option<(String, Instant)>>,
 }
 
-/// A member's quiz score in one channel.
-#[derive(Debug, Clone, Default)]
-struct Score {
-    name: String,
-    right: u32,
-    answered: u32,
-}
-
 /// Who pressed a quiz button, and where.
 #[derive(Debug, Clone)]
 pub struct QuizPress {
+    pub guild: Option<u64>,
     pub channel: u64,
     pub message: u64,
     pub user: u64,
-    pub name: String,
 }
 
 /// What to ask, and how the answer will be shown.
@@ -105,25 +97,13 @@ pub struct ShardStatus {
     pub latency_ms: Option<u128>,
 }
 
-/// One line of the feedback file.
-#[derive(Serialize)]
-struct Feedback<'a> {
-    time: String,
-    question: &'a str,
-    passage: &'a str,
-    vote: &'a str,
-}
-
 const NO_SUCH_PASSAGE: &str = "No passage has that id. Ids look like `briefing-slug:5`; \
      `/ask` shows them under each quote, and `/sources` lists the briefings.";
 
 /// How long a published version that could not be opened waits before it is tried again.
 const RETRY_UNOPENABLE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// How many (question, member) answers are remembered to score each only once.
-const MAX_SCORED_ANSWERS: usize = 100_000;
-
-const SOMETHING_WENT_WRONG: &str =
+pub(super) const SOMETHING_WENT_WRONG: &str =
     "Something went wrong on my side; it has been logged. Please try again.";
 
 impl Bot {
@@ -150,6 +130,7 @@ impl Bot {
             d.cooldown_autocomplete,
             std::time::Duration::from_secs(d.cooldown_seconds),
         );
+        let state = crate::state::State::new(&settings);
         Ok(Bot {
             settings,
             engine: RwLock::new(Arc::new(opened.engine)),
@@ -159,8 +140,8 @@ impl Bot {
             started: Instant::now(),
             reindexing: tokio::sync::Mutex::new(()),
             threads: Default::default(),
-            scores: Default::default(),
-            scored: Default::default(),
+            state,
+            guild_settings: Default::default(),
             unopenable: Default::default(),
         })
     }
@@ -259,6 +240,11 @@ impl Bot {
     /// when they are over their limit.
     pub fn over_limit(&self, user: u64, kind: Use) -> Option<Message> {
         let wait = self.limits.check(user, kind).err()?;
+        Some(self.limited_reply(kind, wait))
+    }
+
+    /// The polite private reply to a member over their limit of `kind`.
+    pub(super) fn limited_reply(&self, kind: Use, wait: std::time::Duration) -> Message {
         let what = match kind {
             Use::Question => "asking quickly",
             Use::Action | Use::Autocomplete => "going quickly",
@@ -268,7 +254,7 @@ impl Bot {
             wait.as_secs().max(1)
         ));
         m.ephemeral = true;
-        Some(m)
+        m
     }
 
     /// Forgets, every `discord.cooldown_seconds`, the members whose allowances are full
@@ -634,49 +620,8 @@ impl Bot {
                 "The briefings have changed since this quiz was made; `/quiz` starts a new one.",
             );
         };
-        let first_time = {
-            let mut scored = self
-                .scored
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            // Bounded memory: past this many answers, older questions may be answered again.
-            if scored.len() >= MAX_SCORED_ANSWERS {
-                scored.clear();
-            }
-            scored.insert((press.message, press.user))
-        };
-        let score = first_time.then(|| {
-            let mut scores = self
-                .scores
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let s = scores
-                .entry(press.channel)
-                .or_default()
-                .entry(press.user)
-                .or_default();
-            s.name = press.name.clone();
-            s.answered += 1;
-            s.right += u32::from(pick == q.answer);
-            (s.right, s.answered)
-        });
+        let score = self.score_quiz_answer(&press, &q, pick).await;
         render::study::quiz_result_message(&q, pick, score)
-    }
-
-    /// The quiz scores of a channel, best first.
-    pub fn quiz_scores(&self, channel: u64) -> Message {
-        let scores = self
-            .scores
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut list: Vec<(String, u32, u32)> = scores
-            .get(&channel)
-            .into_iter()
-            .flatten()
-            .map(|(_, s)| (s.name.clone(), s.right, s.answered))
-            .collect();
-        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)).then(a.0.cmp(&b.0)));
-        render::study::scores_message(&list)
     }
 
     /// A citation ready to paste.
@@ -848,20 +793,6 @@ impl Bot {
         message
     }
 
-    /// Appends a line to the audit file (a failure is logged: the change stands).
-    pub async fn audit(&self, actor: &Actor, action: &str, target: &str, outcome: &str) {
-        let (settings, actor) = (self.settings.clone(), actor.clone());
-        let (action, target, outcome) =
-            (action.to_string(), target.to_string(), outcome.to_string());
-        let written = tokio::task::spawn_blocking(move || {
-            moderate::audit(&settings, &actor, &action, &target, &outcome)
-        })
-        .await;
-        if !matches!(written, Ok(Ok(()))) {
-            tracing::error!(file = %self.settings.content.audit_file.display(), "cannot write the audit file");
-        }
-    }
-
     /// Rebuilds with the writer (the caller holds `reindexing`) and swaps the new index in.
     async fn rebuild_locked(
         &self,
@@ -947,21 +878,6 @@ impl Bot {
         let mut msg = notice(&text);
         msg.ephemeral = false;
         msg
-    }
-
-    /// Appends a vote to the feedback file (no user names).
-    pub async fn vote(&self, question: &str, passage: &str, up: bool) -> std::io::Result<()> {
-        let line = serde_json::to_string(&Feedback {
-            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            question,
-            passage,
-            vote: if up { "up" } else { "down" },
-        })
-        .expect("feedback serializes");
-        let path = self.settings.discord.feedback_file.clone();
-        tokio::task::spawn_blocking(move || crate::moderate::append_line(&path, &line))
-            .await
-            .map_err(std::io::Error::other)?
     }
 }
 

@@ -8,6 +8,8 @@ use super::send;
 use super::{Context, Error};
 use crate::moderate::Actor;
 use crate::render::discord::notice;
+use crate::state::guilds::Change;
+use crate::state::quiz::Period;
 
 /// Every command, in one list.
 pub fn all() -> Vec<poise::Command<super::Data, Error>> {
@@ -17,10 +19,13 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         sources(),
         read(),
         quiz(),
+        leaderboard(),
         cite(),
         help(),
         reindex(),
         briefing(),
+        audit(),
+        settings(),
         stats(),
     ]
 }
@@ -61,7 +66,12 @@ async fn complete_passage(ctx: Context<'_>, partial: &str) -> serenity::CreateAu
 /// Records a use of `kind` by the author; refuses (with a short private reply) one over
 /// their limit. True when refused.
 async fn limited(ctx: Context<'_>, kind: Use) -> Result<bool, Error> {
-    match ctx.data().over_limit(ctx.author().id.get(), kind) {
+    let guild = ctx.guild_id().map(|g| g.get());
+    match ctx
+        .data()
+        .over_limit_in(ctx.author().id.get(), guild, kind)
+        .await
+    {
         Some(refusal) => {
             ctx.send(send::reply(&refusal)).await?;
             Ok(true)
@@ -154,11 +164,13 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
          removes your own answer.\n\
          • `/passage id:…` — one paragraph with its neighbours; `/sources` — the briefings.\n\
          • Study groups: `/read briefing:… [section:…]` reads a briefing page by page (anyone \
-         here can turn the pages); `/quiz [briefing] [seed]` asks which fact fills a blank \
-         (the same seed replays the same quiz; scores are kept per channel); `/cite id:…` gives \
-         a citation ready to paste.\n\
+         here can turn the pages); `/quiz play [briefing] [seed]` asks which fact fills a blank \
+         (the same seed replays the same quiz); `/leaderboard [period] [server]` shows the \
+         scores, `/quiz stats` your own; `/cite id:…` gives a citation ready to paste.\n\
          • Moderators: `/briefing add file:…` and `/briefing remove briefing:…` change the \
-         briefings; `/reindex [dry_run]` rebuilds the index from them; `/stats`."
+         briefings; `/reindex [dry_run]` rebuilds the index from them; `/audit` lists the \
+         changes made here; `/stats`. Admins: `/settings` (moderator role, default briefing, \
+         question cooldown, term start)."
     );
     ctx.send(send::reply(&notice(&text))).await?;
     Ok(())
@@ -190,23 +202,46 @@ pub async fn reindex(
     Ok(())
 }
 
-/// Whether the author is a moderator (Manage Server, or a role in
-/// `discord.moderator_roles`), checked by the bot whatever Discord's command permissions
-/// say; tells them when not.
+/// Whether the author is a moderator (Manage Server, a role in `discord.moderator_roles`,
+/// or the server's own moderator role from `/settings`), checked by the bot whatever
+/// Discord's command permissions say; tells them when not.
 async fn moderator(ctx: Context<'_>, what: &str) -> Result<bool, Error> {
+    let server_role = match ctx.guild_id() {
+        Some(g) => ctx.data().moderator_role(g.get()).await,
+        None => None,
+    };
     let allowed = match &ctx {
         poise::Context::Application(app) => app.interaction.member.as_ref().is_some_and(|m| {
             let manage = m.permissions.is_some_and(|p| p.manage_guild());
             let roles: Vec<u64> = m.roles.iter().map(|r| r.get()).collect();
-            rules::is_moderator(manage, &roles, &ctx.data().settings.discord.moderator_roles)
+            let mut moderator_roles = ctx.data().settings.discord.moderator_roles.clone();
+            moderator_roles.extend(server_role);
+            rules::is_moderator(manage, &roles, &moderator_roles)
         }),
         poise::Context::Prefix(_) => false,
     };
     if !allowed {
-        let text = format!(
-            "Only moderators (Manage Server, or a role in discord.moderator_roles) can {what}."
-        );
+        let text =
+            format!("Only moderators (Manage Server, or this server's moderator role) can {what}.");
         ctx.send(send::reply(&notice(&text))).await?;
+    }
+    Ok(allowed)
+}
+
+/// Whether the author is one of the server's admins (Manage Server): they alone change
+/// `/settings`, the moderator role among them. Tells them when not.
+async fn admin(ctx: Context<'_>) -> Result<bool, Error> {
+    let allowed = match &ctx {
+        poise::Context::Application(app) => app
+            .interaction
+            .member
+            .as_ref()
+            .is_some_and(|m| m.permissions.is_some_and(|p| p.manage_guild())),
+        poise::Context::Prefix(_) => false,
+    };
+    if !allowed {
+        let text = "Only the server's admins (Manage Server) can change its settings.";
+        ctx.send(send::reply(&notice(text))).await?;
     }
     Ok(allowed)
 }
@@ -249,9 +284,9 @@ async fn complete_section(ctx: Context<'_>, partial: &str) -> serenity::CreateAu
 #[poise::command(slash_command)]
 pub async fn read(
     ctx: Context<'_>,
-    #[description = "The briefing"]
+    #[description = "The briefing (else the server's default briefing)"]
     #[autocomplete = "complete_briefing"]
-    briefing: String,
+    briefing: Option<String>,
     #[description = "Start at this section"]
     #[autocomplete = "complete_section"]
     section: Option<String>,
@@ -260,16 +295,33 @@ pub async fn read(
         return Ok(());
     }
     let section = section.filter(|s| !s.trim().is_empty());
+    let guild = ctx.guild_id().map(|g| g.get());
+    let briefing = match briefing.filter(|b| !b.trim().is_empty()) {
+        Some(b) => Some(b),
+        None => ctx.data().default_briefing(guild).await,
+    };
+    let Some(briefing) = briefing else {
+        let text = "Which briefing? Name one with `briefing:` (`/sources` lists them); a \
+                    server's admins can set a default with `/settings default_briefing`.";
+        ctx.send(send::reply(&notice(text))).await?;
+        return Ok(());
+    };
     let message = ctx.data().read(&briefing, section.as_deref(), None).await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }
 
+/// Quizzes made from the briefings, and their scores.
+#[poise::command(slash_command, subcommands("quiz_play", "quiz_stats"))]
+pub async fn quiz(_ctx: Context<'_>) -> Result<(), Error> {
+    Ok(())
+}
+
 /// A quiz question made from the briefings: pick the fact that fills the blank.
-#[poise::command(slash_command)]
-pub async fn quiz(
+#[poise::command(slash_command, rename = "play")]
+pub async fn quiz_play(
     ctx: Context<'_>,
-    #[description = "Only ask about this briefing"]
+    #[description = "Only ask about this briefing (else the server's default briefing)"]
     #[autocomplete = "complete_briefing"]
     briefing: Option<String>,
     #[description = "Replay a quiz: the same seed gives the same question"] seed: Option<u64>,
@@ -278,8 +330,169 @@ pub async fn quiz(
         return Ok(());
     }
     let seed = seed.unwrap_or_else(crate::study::quiz::fresh_seed);
-    let briefing = briefing.filter(|b| !b.trim().is_empty());
+    let briefing = match briefing.filter(|b| !b.trim().is_empty()) {
+        Some(b) => Some(b),
+        None => {
+            ctx.data()
+                .default_briefing(ctx.guild_id().map(|g| g.get()))
+                .await
+        }
+    };
     let message = ctx.data().quiz(briefing.as_deref(), seed).await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Your own quiz answers here: this week, this term, all time, and the last ones.
+#[poise::command(slash_command, rename = "stats")]
+pub async fn quiz_stats(ctx: Context<'_>) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
+    ctx.defer_ephemeral().await?;
+    let message = ctx
+        .data()
+        .quiz_stats(
+            ctx.author().id.get(),
+            ctx.guild_id().map(|g| g.get()),
+            ctx.channel_id().get(),
+        )
+        .await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Which period a leaderboard covers.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum PeriodChoice {
+    #[name = "week"]
+    Week,
+    #[name = "term"]
+    Term,
+    #[name = "all"]
+    All,
+}
+
+/// The quiz leaderboard of this channel (or of the whole server).
+#[poise::command(slash_command)]
+pub async fn leaderboard(
+    ctx: Context<'_>,
+    #[description = "week, term (since the server's term start) or all (default: term)"]
+    period: Option<PeriodChoice>,
+    #[description = "The whole server, not only this channel"] server: Option<bool>,
+) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
+    ctx.defer().await?;
+    let period = match period.unwrap_or(PeriodChoice::Term) {
+        PeriodChoice::Week => Period::Week,
+        PeriodChoice::Term => Period::Term,
+        PeriodChoice::All => Period::All,
+    };
+    let message = ctx
+        .data()
+        .leaderboard(
+            ctx.guild_id().map(|g| g.get()),
+            ctx.channel_id().get(),
+            period,
+            server.unwrap_or(false),
+        )
+        .await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Moderators: the last content changes made from this server.
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
+pub async fn audit(ctx: Context<'_>) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
+    if !moderator(ctx, "read the audit trail").await? {
+        return Ok(());
+    }
+    let Some(guild) = ctx.guild_id() else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let message = ctx.data().audit_trail(guild.get()).await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Admins: this server's settings (without options: show them).
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
+#[allow(clippy::too_many_arguments)]
+pub async fn settings(
+    ctx: Context<'_>,
+    #[description = "Members with this role may moderate here (add, remove, reindex)"]
+    moderator_role: Option<serenity::RoleId>,
+    #[description = "Remove the moderator role (Manage Server only again)"]
+    clear_moderator_role: Option<bool>,
+    #[description = "The briefing /quiz play and /read use when none is named (none: clear)"]
+    #[autocomplete = "complete_briefing"]
+    default_briefing: Option<String>,
+    #[description = "Questions a member may ask per cooldown period here (0: the bot's default)"]
+    #[min = 0]
+    #[max = 100]
+    cooldown_questions: Option<u32>,
+    #[description = "When this server's term began, YYYY-MM-DD, for /leaderboard term (none: clear)"]
+    term_start: Option<String>,
+) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
+    if !admin(ctx).await? {
+        return Ok(());
+    }
+    let Some(guild) = ctx.guild_id().map(|g| g.get()) else {
+        return Ok(());
+    };
+    let mut changes = Vec::new();
+    if let Some(role) = moderator_role {
+        changes.push(Change::ModeratorRole(Some(role.get())));
+    } else if clear_moderator_role == Some(true) {
+        changes.push(Change::ModeratorRole(None));
+    }
+    if let Some(b) = default_briefing {
+        let b = b.trim();
+        if b.is_empty() || b.eq_ignore_ascii_case("none") {
+            changes.push(Change::DefaultBriefing(None));
+        } else {
+            match ctx.data().briefing_slug(b) {
+                Some(slug) => changes.push(Change::DefaultBriefing(Some(slug))),
+                None => {
+                    let text = format!(
+                        "No briefing is called {:?}: `/sources` lists them. Nothing was changed.",
+                        crate::render::discord::cut(b, 100)
+                    );
+                    ctx.send(send::reply(&notice(&text))).await?;
+                    return Ok(());
+                }
+            }
+        }
+    }
+    if let Some(n) = cooldown_questions {
+        let n = n.min(rules::MAX_SERVER_QUESTIONS);
+        changes.push(Change::CooldownQuestions((n > 0).then_some(n)));
+    }
+    if let Some(t) = term_start {
+        match crate::study::parse_date(&t) {
+            Ok(at) => changes.push(Change::TermStart(at)),
+            Err(why) => {
+                ctx.send(send::reply(&notice(&format!("{why} Nothing was changed."))))
+                    .await?;
+                return Ok(());
+            }
+        }
+    }
+    let data = ctx.data();
+    let message = if changes.is_empty() {
+        data.show_settings(guild).await
+    } else {
+        data.change_settings(&actor(ctx), guild, changes).await
+    };
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }

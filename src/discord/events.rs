@@ -62,7 +62,14 @@ async fn on_message(
     if question.is_empty() {
         return Ok(());
     }
-    let reply = if let Some(refusal) = data.over_limit(msg.author.id.get(), rules::Use::Question) {
+    let over = data
+        .over_limit_in(
+            msg.author.id.get(),
+            msg.guild_id.map(|g| g.get()),
+            rules::Use::Question,
+        )
+        .await;
+    let reply = if let Some(refusal) = over {
         refusal
     } else {
         let _typing = msg.channel_id.start_typing(&ctx.http);
@@ -186,7 +193,10 @@ async fn on_button(
         }
         _ => rules::Use::Action,
     };
-    if let Some(refusal) = data.over_limit(press.user.id.get(), kind) {
+    if let Some(refusal) = data
+        .over_limit_in(press.user.id.get(), press.guild_id.map(|g| g.get()), kind)
+        .await
+    {
         return respond(ctx, press, &refusal).await;
     }
     // The closest paragraphs of a refused question, and their More, are shown anyway.
@@ -213,18 +223,16 @@ async fn on_button(
             respond(ctx, press, &data.passage(&id, true, true).await).await
         }
         ids::Action::Vote { up, id } => {
-            let text = match data.vote(&question, &id, up).await {
-                Ok(()) => format!(
-                    "Thanks: your {} on `{}` is recorded.",
-                    if up { "👍" } else { "👎" },
-                    id.replace('`', "'")
-                ),
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot write the feedback file");
-                    "Sorry, your vote could not be recorded.".to_string()
-                }
-            };
-            respond(ctx, press, &notice(&text)).await
+            let reply = data
+                .vote(super::records::VotePress {
+                    question,
+                    passage: id,
+                    up,
+                    interaction: press.id.get(),
+                    guild: press.guild_id.map(|g| g.get()),
+                })
+                .await;
+            respond(ctx, press, &reply).await
         }
         ids::Action::Share { briefing } => {
             let message = data
@@ -295,14 +303,10 @@ async fn on_button(
             briefing,
         } => {
             let who = QuizPress {
+                guild: press.guild_id.map(|g| g.get()),
                 channel: press.channel_id.get(),
                 message: press.message.id.get(),
                 user: press.user.id.get(),
-                name: press
-                    .member
-                    .as_ref()
-                    .and_then(|m| m.nick.clone())
-                    .unwrap_or_else(|| press.user.display_name().to_string()),
             };
             let message = data.answer_quiz(who, seed, pick, &check, briefing).await;
             respond(ctx, press, &message).await
@@ -311,7 +315,15 @@ async fn on_button(
             respond(ctx, press, &data.quiz(briefing.as_deref(), seed).await).await
         }
         ids::Action::QuizScores => {
-            respond(ctx, press, &data.quiz_scores(press.channel_id.get())).await
+            let board = data
+                .leaderboard(
+                    press.guild_id.map(|g| g.get()),
+                    press.channel_id.get(),
+                    crate::state::quiz::Period::Term,
+                    false,
+                )
+                .await;
+            respond(ctx, press, &board).await
         }
     }
 }

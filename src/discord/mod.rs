@@ -9,6 +9,7 @@ pub mod bot;
 mod commands;
 pub mod download;
 mod events;
+pub mod records;
 pub mod rules;
 mod send;
 
@@ -55,6 +56,16 @@ pub fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
     let settings = bot.settings.clone();
+    // The state database is opened (migrated, old files read in) before connecting. One
+    // that cannot be reached is tried again on first use: answers never wait for it. One
+    // whose schema is newer than this binary stops the start, with the reason.
+    match bot.state.get().await {
+        Ok(_) => {}
+        Err(err) if err.is_transient() => {
+            tracing::warn!(error = %err, "starting without the state database: questions are answered; scores, votes and settings are unavailable until it can be reached");
+        }
+        Err(err) => return Err(anyhow!("{err}")),
+    }
     let options = poise::FrameworkOptions {
         commands: commands::all(),
         allowed_mentions: Some(send::no_mentions()),
@@ -147,6 +158,7 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
             shards.shutdown_all().await;
         }
     }
+    bot.state.close().await;
     Ok(())
 }
 

@@ -37,7 +37,16 @@ pub struct Limits<C: Clock = DefaultClock> {
     questions: Cooldown<C>,
     actions: Cooldown<C>,
     autocomplete: Cooldown<C>,
+    /// Question limits of servers that set their own (`/settings cooldown_questions`), by
+    /// allowance: one limiter per distinct allowance, at most [`MAX_SERVER_QUESTIONS`].
+    server_questions: std::sync::Mutex<std::collections::HashMap<u32, Cooldown<C>>>,
+    default_questions: u32,
+    period: Duration,
+    clock: C,
 }
+
+/// The largest question allowance a server may set for itself.
+pub const MAX_SERVER_QUESTIONS: u32 = 100;
 
 impl Limits {
     /// `questions`, `actions` and `autocomplete` uses per `period` for each user.
@@ -60,7 +69,35 @@ impl<C: Clock + Clone> Limits<C> {
         Limits {
             questions: Cooldown::with_clock(questions, period, clock.clone()),
             actions: Cooldown::with_clock(actions, period, clock.clone()),
-            autocomplete: Cooldown::with_clock(autocomplete, period, clock),
+            autocomplete: Cooldown::with_clock(autocomplete, period, clock.clone()),
+            server_questions: Default::default(),
+            default_questions: questions,
+            period,
+            clock,
+        }
+    }
+
+    /// [`Limits::check`] in a server that allows `server_questions` questions per period
+    /// instead of the bot's default (other kinds of use are not changed by a server).
+    pub fn check_in(
+        &self,
+        user: u64,
+        kind: Use,
+        server_questions: Option<u32>,
+    ) -> Result<(), Duration> {
+        match (kind, server_questions) {
+            (Use::Question, Some(n)) if n != self.default_questions => {
+                let n = n.clamp(1, MAX_SERVER_QUESTIONS);
+                let mut servers = self
+                    .server_questions
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                servers
+                    .entry(n)
+                    .or_insert_with(|| Cooldown::with_clock(n, self.period, self.clock.clone()))
+                    .check(user)
+            }
+            _ => self.check(user, kind),
         }
     }
 
@@ -77,11 +114,23 @@ impl<C: Clock + Clone> Limits<C> {
     /// state holds only the users of the last period, not every user ever seen.
     pub fn prune(&self) {
         self.kinds().iter().for_each(|c| c.prune());
+        self.server_questions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .for_each(Cooldown::prune);
     }
 
     /// How many (user, kind) entries the limits hold now.
     pub fn tracked(&self) -> usize {
-        self.kinds().iter().map(|c| c.tracked()).sum()
+        let servers: usize = self
+            .server_questions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .map(Cooldown::tracked)
+            .sum();
+        self.kinds().iter().map(|c| c.tracked()).sum::<usize>() + servers
     }
 
     fn kinds(&self) -> [&Cooldown<C>; 3] {
@@ -216,6 +265,30 @@ mod tests {
         clock.advance(Duration::from_secs(6));
         assert!(limits.check(1, Use::Question).is_ok());
         assert!(limits.check(1, Use::Question).is_err());
+    }
+
+    #[test]
+    fn a_server_may_set_its_own_question_allowance() {
+        let clock = FakeRelativeClock::default();
+        let limits = limits(&clock);
+        // A strict server: 2 questions per period; the bot's default elsewhere (5).
+        assert!(limits.check_in(1, Use::Question, Some(2)).is_ok());
+        assert!(limits.check_in(1, Use::Question, Some(2)).is_ok());
+        assert!(limits.check_in(1, Use::Question, Some(2)).is_err());
+        for _ in 0..5 {
+            assert!(limits.check_in(1, Use::Question, None).is_ok());
+        }
+        assert!(limits.check_in(1, Use::Question, None).is_err());
+        // A generous one: 8; other kinds of use keep the bot's allowance.
+        for _ in 0..8 {
+            assert!(limits.check_in(2, Use::Question, Some(8)).is_ok());
+        }
+        assert!(limits.check_in(2, Use::Question, Some(8)).is_err());
+        assert!(limits.check_in(2, Use::Action, Some(8)).is_ok());
+        assert!(limits.tracked() >= 3);
+        clock.advance(Duration::from_secs(60));
+        limits.prune();
+        assert_eq!(limits.tracked(), 0, "pruned, server limiters too");
     }
 
     #[test]

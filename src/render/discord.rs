@@ -36,6 +36,7 @@ pub fn len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
+pub mod state;
 pub mod study;
 
 /// A message to send, as plain data.

@@ -300,6 +300,14 @@ impl State {
         }
     }
 
+    /// Closes the open store, if any (at shutdown: SQLite checkpoints its WAL).
+    pub async fn close(&self) {
+        let slot = std::mem::replace(&mut *self.inner.lock().await, Slot::Empty);
+        if let Slot::Open(store) = slot {
+            store.close().await;
+        }
+    }
+
     /// Forgets an open store after a query failed on it, so that the next use connects
     /// afresh.
     pub async fn reset(&self) {

@@ -53,3 +53,42 @@ pub fn find_briefing<'m>(
         }),
     }
 }
+
+/// A date as a member types it (`YYYY-MM-DD`, midnight UTC) in seconds since the epoch;
+/// `none` (or nothing) clears it.
+pub fn parse_date(text: &str) -> Result<Option<i64>, String> {
+    let t = text.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let well_formed = t.len() == 10
+        && t.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    let parsed = well_formed
+        .then(|| humantime::parse_rfc3339_weak(&format!("{t} 00:00:00")).ok())
+        .flatten()
+        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok());
+    match parsed {
+        Some(d) => Ok(Some(d.as_secs() as i64)),
+        None => Err(format!(
+            "{:?} is not a date: write it as YYYY-MM-DD, such as 2026-09-01.",
+            crate::render::discord::cut(t, 40)
+        )),
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    #[test]
+    fn dates_are_read_as_members_type_them() {
+        assert_eq!(super::parse_date("2026-09-01"), Ok(Some(1_788_220_800)));
+        assert_eq!(super::parse_date(" none "), Ok(None));
+        assert!(super::parse_date("1 Sept").is_err());
+        assert!(super::parse_date("2026-13-01").is_err());
+    }
+}

@@ -20,10 +20,27 @@ pub fn moderator() -> briefbot::moderate::Actor {
     }
 }
 
-/// The lines of the workspace's audit file (none before the first).
+/// The workspace's audit trail, oldest first, as `briefbot audit --json` prints it (the
+/// fields of the old audit file: time, actor {id, name, guild}, action, target, outcome).
 pub fn audit(ws: &Workspace) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(ws.path().join("audit.jsonl"))
-        .unwrap_or_default()
+    json_lines(ws, &["audit", "--json"])
+}
+
+/// The votes in the workspace's state database, oldest first (`briefbot feedback --json`).
+pub fn feedback(ws: &Workspace) -> Vec<serde_json::Value> {
+    json_lines(ws, &["feedback", "--json"])
+}
+
+/// The JSON Lines `briefbot ARGS` prints in the workspace.
+fn json_lines(ws: &Workspace, args: &[&str]) -> Vec<serde_json::Value> {
+    let out = ws.cmd().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()

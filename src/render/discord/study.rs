@@ -186,7 +186,7 @@ pub fn quiz_message(quiz: &Quiz) -> Message {
 
 /// A member's answer, told to them alone: right or not, the sentence whole with the
 /// answer in bold, its citation, and their score in the channel.
-pub fn quiz_result_message(quiz: &Quiz, pick: usize, score: Option<(u32, u32)>) -> Message {
+pub fn quiz_result_message(quiz: &Quiz, pick: usize, score: super::state::ScoreNote) -> Message {
     let right = pick == quiz.answer;
     let head = if right {
         format!("✅ **Right**: {}.", escape(quiz.right_choice()))
@@ -214,12 +214,8 @@ pub fn quiz_result_message(quiz: &Quiz, pick: usize, score: Option<(u32, u32)>) 
         cut(&sentence, 2500),
         citation(&quiz.passage)
     );
-    match score {
-        Some((r, n)) => text.push_str(&format!("\nYour score in this channel: **{r}/{n}**.")),
-        None => {
-            text.push_str("\n(You had already answered this question: your score is unchanged.)")
-        }
-    }
+    text.push('\n');
+    text.push_str(&score.line());
     // The whole paragraph, with the ones around it, is a press away.
     let context = Button::new(
         ids::encode(&ids::Action::Context {
@@ -242,29 +238,6 @@ pub fn quiz_result_message(quiz: &Quiz, pick: usize, score: Option<(u32, u32)>) 
         menu: None,
         ephemeral: true,
     }
-}
-
-/// The channel's quiz scores since the bot started, best first: (name, right, answered).
-pub fn scores_message(scores: &[(String, u32, u32)]) -> Message {
-    let text = if scores.is_empty() {
-        "No quiz answers in this channel yet: `/quiz` starts one.".to_string()
-    } else {
-        let lines: Vec<String> = scores
-            .iter()
-            .take(20)
-            .enumerate()
-            .map(|(i, (name, right, n))| {
-                format!("{}. {} — {right}/{n}", i + 1, cut(&escape(name), 80))
-            })
-            .collect();
-        format!(
-            "**Quiz scores in this channel** (since the bot started)\n{}",
-            lines.join("\n")
-        )
-    };
-    let mut m = super::notice(&text);
-    m.ephemeral = false;
-    m
 }
 
 /// A citation ready to paste (in a code block, so that it copies as plain text), and the

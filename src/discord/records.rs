@@ -1,0 +1,345 @@
+//! What the bot keeps in its state database, as the bot's operations: quiz scores and
+//! leaderboards, votes, the audit trail, and each server's settings. Free of serenity, like
+//! [`super::bot`]; the queries are in [`crate::state`], the messages in
+//! [`crate::render::discord::state`]. A database that is unavailable gets its own reply;
+//! nothing here is on the answering path.
+
+use std::sync::{Arc, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::bot::{Bot, QuizPress};
+use super::rules::Use;
+use crate::moderate::Actor;
+use crate::render::discord::state::{self as render, ScoreNote};
+use crate::render::discord::{Message, notice};
+use crate::state::audit::{self, Entry};
+use crate::state::guilds::{self, Change, GuildSettings};
+use crate::state::quiz::{self, Period, QuizAnswer, Scope};
+use crate::state::votes::{self, Vote};
+use crate::state::{StateError, Store, now};
+use crate::study::quiz::Quiz;
+
+/// How long a server's settings, once read, are used without reading them again: a change
+/// made through another process is seen within this time.
+pub const GUILD_SETTINGS_FRESH: Duration = Duration::from_secs(30);
+
+/// A 👍 / 👎 press.
+#[derive(Debug, Clone)]
+pub struct VotePress {
+    pub question: String,
+    pub passage: String,
+    pub up: bool,
+    pub interaction: u64,
+    pub guild: Option<u64>,
+}
+
+impl Bot {
+    /// The open state store; on failure the reason is logged (and the store dropped when a
+    /// query failed on it, so the next use connects afresh).
+    async fn store(&self) -> Result<Store, Arc<StateError>> {
+        self.state.get().await
+    }
+
+    /// Logs a failed query and forgets the store; `what` is shown as unavailable.
+    async fn failed(&self, what: &str, err: &StateError) -> Message {
+        tracing::warn!(error = %err, "{what}: the state database failed");
+        self.state.reset().await;
+        render::unavailable(what)
+    }
+
+    /// Scores a member's answer to a quiz: counted once per member and question.
+    pub(super) async fn score_quiz_answer(
+        &self,
+        press: &QuizPress,
+        q: &Quiz,
+        pick: usize,
+    ) -> ScoreNote {
+        let Ok(store) = self.store().await else {
+            return ScoreNote::Unavailable;
+        };
+        let answer = QuizAnswer {
+            message: press.message,
+            member: press.user,
+            guild: press.guild,
+            channel: press.channel,
+            passage: q.passage.id.clone(),
+            correct: pick == q.answer,
+            at: now(),
+        };
+        let scored = async {
+            let counted = quiz::record(&store, &answer).await?;
+            let s = quiz::score(&store, Scope::Channel(press.channel), press.user, None).await?;
+            Ok::<_, StateError>((counted, s))
+        }
+        .await;
+        match scored {
+            Ok((true, s)) => ScoreNote::Counted(s.correct, s.answered),
+            Ok((false, s)) => ScoreNote::Again(s.correct, s.answered),
+            Err(err) => {
+                self.failed("Scores", &err).await;
+                ScoreNote::Unavailable
+            }
+        }
+    }
+
+    /// The quiz leaderboard of a channel, or of the whole server, over `period`.
+    pub async fn leaderboard(
+        &self,
+        guild: Option<u64>,
+        channel: u64,
+        period: Period,
+        whole_server: bool,
+    ) -> Message {
+        let Ok(store) = self.store().await else {
+            return render::unavailable("Scores");
+        };
+        let term_start = match guild {
+            Some(g) => self.server_settings(g).await.term_start,
+            None => None,
+        };
+        let (scope, label) = match guild {
+            Some(g) if whole_server => (Scope::Guild(g), "this server"),
+            _ => (Scope::Channel(channel), "this channel"),
+        };
+        match quiz::leaderboard(&store, scope, period.since(now(), term_start), 20).await {
+            Ok(board) => render::leaderboard_message(&board, label, period),
+            Err(err) => self.failed("Scores", &err).await,
+        }
+    }
+
+    /// A member's own quiz history, in this server (or this DM).
+    pub async fn quiz_stats(&self, member: u64, guild: Option<u64>, channel: u64) -> Message {
+        let Ok(store) = self.store().await else {
+            return render::unavailable("Scores");
+        };
+        let (scope, label) = match guild {
+            Some(g) => (Scope::Guild(g), "this server"),
+            None => (Scope::Channel(channel), "this conversation"),
+        };
+        let term_start = match guild {
+            Some(g) => self.server_settings(g).await.term_start,
+            None => None,
+        };
+        let t = now();
+        let stats = async {
+            let mut periods = Vec::new();
+            for period in [Period::Week, Period::Term, Period::All] {
+                let since = period.since(t, term_start);
+                periods.push((period, quiz::score(&store, scope, member, since).await?));
+            }
+            let recent = quiz::recent(&store, scope, member, 10).await?;
+            Ok::<_, StateError>((periods, recent))
+        }
+        .await;
+        match stats {
+            Ok((periods, recent)) => render::quiz_stats_message(label, &periods, &recent),
+            Err(err) => self.failed("Scores", &err).await,
+        }
+    }
+
+    /// Records a vote (no user id or name), with the index version answering now.
+    pub async fn vote(&self, press: VotePress) -> Message {
+        let Ok(store) = self.store().await else {
+            return render::unavailable("Votes");
+        };
+        let vote = Vote {
+            at: now(),
+            interaction: Some(press.interaction),
+            guild: press.guild,
+            question: press.question,
+            passage: press.passage.clone(),
+            up: press.up,
+            index_version: Some(self.engine().manifest().version.clone()),
+        };
+        match votes::record(&store, &vote).await {
+            Ok(_) => notice(&format!(
+                "Thanks: your {} on `{}` is recorded.",
+                if press.up { "👍" } else { "👎" },
+                press.passage.replace('`', "'")
+            )),
+            Err(err) => self.failed("Votes", &err).await,
+        }
+    }
+
+    /// Records a content change in the audit trail. While the database is unavailable the
+    /// line goes to `content.audit_file`, read in at the next start: a change is never
+    /// left unaudited.
+    pub async fn audit(&self, actor: &Actor, action: &str, target: &str, outcome: &str) {
+        let entry = Entry {
+            at: now(),
+            actor: actor.id,
+            actor_name: actor.name.clone(),
+            guild: actor.guild,
+            action: action.to_string(),
+            target: target.to_string(),
+            outcome: outcome.to_string(),
+        };
+        let recorded = match self.store().await {
+            Ok(store) => audit::record(&store, &entry).await.map_err(Arc::new),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = recorded {
+            let file = self.settings.content.audit_file.clone();
+            let kept = tokio::task::spawn_blocking(move || {
+                crate::moderate::keep_audit_line(&file, &entry)
+            })
+            .await;
+            match kept {
+                Ok(Ok(())) => {
+                    tracing::warn!(error = %err, file = %self.settings.content.audit_file.display(), "audit line kept in the file until the state database is back")
+                }
+                _ => {
+                    tracing::error!(error = %err, action, target, outcome, actor = actor.id, "cannot record the audit line")
+                }
+            }
+        }
+    }
+
+    /// The last content changes made from `guild`, for its moderators.
+    pub async fn audit_trail(&self, guild: u64) -> Message {
+        let Ok(store) = self.store().await else {
+            return render::unavailable("The audit trail");
+        };
+        let filter = audit::Filter {
+            guild: Some(guild),
+            since: None,
+            limit: 15,
+        };
+        match audit::list(&store, &filter).await {
+            Ok(entries) => {
+                // Outcomes name files: members are shown them without the server's paths.
+                let shown: Vec<Entry> = entries
+                    .into_iter()
+                    .map(|mut e| {
+                        e.outcome = crate::app::redact(&self.settings, &e.outcome);
+                        e
+                    })
+                    .collect();
+                render::audit_message(&shown)
+            }
+            Err(err) => self.failed("The audit trail", &err).await,
+        }
+    }
+
+    /// `guild`'s settings, read at most every [`GUILD_SETTINGS_FRESH`]; the defaults while
+    /// the database is unavailable (so the bot keeps working, as configured).
+    pub async fn server_settings(&self, guild: u64) -> GuildSettings {
+        if let Some((s, at)) = self.cached_settings(guild)
+            && at.elapsed() < GUILD_SETTINGS_FRESH
+        {
+            return s;
+        }
+        let read = match self.store().await {
+            Ok(store) => guilds::get(&store, guild).await.map_err(Arc::new),
+            Err(err) => Err(err),
+        };
+        match read {
+            Ok(s) => {
+                self.cache_settings(guild, &s);
+                s
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, guild, "server settings unavailable; using the defaults");
+                self.cached_settings(guild)
+                    .map(|(s, _)| s)
+                    .unwrap_or(GuildSettings {
+                        shared_library: true,
+                        ..GuildSettings::default()
+                    })
+            }
+        }
+    }
+
+    fn cached_settings(&self, guild: u64) -> Option<(GuildSettings, Instant)> {
+        self.guild_settings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&guild)
+            .cloned()
+    }
+
+    fn cache_settings(&self, guild: u64, s: &GuildSettings) {
+        let mut cache = self
+            .guild_settings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Bounded: the bot's servers, at most; a stale entry is only re-read.
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(guild, (s.clone(), Instant::now()));
+    }
+
+    /// `/settings` without changes: the server's settings as they are.
+    pub async fn show_settings(&self, guild: u64) -> Message {
+        let Ok(store) = self.store().await else {
+            return render::unavailable("Settings");
+        };
+        match guilds::get(&store, guild).await {
+            Ok(s) => {
+                self.cache_settings(guild, &s);
+                render::settings_message(&s, self.default_cooldown(), false)
+            }
+            Err(err) => self.failed("Settings", &err).await,
+        }
+    }
+
+    /// `/settings` with changes, by `actor` (a server admin, checked by the caller):
+    /// saved, audited, and shown.
+    pub async fn change_settings(
+        &self,
+        actor: &Actor,
+        guild: u64,
+        changes: Vec<Change>,
+    ) -> Message {
+        let Ok(store) = self.store().await else {
+            return render::unavailable("Settings");
+        };
+        match guilds::update(&store, guild, &changes, actor.id, now()).await {
+            Ok(s) => {
+                self.cache_settings(guild, &s);
+                let what: Vec<String> = changes.iter().map(|c| format!("{c:?}")).collect();
+                self.audit(actor, "settings", "server", &what.join(", "))
+                    .await;
+                render::settings_message(&s, self.default_cooldown(), true)
+            }
+            Err(err) => self.failed("Settings", &err).await,
+        }
+    }
+
+    fn default_cooldown(&self) -> (u32, u64) {
+        let d = &self.settings.discord;
+        (d.cooldown_questions, d.cooldown_seconds)
+    }
+
+    /// [`Bot::over_limit`] in `guild`, whose own question cooldown applies.
+    pub async fn over_limit_in(&self, user: u64, guild: Option<u64>, kind: Use) -> Option<Message> {
+        let server = match (kind, guild) {
+            (Use::Question, Some(g)) => self.server_settings(g).await.cooldown_questions,
+            _ => None,
+        };
+        let wait = self.limits.check_in(user, kind, server).err()?;
+        Some(self.limited_reply(kind, wait))
+    }
+
+    /// The slug of the briefing `query` names (a slug, a title, or part of one), if one.
+    pub fn briefing_slug(&self, query: &str) -> Option<String> {
+        let engine = self.engine();
+        crate::study::find_briefing(engine.manifest(), query)
+            .ok()
+            .map(|b| b.slug.clone())
+    }
+
+    /// The moderator role `guild`'s admins set, if any.
+    pub async fn moderator_role(&self, guild: u64) -> Option<u64> {
+        self.server_settings(guild).await.moderator_role
+    }
+
+    /// The briefing `/quiz play` and `/read` use in `guild` when none is named.
+    pub async fn default_briefing(&self, guild: Option<u64>) -> Option<String> {
+        match guild {
+            Some(g) => self.server_settings(g).await.default_briefing,
+            None => None,
+        }
+    }
+}
