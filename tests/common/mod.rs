@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use briefbot::config::Settings;
 
+pub mod e2e;
 pub mod fake_discord;
 pub mod state;
 pub mod tiny_bert;
