@@ -71,7 +71,7 @@ async fn moderator_commands_are_registered_for_manage_server_only() {
             ["default_member_permissions"]
             .clone()
     };
-    for moderators_only in ["reindex", "briefing"] {
+    for moderators_only in ["reindex", "briefing", "audit", "settings"] {
         assert_eq!(
             permissions(moderators_only),
             json!(MANAGE_GUILD.to_string()),
@@ -79,7 +79,15 @@ async fn moderator_commands_are_registered_for_manage_server_only() {
         );
     }
     for everyone in [
-        "ask", "read", "quiz", "cite", "passage", "sources", "help", "stats",
+        "ask",
+        "read",
+        "quiz",
+        "leaderboard",
+        "cite",
+        "passage",
+        "sources",
+        "help",
+        "stats",
     ] {
         assert!(
             permissions(everyone).is_null(),

@@ -172,7 +172,7 @@ pub fn quiz_message(quiz: &Quiz) -> Message {
             ),
             fields: Vec::new(),
             footer: Some(format!(
-                "quiz {} · same quiz again: /quiz seed:{} · from “{}”",
+                "quiz {} · same quiz again: /quiz play seed:{} · from “{}”",
                 quiz.seed,
                 quiz.seed,
                 cut(&defuse(&quiz.passage.briefing), 120)
