@@ -23,6 +23,9 @@ use crate::study::quiz::Quiz;
 /// made through another process is seen within this time.
 pub const GUILD_SETTINGS_FRESH: Duration = Duration::from_secs(30);
 
+/// Longest wait for a server's settings on the answering path.
+const QUICK_READ: Duration = Duration::from_millis(300);
+
 /// A 👍 / 👎 press.
 #[derive(Debug, Clone)]
 pub struct VotePress {
@@ -250,6 +253,27 @@ impl Bot {
         }
     }
 
+    /// [`Bot::server_settings`] without waiting for the database: the cached ones, or
+    /// what an open database answers within [`QUICK_READ`], else the defaults.
+    async fn server_settings_now(&self, guild: u64) -> GuildSettings {
+        let cached = self.cached_settings(guild);
+        if let Some((s, at)) = &cached
+            && at.elapsed() < GUILD_SETTINGS_FRESH
+        {
+            return s.clone();
+        }
+        if let Some(store) = self.state.ready()
+            && let Ok(Ok(s)) = tokio::time::timeout(QUICK_READ, guilds::get(&store, guild)).await
+        {
+            self.cache_settings(guild, &s);
+            return s;
+        }
+        cached.map(|(s, _)| s).unwrap_or(GuildSettings {
+            shared_library: true,
+            ..GuildSettings::default()
+        })
+    }
+
     fn cached_settings(&self, guild: u64) -> Option<(GuildSettings, Instant)> {
         self.guild_settings
             .lock()
@@ -298,7 +322,7 @@ impl Bot {
         match guilds::update(&store, guild, &changes, actor.id, now()).await {
             Ok(s) => {
                 self.cache_settings(guild, &s);
-                let what: Vec<String> = changes.iter().map(|c| format!("{c:?}")).collect();
+                let what: Vec<String> = changes.iter().map(Change::to_string).collect();
                 self.audit(actor, "settings", "server", &what.join(", "))
                     .await;
                 render::settings_message(&s, self.default_cooldown(), true)
@@ -312,10 +336,12 @@ impl Bot {
         (d.cooldown_questions, d.cooldown_seconds)
     }
 
-    /// [`Bot::over_limit`] in `guild`, whose own question cooldown applies.
+    /// [`Bot::over_limit`] in `guild`, whose own question cooldown applies. On the
+    /// answering path: the server's settings are read only if the database answers at
+    /// once ([`QUICK_READ`]), else the last ones read (or the bot's defaults) apply.
     pub async fn over_limit_in(&self, user: u64, guild: Option<u64>, kind: Use) -> Option<Message> {
         let server = match (kind, guild) {
-            (Use::Question, Some(g)) => self.server_settings(g).await.cooldown_questions,
+            (Use::Question, Some(g)) => self.server_settings_now(g).await.cooldown_questions,
             _ => None,
         };
         let wait = self.limits.check_in(user, kind, server).err()?;

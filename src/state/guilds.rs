@@ -32,6 +32,24 @@ pub enum Change {
     TermStart(Option<i64>),
 }
 
+impl std::fmt::Display for Change {
+    /// As the audit trail records it: `default_briefing = tides`, `moderator_role = none`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = match self {
+            Change::ModeratorRole(r) => r.map(|r| r.to_string()),
+            Change::DefaultBriefing(b) => b.clone(),
+            Change::CooldownQuestions(n) => n.map(|n| n.to_string()),
+            Change::TermStart(t) => t.map(|t| super::rfc3339(t)[..10].to_string()),
+        };
+        write!(
+            f,
+            "{} = {}",
+            self.column(),
+            value.as_deref().unwrap_or("none")
+        )
+    }
+}
+
 impl Change {
     fn column(&self) -> &'static str {
         match self {

@@ -255,8 +255,8 @@ const RETRY_AFTER: Duration = Duration::from_secs(10);
 /// a failure (at most every [`RETRY_AFTER`]), so that a database that comes back is used
 /// again without a restart and one that is down costs a command nothing but the reply.
 pub struct State {
-    settings: Settings,
-    inner: tokio::sync::Mutex<Slot>,
+    settings: Arc<Settings>,
+    inner: Arc<tokio::sync::Mutex<Slot>>,
 }
 
 enum Slot {
@@ -269,33 +269,32 @@ impl State {
     /// A state that connects to `settings.state.url` when first used.
     pub fn new(settings: &Settings) -> State {
         State {
-            settings: settings.clone(),
-            inner: tokio::sync::Mutex::new(Slot::Empty),
+            settings: Arc::new(settings.clone()),
+            inner: Arc::new(tokio::sync::Mutex::new(Slot::Empty)),
         }
     }
 
     /// The open store, connecting (and migrating, and importing the files of an older
     /// briefbot) if it is not yet open.
     pub async fn get(&self) -> Result<Store, Arc<StateError>> {
-        let mut slot = self.inner.lock().await;
+        connect(&self.inner, &self.settings).await
+    }
+
+    /// The store if it is open now, without waiting for anything; when it is not, a
+    /// connection is tried in the background (for the next caller). For the answering
+    /// path, which must never wait for the database.
+    pub fn ready(&self) -> Option<Store> {
+        let slot = self.inner.try_lock().ok()?;
         match &*slot {
-            Slot::Open(store) => return Ok(store.clone()),
-            Slot::Failed(at, err) if at.elapsed() < RETRY_AFTER && err.is_transient() => {
-                return Err(err.clone());
-            }
-            _ => {}
-        }
-        match open_and_import(&self.settings).await {
-            Ok(store) => {
-                tracing::info!(url = %store.url(), "state database open");
-                *slot = Slot::Open(store.clone());
-                Ok(store)
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "state database unavailable");
-                let err = Arc::new(err);
-                *slot = Slot::Failed(Instant::now(), err.clone());
-                Err(err)
+            Slot::Open(store) => Some(store.clone()),
+            Slot::Failed(at, err) if at.elapsed() < RETRY_AFTER || !err.is_transient() => None,
+            _ => {
+                drop(slot);
+                let (inner, settings) = (self.inner.clone(), self.settings.clone());
+                tokio::spawn(async move {
+                    let _ = connect(&inner, &settings).await;
+                });
+                None
             }
         }
     }
@@ -312,6 +311,33 @@ impl State {
     /// afresh.
     pub async fn reset(&self) {
         *self.inner.lock().await = Slot::Empty;
+    }
+}
+
+async fn connect(
+    inner: &tokio::sync::Mutex<Slot>,
+    settings: &Settings,
+) -> Result<Store, Arc<StateError>> {
+    let mut slot = inner.lock().await;
+    match &*slot {
+        Slot::Open(store) => return Ok(store.clone()),
+        Slot::Failed(at, err) if at.elapsed() < RETRY_AFTER || !err.is_transient() => {
+            return Err(err.clone());
+        }
+        _ => {}
+    }
+    match open_and_import(settings).await {
+        Ok(store) => {
+            tracing::info!(url = %store.url(), "state database open");
+            *slot = Slot::Open(store.clone());
+            Ok(store)
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "state database unavailable");
+            let err = Arc::new(err);
+            *slot = Slot::Failed(Instant::now(), err.clone());
+            Err(err)
+        }
     }
 }
 
