@@ -740,3 +740,32 @@ async fn a_refusal_offers_the_closest_paragraphs_anyway() {
         more.id
     );
 }
+
+/// A database that accepts connections and never answers (hung, or locked up) must not
+/// hold up a question: the rate limit's read of the server's settings and the answer go on
+/// without it, while a command that needs it waits for `state.timeout_seconds` and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_database_never_holds_up_a_question() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let ws = Workspace::with_fixtures();
+    let mut settings = ws.settings();
+    settings.state.url = format!("postgres://briefbot@127.0.0.1:{port}/state");
+    // Far longer than the guard below: a question that waited for it would fail the test.
+    settings.state.timeout_seconds = 300;
+    let bot = std::sync::Arc::new(Bot::new(settings).unwrap());
+    let guard = std::time::Duration::from_secs(60);
+    let asked = tokio::time::timeout(guard, async {
+        for _ in 0..3 {
+            let over = bot
+                .over_limit_in(42, Some(5), briefbot::discord::rules::Use::Question)
+                .await;
+            assert!(over.is_none());
+            let m = bot.ask(ask("cod quota")).await;
+            assert_eq!(quoted_ids(&m)[0], "notes/fisheries:1");
+        }
+    })
+    .await;
+    assert!(asked.is_ok(), "a question waited for the database");
+    drop(silent);
+}
