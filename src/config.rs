@@ -96,6 +96,21 @@ pub struct RawSettings {
     pub search: SearchSettings,
     pub discord: DiscordSettings,
     pub state: StateSettings,
+    pub gaps: GapsSettings,
+}
+
+/// `[gaps]`: the unanswered-questions report.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GapsSettings {
+    /// Recorded questions older than this many days are deleted by the bot.
+    pub keep_days: u32,
+}
+
+impl Default for GapsSettings {
+    fn default() -> Self {
+        GapsSettings { keep_days: 90 }
+    }
 }
 
 /// `[state]`: the database of the bot's state (quiz scores, per-server settings, the audit
@@ -480,6 +495,7 @@ pub struct Settings {
     pub discord: DiscordSettings,
     /// `[state]`, with a relative SQLite path resolved against the settings' folder.
     pub state: StateSettings,
+    pub gaps: GapsSettings,
     /// `content.furniture`, compiled.
     pub furniture: Vec<Regex>,
     /// `search.weights`, in the order of [`crate::search::FEATURE_NAMES`].
@@ -582,6 +598,7 @@ impl RawSettings {
             mut search,
             mut discord,
             mut state,
+            gaps,
         } = self;
         if content.max_file_bytes == 0 {
             return Err(invalid("content.max_file_bytes", "must be greater than 0"));
@@ -687,6 +704,7 @@ impl RawSettings {
             }
         }
         in_range("state.timeout_seconds", state.timeout_seconds, 1..=300)?;
+        in_range("gaps.keep_days", gaps.keep_days, 1..=3650)?;
         state.url = state_url(base, &state.url)?;
         content.dir = resolve(base, &content.dir);
         discord.feedback_file = resolve(base, &discord.feedback_file);
@@ -699,6 +717,7 @@ impl RawSettings {
             search,
             discord,
             state,
+            gaps,
             furniture,
             weights,
             semantic_weights,

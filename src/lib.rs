@@ -13,6 +13,7 @@ pub mod config;
 pub mod discord;
 pub mod eval;
 mod fnv;
+pub mod gaps;
 pub mod generate;
 pub mod index;
 pub mod ingest;

@@ -48,6 +48,8 @@ enum Command {
     Audit(cmd::records::AuditArgs),
     /// The 👍 / 👎 votes on quotes, from the state database (no user names are kept).
     Feedback(cmd::records::FeedbackArgs),
+    /// What members asked that the briefings could not answer, grouped by topic.
+    Gaps(cmd::records::GapsArgs),
 }
 
 /// A closed pipe (`briefbot read --all | head`) ends briefbot quietly, as it ends any Unix
@@ -84,6 +86,7 @@ fn main() -> ExitCode {
             Command::Model(args) => cmd::model::execute(&settings, args),
             Command::Audit(args) => cmd::records::audit(&settings, args),
             Command::Feedback(args) => cmd::records::feedback(&settings, args),
+            Command::Gaps(args) => cmd::records::gaps(&settings, args),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

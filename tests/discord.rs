@@ -23,6 +23,7 @@ fn ask(question: &str) -> Ask {
         ephemeral: false,
         can_discuss: true,
         asker: 42,
+        guild: None,
         anyway: false,
     }
 }
@@ -337,15 +338,19 @@ async fn votes_are_kept_without_user_names_and_once_per_press() {
         up,
         interaction,
         guild: Some(5),
+        member: 42,
     };
-    for p in [
-        press("notes/fisheries:1", true, 1),
-        press("notes/fisheries:2", false, 2),
+    // A 👎 may be given a reason, the first time it is recorded.
+    for (p, ask_reason) in [
+        (press("notes/fisheries:1", true, 1), false),
+        (press("notes/fisheries:2", false, 2), true),
         // Discord delivering the same press twice does not count it twice.
-        press("notes/fisheries:2", false, 2),
+        (press("notes/fisheries:2", false, 2), false),
     ] {
-        let reply = bot.vote(p).await;
+        let voted = bot.vote(p).await;
+        let reply = voted.reply;
         assert!(reply.content.starts_with("Thanks"), "{}", reply.content);
+        assert_eq!(voted.ask_reason, ask_reason, "{}", reply.content);
     }
     let lines = common::feedback(&ws);
     assert_eq!(lines.len(), 2);

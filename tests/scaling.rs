@@ -104,6 +104,7 @@ async fn a_reader_follows_the_writer_and_never_sees_a_partial_index() {
                         ephemeral: false,
                         can_discuss: false,
                         asker: i,
+                        guild: None,
                         anyway: false,
                     })
                     .await;

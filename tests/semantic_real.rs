@@ -7,6 +7,8 @@
 //! the repository (where `.ci/run` installs it from PyPI). With `BRIEFBOT_REQUIRE_MODEL=1`
 //! (set by `.ci/run`) a missing model fails the test instead of skipping it.
 
+mod common;
+
 use std::path::PathBuf;
 
 use briefbot::semantic::{Model, Pooling};
@@ -161,4 +163,21 @@ fn with_the_real_model_a_question_in_other_words_finds_its_paragraph() {
     assert!(verdict.covered, "{verdict:?}");
     let c = hits[0].cosine.unwrap();
     assert!(c > 0.4 && c > hits[1].cosine.unwrap(), "{hits:?}");
+}
+
+/// The unanswered-questions report groups by question vectors too (`tests/fixtures/gaps`:
+/// the fixture its threshold was chosen on, and a held-out one).
+#[test]
+fn with_a_model_the_question_vectors_group_them_too() {
+    let Some(dir) = model_dir() else { return };
+    let model = Model::load(&dir, "").unwrap();
+    for (name, least) in [("questions.jsonl", 0.95), ("held_out.jsonl", 0.85)] {
+        let (questions, topics) = common::gaps_fixture(name);
+        let q: Vec<&str> = questions.iter().map(String::as_str).collect();
+        let t: Vec<&str> = topics.iter().map(String::as_str).collect();
+        let vectors: Vec<Vec<f32>> = q.iter().map(|x| model.embed_query(x).unwrap()).collect();
+        let groups = briefbot::gaps::group(&q, Some(&vectors));
+        let purity = briefbot::gaps::purity(&groups, &t);
+        assert!(purity >= least, "{name}: {purity}: {groups:?}");
+    }
 }

@@ -424,3 +424,160 @@ async fn an_unreachable_database_is_reported_within_the_timeout() {
         "{err}"
     );
 }
+
+fn unanswered(at: i64, guild: Option<u64>, question: &str) -> briefbot::state::gaps::Unanswered {
+    briefbot::state::gaps::Unanswered {
+        at,
+        guild,
+        kind: briefbot::state::gaps::Kind::Refused,
+        question: question.into(),
+        index_version: Some("v1".into()),
+        nearest: vec!["Energy".into(), "Rail".into()],
+        passage: None,
+        reason_kind: None,
+        reason: None,
+        interaction: None,
+    }
+}
+
+#[tokio::test]
+async fn unanswered_questions_are_kept_per_server_with_privacy_and_counts() {
+    use briefbot::state::gaps::{self, Window};
+    let dir = tempfile::tempdir().unwrap();
+    for db in every_backend(dir.path()) {
+        let store = open(&db).await;
+        let day = 24 * 3600;
+        let now = 100 * day;
+        for (at, guild, q) in [
+            (now - 2 * day, Some(9), "Is tidal power cheap?"),
+            (now - day, Some(9), "Who pays for tidal power?"),
+            (now - day, Some(8), "Another server's question"),
+            (now - 40 * day, Some(9), "An older question"),
+        ] {
+            assert!(
+                gaps::record(&store, &unanswered(at, guild, q))
+                    .await
+                    .unwrap()
+            );
+        }
+        for _ in 0..5 {
+            gaps::count_question(&store, Some(9), now - day)
+                .await
+                .unwrap();
+        }
+        gaps::count_question(&store, None, now - day).await.unwrap();
+        let month = Window {
+            guild: Some(9),
+            since: now - 30 * day,
+            until: now,
+        };
+        let rows = gaps::list(&store, month, 100).await.unwrap();
+        let questions: Vec<&str> = rows.iter().map(|r| r.question.as_str()).collect();
+        assert_eq!(
+            questions,
+            ["Is tidal power cheap?", "Who pays for tidal power?"],
+            "{}",
+            db.name
+        );
+        assert_eq!(rows[0].nearest, ["Energy", "Rail"]);
+        assert_eq!(gaps::asked(&store, month).await.unwrap(), 5, "{}", db.name);
+        let everywhere = Window {
+            guild: None,
+            ..month
+        };
+        assert_eq!(gaps::asked(&store, everywhere).await.unwrap(), 6);
+
+        // A 👎's reason is attached to it by its press.
+        let mut down = unanswered(now - day, Some(9), "What is J-JOC?");
+        down.kind = gaps::Kind::Down;
+        down.interaction = Some(77);
+        assert!(gaps::record(&store, &down).await.unwrap());
+        assert!(
+            !gaps::record(&store, &down).await.unwrap(),
+            "the same press once"
+        );
+        assert!(
+            gaps::add_reason(&store, 77, "outdated", Some("old"))
+                .await
+                .unwrap()
+        );
+        let rows = gaps::list(&store, month, 100).await.unwrap();
+        let d = rows.iter().find(|r| r.interaction == Some(77)).unwrap();
+        assert_eq!(
+            (d.reason_kind.as_deref(), d.reason.as_deref()),
+            (Some("outdated"), Some("old"))
+        );
+
+        // Recording is on by default; a member and a server can each turn it off.
+        assert!(gaps::may_record(&store, 1, Some(9)).await.unwrap());
+        gaps::set_member_recording(&store, 1, false, now)
+            .await
+            .unwrap();
+        assert!(
+            !gaps::may_record(&store, 1, Some(9)).await.unwrap(),
+            "{}",
+            db.name
+        );
+        assert!(
+            !gaps::may_record(&store, 1, None).await.unwrap(),
+            "in DMs too"
+        );
+        gaps::set_server_recording(&store, 9, false, 2, now)
+            .await
+            .unwrap();
+        assert!(!gaps::may_record(&store, 3, Some(9)).await.unwrap());
+        assert!(gaps::may_record(&store, 3, Some(8)).await.unwrap());
+        gaps::set_member_recording(&store, 1, true, now)
+            .await
+            .unwrap();
+        assert!(gaps::may_record(&store, 1, Some(8)).await.unwrap());
+        // The server's other settings are untouched by its recording switch.
+        let s = guilds::get(&store, 9).await.unwrap();
+        assert!(!s.record_questions && s.shared_library);
+    }
+}
+
+#[tokio::test]
+async fn unanswered_questions_past_keep_days_are_deleted() {
+    use briefbot::state::gaps::{self, Window};
+    let dir = tempfile::tempdir().unwrap();
+    for db in every_backend(dir.path()) {
+        let store = open(&db).await;
+        let day = 24 * 3600;
+        // The clock is a parameter: "now" is day 1000.
+        let now = 1000 * day;
+        for age in [120, 91, 89, 1] {
+            let q = format!("{age} days old");
+            gaps::record(&store, &unanswered(now - age * day, Some(9), &q))
+                .await
+                .unwrap();
+            gaps::count_question(&store, Some(9), now - age * day)
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            gaps::prune(&store, now, 90).await.unwrap(),
+            2,
+            "{}",
+            db.name
+        );
+        let all = Window {
+            guild: None,
+            since: 0,
+            until: now + 1,
+        };
+        let left: Vec<String> = gaps::list(&store, all, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.question)
+            .collect();
+        assert_eq!(left, ["89 days old", "1 days old"], "{}", db.name);
+        assert_eq!(
+            gaps::asked(&store, all).await.unwrap(),
+            2,
+            "the counts go too"
+        );
+        assert_eq!(gaps::prune(&store, now, 90).await.unwrap(), 0);
+    }
+}

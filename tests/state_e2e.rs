@@ -292,3 +292,157 @@ async fn without_its_database_the_bot_still_answers_and_says_what_is_unavailable
     );
     assert!(!log.contains("panicked"), "{log}");
 }
+
+/// `/ask` in `guild` by `by`; what the answer shows.
+async fn ask_in(fake: &FakeDiscord, guild: u64, question: &str, by: u64) -> String {
+    let asked = command_in(
+        fake,
+        guild,
+        "ask",
+        json!([{"name": "question", "type": 3, "value": question}]),
+        json!({}),
+        member(by, 0, &[]),
+    );
+    answer_text(fake, asked, "an answer").await
+}
+
+/// `/gaps` by `who` (a member value) in the fake's server: what it shows, and its buttons.
+async fn gaps_report(fake: &FakeDiscord, who: Value) -> (String, Vec<String>) {
+    let (id, token) = command(fake, "gaps", json!([]), who);
+    let prefix = format!("/interactions/{id}/");
+    let r = fake
+        .wait_for(0, "the report", |r| {
+            (r.path.starts_with(&prefix) && r.body["type"] == 4) || is_answer_to(r, &token)
+        })
+        .await;
+    (shown(&r.body), component_ids(&r.body))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_see_what_their_members_could_not_find_grouped_by_topic() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::state::sqlite(dir.path());
+    let fake = FakeDiscord::start().await;
+    let _bot = bot_on(&fake, &db.url, "cooldown_questions = 1000").await;
+    // 32 questions on 4 topics the bundled briefing (US–Japan defence) does not cover, from
+    // 8 members, asked in this server.
+    let (questions, topics) = common::gaps_fixture("questions.jsonl");
+    let mut refused: Vec<(&str, &str)> = Vec::new();
+    for (i, (q, t)) in questions.iter().zip(&topics).enumerate() {
+        let shown = ask_in(
+            &fake,
+            common::fake_discord::GUILD_ID,
+            q,
+            5000 + i as u64 % 8,
+        )
+        .await;
+        if shown.contains("The briefings do not cover this question") {
+            refused.push((q, t));
+        }
+    }
+    assert!(refused.len() >= 28, "{} of 32 refused", refused.len());
+    // A member who turned recording off, and another server: neither is in this report.
+    let asked = command(
+        &fake,
+        "privacy",
+        json!([{"name": "questions", "type": 5, "value": false}]),
+        member(6001, 0, &[]),
+    );
+    assert!(
+        answer_text(&fake, asked, "/privacy")
+            .await
+            .contains("will not be recorded")
+    );
+    let private = "Is the tidal barrage on the Severn a secret?";
+    assert!(
+        ask_in(&fake, common::fake_discord::GUILD_ID, private, 6001)
+            .await
+            .contains("do not cover")
+    );
+    let elsewhere = "How loud are tidal turbines for whales?";
+    assert!(
+        ask_in(&fake, 2999, elsewhere, 6002)
+            .await
+            .contains("do not cover")
+    );
+
+    // Two 👎 on an answer: one with a reason given in the modal, one without.
+    let down = format!("bb1:vote:down:{SLUG}:5");
+    press_as(&fake, &down, QUESTION, 6003, 7_100_001, 9200);
+    let modal = reply_to(&fake, 7_100_001, "the reason modal").await;
+    assert_eq!(modal.body["type"], 9, "a modal: {}", modal.body);
+    assert_eq!(modal.body["data"]["custom_id"], "bb1why:7100001");
+    let submitted = submit_modal(
+        &fake,
+        "bb1why:7100001",
+        &[("kind", "outdated"), ("text", "These are 2023 plans")],
+        6003,
+    );
+    let thanks = shown(&reply_to(&fake, submitted, "the reason's thanks").await.body);
+    assert!(thanks.contains("“outdated”"), "{thanks}");
+    press_as(&fake, &down, QUESTION, 6004, 7_100_002, 9200);
+    reply_to(&fake, 7_100_002, "the second modal").await;
+
+    // A member who is not a moderator is refused; a moderator reads the report.
+    let (refusal, _) = gaps_report(&fake, member(OTHER, 0, &[])).await;
+    assert!(refusal.contains("Only moderators"), "{refusal}");
+    let (report, buttons) = gaps_report(&fake, member(ASKER, MANAGE_GUILD, &[])).await;
+    let unanswered = refused.len() + 2;
+    assert!(
+        report.contains(&format!(
+            "{unanswered} of {} questions went unanswered",
+            32 + 1
+        )),
+        "{report}"
+    );
+    // The four largest groups are the four topics: each group's examples are mostly of
+    // one topic, a different one for each group.
+    let topic_of = |q: &str| refused.iter().find(|(r, _)| *r == q).map(|(_, t)| *t);
+    let mut majorities: Vec<&str> = Vec::new();
+    for block in report.split("\n**").skip(1).take(4) {
+        let examples: Vec<&str> = block
+            .lines()
+            .filter_map(|l| l.strip_prefix("> "))
+            .filter_map(topic_of)
+            .collect();
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for t in &examples {
+            match counts.iter_mut().find(|(c, _)| c == t) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((t, 1)),
+            }
+        }
+        counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+        majorities.push(counts[0].0);
+    }
+    majorities.sort_unstable();
+    assert_eq!(
+        majorities,
+        ["fishing", "rent", "tidal", "trains"],
+        "{report}"
+    );
+    // The rest, with the 👎 and its reason, is on the next page; nothing of the member who
+    // turned recording off, nor of the other server.
+    assert_eq!(buttons.len(), 1, "{buttons:?}");
+    let next = fake.next_id();
+    press_by(&fake, &buttons[0], member(OTHER, 0, &[]), next);
+    let refusal = shown(&reply_to(&fake, next, "a member's press").await.body);
+    assert!(refusal.contains("Only moderators"), "{refusal}");
+    let next = fake.next_id() + 10;
+    press_by(&fake, &buttons[0], member(ASKER, MANAGE_GUILD, &[]), next);
+    let page = reply_to(&fake, next, "the next page").await;
+    let page2 = shown(&page.body);
+    assert!(
+        page2.contains("👎 *outdated*: “These are 2023 plans” — on “What is J-JOC?”")
+            && page2.contains("2 questions** (0 not covered, 2 👎)"),
+        "{page2}"
+    );
+    for text in [&report, &page2] {
+        assert!(
+            !text.contains("secret") && !text.contains("whales"),
+            "{text}"
+        );
+    }
+    let stored = common::feedback(&_bot.ws);
+    assert_eq!(stored.len(), 2, "the two 👎 are votes too");
+}

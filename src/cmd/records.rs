@@ -158,3 +158,84 @@ fn since_said(since: &Option<String>) -> String {
         .map(|s| format!(" since {s}"))
         .unwrap_or_default()
 }
+
+#[derive(clap::Args)]
+pub struct GapsArgs {
+    /// The period: the last N days (compared with the N days before).
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Only this server's questions (its id); default every server's and DMs'.
+    #[arg(long)]
+    guild: Option<u64>,
+    /// Only questions that came closest to this briefing (slug or title).
+    #[arg(long)]
+    briefing: Option<String>,
+    /// Print the report as JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `briefbot gaps`: the unanswered-questions report for the operator.
+pub fn gaps(settings: &Settings, args: GapsArgs) -> Result<()> {
+    let title = match &args.briefing {
+        Some(b) => {
+            let opened =
+                briefbot::app::open_or_build(settings, briefbot::search::Ranking::Full, None)?;
+            let info = briefbot::study::find_briefing(opened.engine.manifest(), b)?;
+            Some(info.title.clone())
+        }
+        None => None,
+    };
+    let scope = briefbot::gaps::Scope {
+        guild: args.guild,
+        days: args.days.max(1),
+        now: state::now(),
+        briefing: title,
+    };
+    let model = briefbot::semantic::usable(&settings.search.semantic);
+    let report = with_store(settings, async |store| {
+        briefbot::gaps::build(store, &scope, model).await
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let pct = |s: Option<f64>| s.map_or_else(|| "-".to_string(), |s| format!("{:.1} %", 100.0 * s));
+    println!(
+        "{} of {} questions unanswered in the last {} days ({}); the {} days before: {} of {} ({})",
+        report.unanswered,
+        report.asked,
+        scope.days,
+        pct(report.share()),
+        scope.days,
+        report.previous_unanswered,
+        report.previous_asked,
+        pct(report.previous_share())
+    );
+    for (i, g) in report.groups.iter().enumerate() {
+        println!(
+            "\n{}. {} questions ({} not covered, {} voted down){}",
+            i + 1,
+            g.count,
+            g.refused,
+            g.voted_down,
+            if g.nearest.is_empty() {
+                String::new()
+            } else {
+                format!("; nearest: {}", g.nearest.join(" · "))
+            }
+        );
+        for e in &g.examples {
+            println!("   > {e}");
+        }
+        for (q, kind, why) in &g.reasons {
+            println!(
+                "   👎 {kind}{} — on {q:?}",
+                why.as_deref()
+                    .map(|w| format!(": {w:?}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}

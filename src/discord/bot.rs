@@ -65,6 +65,8 @@ pub struct Ask {
     pub ephemeral: bool,
     pub can_discuss: bool,
     pub asker: u64,
+    /// The server asked in (`None`: a DM), for the unanswered-questions report.
+    pub guild: Option<u64>,
     /// Quote the closest paragraphs even when the briefings do not seem to cover the
     /// question (the refusal's "Show the closest paragraphs anyway").
     pub anyway: bool,
@@ -81,6 +83,7 @@ impl Ask {
             ephemeral: false,
             can_discuss: false,
             asker,
+            guild: None,
             anyway: false,
         }
     }
@@ -321,6 +324,9 @@ impl Bot {
             }
         };
         self.answered.fetch_add(1, Ordering::Relaxed);
+        if ask.offset == 0 && !ask.anyway {
+            self.note_question(ask.asker, ask.guild, &answer);
+        }
         if ask.offset > 0 && answer.quotes.is_empty() {
             return notice("There are no more quotes for this question.");
         }

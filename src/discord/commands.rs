@@ -25,6 +25,8 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         reindex(),
         briefing(),
         audit(),
+        gaps(),
+        privacy(),
         settings(),
         stats(),
     ]
@@ -115,6 +117,7 @@ pub async fn ask(
             ephemeral: private,
             can_discuss: ctx.guild_id().is_some(),
             asker: ctx.author().id.get(),
+            guild: ctx.guild_id().map(|g| g.get()),
             anyway: false,
         })
         .await;
@@ -206,19 +209,17 @@ pub async fn reindex(
 /// or the server's own moderator role from `/settings`), checked by the bot whatever
 /// Discord's command permissions say; tells them when not.
 async fn moderator(ctx: Context<'_>, what: &str) -> Result<bool, Error> {
-    let server_role = match ctx.guild_id() {
-        Some(g) => ctx.data().moderator_role(g.get()).await,
-        None => None,
+    let member = match &ctx {
+        poise::Context::Application(app) => app.interaction.member.as_ref(),
+        poise::Context::Prefix(_) => None,
     };
-    let allowed = match &ctx {
-        poise::Context::Application(app) => app.interaction.member.as_ref().is_some_and(|m| {
+    let allowed = match (ctx.guild_id(), member) {
+        (Some(guild), Some(m)) => {
             let manage = m.permissions.is_some_and(|p| p.manage_guild());
             let roles: Vec<u64> = m.roles.iter().map(|r| r.get()).collect();
-            let mut moderator_roles = ctx.data().settings.discord.moderator_roles.clone();
-            moderator_roles.extend(server_role);
-            rules::is_moderator(manage, &roles, &moderator_roles)
-        }),
-        poise::Context::Prefix(_) => false,
+            ctx.data().is_moderator(guild.get(), manage, &roles).await
+        }
+        _ => false,
     };
     if !allowed {
         let text =
@@ -421,6 +422,68 @@ pub async fn audit(ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
+/// The period a `/gaps` report covers.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum GapsPeriod {
+    #[name = "week"]
+    Week,
+    #[name = "month"]
+    Month,
+    #[name = "quarter"]
+    Quarter,
+}
+
+/// Moderators: what members asked that the briefings could not answer, grouped by topic.
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
+pub async fn gaps(
+    ctx: Context<'_>,
+    #[description = "The last week, month (default) or quarter"] period: Option<GapsPeriod>,
+    #[description = "Only questions that came closest to this briefing"]
+    #[autocomplete = "complete_briefing"]
+    briefing: Option<String>,
+) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
+    if !moderator(ctx, "read the unanswered questions").await? {
+        return Ok(());
+    }
+    let Some(guild) = ctx.guild_id() else {
+        return Ok(());
+    };
+    ctx.defer_ephemeral().await?;
+    let days = match period.unwrap_or(GapsPeriod::Month) {
+        GapsPeriod::Week => 7,
+        GapsPeriod::Month => 30,
+        GapsPeriod::Quarter => 90,
+    };
+    let briefing = briefing.filter(|b| !b.trim().is_empty());
+    let message = ctx
+        .data()
+        .gaps(guild.get(), days, briefing.as_deref(), 0)
+        .await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
+/// Whether your questions the briefings cannot answer are recorded (without your name).
+#[poise::command(slash_command)]
+pub async fn privacy(
+    ctx: Context<'_>,
+    #[description = "Record my unanswered questions for the moderators' report (default: on)"]
+    questions: bool,
+) -> Result<(), Error> {
+    if limited(ctx, Use::Action).await? {
+        return Ok(());
+    }
+    let message = ctx
+        .data()
+        .set_privacy(ctx.author().id.get(), questions)
+        .await;
+    ctx.send(send::reply(&message)).await?;
+    Ok(())
+}
+
 /// Admins: this server's settings (without options: show them).
 #[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 #[allow(clippy::too_many_arguments)]
@@ -439,6 +502,8 @@ pub async fn settings(
     cooldown_questions: Option<u32>,
     #[description = "When this server's term began, YYYY-MM-DD, for /leaderboard term (none: clear)"]
     term_start: Option<String>,
+    #[description = "Record members' unanswered questions (no names) for /gaps"]
+    record_questions: Option<bool>,
 ) -> Result<(), Error> {
     if limited(ctx, Use::Action).await? {
         return Ok(());
@@ -488,6 +553,12 @@ pub async fn settings(
         }
     }
     let data = ctx.data();
+    if let Some(on) = record_questions
+        && let Err(refusal) = data.set_server_recording(&actor(ctx), guild, on).await
+    {
+        ctx.send(send::reply(&refusal)).await?;
+        return Ok(());
+    }
     let message = if changes.is_empty() {
         data.show_settings(guild).await
     } else {

@@ -26,6 +26,9 @@ pub async fn handle(
         serenity::FullEvent::InteractionCreate {
             interaction: serenity::Interaction::Component(press),
         } => on_button(ctx, press, data).await?,
+        serenity::FullEvent::InteractionCreate {
+            interaction: serenity::Interaction::Modal(submit),
+        } => on_modal(ctx, submit, data).await?,
         _ => {}
     }
     Ok(())
@@ -80,6 +83,7 @@ async fn on_message(
             ephemeral: false,
             can_discuss: msg.guild_id.is_some() && !is_thread(ctx, msg.channel_id).await,
             asker: msg.author.id.get(),
+            guild: msg.guild_id.map(|g| g.get()),
             anyway: false,
         })
         .await
@@ -211,6 +215,7 @@ async fn on_button(
                     ephemeral: on_private,
                     can_discuss: false,
                     asker: press.user.id.get(),
+                    guild: press.guild_id.map(|g| g.get()),
                     anyway,
                 })
                 .await;
@@ -223,16 +228,24 @@ async fn on_button(
             respond(ctx, press, &data.passage(&id, true, true).await).await
         }
         ids::Action::Vote { up, id } => {
-            let reply = data
+            let voted = data
                 .vote(super::records::VotePress {
                     question,
                     passage: id,
                     up,
                     interaction: press.id.get(),
                     guild: press.guild_id.map(|g| g.get()),
+                    member: press.user.id.get(),
                 })
                 .await;
-            respond(ctx, press, &reply).await
+            if voted.ask_reason {
+                let modal = reason_modal(press.id.get());
+                press
+                    .create_response(&ctx.http, serenity::CreateInteractionResponse::Modal(modal))
+                    .await?;
+                return Ok(());
+            }
+            respond(ctx, press, &voted.reply).await
         }
         ids::Action::Share { briefing } => {
             let message = data
@@ -243,6 +256,7 @@ async fn on_button(
                     ephemeral: false,
                     can_discuss: press.guild_id.is_some(),
                     asker: press.user.id.get(),
+                    guild: press.guild_id.map(|g| g.get()),
                     anyway: false,
                 })
                 .await;
@@ -314,6 +328,27 @@ async fn on_button(
         ids::Action::QuizNext { seed, briefing } => {
             respond(ctx, press, &data.quiz(briefing.as_deref(), seed).await).await
         }
+        ids::Action::Gaps {
+            page,
+            days,
+            briefing,
+        } => {
+            let Some(guild) = press.guild_id.map(|g| g.get()) else {
+                return Ok(());
+            };
+            let member = press.member.as_ref();
+            let manage = member
+                .and_then(|m| m.permissions)
+                .is_some_and(|p| p.manage_guild());
+            let roles: Vec<u64> = member
+                .map(|m| m.roles.iter().map(|r| r.get()).collect())
+                .unwrap_or_default();
+            if !data.is_moderator(guild, manage, &roles).await {
+                return respond(ctx, press, &notice("Only moderators can read this report.")).await;
+            }
+            let message = data.gaps(guild, days, briefing.as_deref(), page).await;
+            update(ctx, press, &message).await
+        }
         ids::Action::QuizScores => {
             let board = data
                 .leaderboard(
@@ -326,4 +361,64 @@ async fn on_button(
             respond(ctx, press, &board).await
         }
     }
+}
+
+/// The custom id of the 👎 reason modal: it names the vote press it belongs to.
+const WHY: &str = "bb1why:";
+
+/// The optional "what was wrong?" of a 👎: a kind and a few words.
+fn reason_modal(vote: u64) -> serenity::CreateModal {
+    let kind = serenity::CreateInputText::new(
+        serenity::InputTextStyle::Short,
+        "What was wrong? (optional)",
+        "kind",
+    )
+    .placeholder("wrong paragraph / not covered / outdated / other")
+    .required(false)
+    .max_length(20);
+    let text = serenity::CreateInputText::new(
+        serenity::InputTextStyle::Paragraph,
+        "Tell us more (optional)",
+        "text",
+    )
+    .required(false)
+    .max_length(200);
+    serenity::CreateModal::new(format!("{WHY}{vote}"), "Your 👎 is recorded").components(vec![
+        serenity::CreateActionRow::InputText(kind),
+        serenity::CreateActionRow::InputText(text),
+    ])
+}
+
+/// The 👎 reason modal, submitted.
+async fn on_modal(
+    ctx: &serenity::Context,
+    submit: &serenity::ModalInteraction,
+    data: &Data,
+) -> Result<(), Error> {
+    let Some(vote) = submit
+        .data
+        .custom_id
+        .strip_prefix(WHY)
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return Ok(());
+    };
+    let field = |name: &str| {
+        submit
+            .data
+            .components
+            .iter()
+            .flat_map(|row| &row.components)
+            .find_map(|c| match c {
+                serenity::ActionRowComponent::InputText(t) if t.custom_id == name => {
+                    t.value.clone()
+                }
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    let reply = data.vote_reason(vote, &field("kind"), &field("text")).await;
+    let response = serenity::CreateInteractionResponse::Message(send::interaction_message(&reply));
+    submit.create_response(&ctx.http, response).await?;
+    Ok(())
 }

@@ -125,6 +125,7 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
 
     tokio::spawn(bot.clone().keep_following_index());
     tokio::spawn(bot.clone().keep_pruning_limits());
+    tokio::spawn(bot.clone().keep_pruning_gaps());
     if settings.content.watch {
         if bot.is_writer() {
             watch_content(bot.clone())?;

@@ -767,6 +767,12 @@ pub mod ids {
         QuizNext { seed: u64, briefing: Option<String> },
         /// The channel's quiz scores.
         QuizScores,
+        /// A page of `/gaps` over the last `days`, for `briefing` if one was named.
+        Gaps {
+            page: usize,
+            days: u32,
+            briefing: Option<String>,
+        },
     }
 
     pub fn encode(action: &Action) -> String {
@@ -805,6 +811,14 @@ pub mod ids {
                 None => format!("{PREFIX}:qnext:{seed}"),
             },
             Action::QuizScores => format!("{PREFIX}:qscores"),
+            Action::Gaps {
+                page,
+                days,
+                briefing,
+            } => match briefing {
+                Some(b) => format!("{PREFIX}:gaps:{days}:{page}:{b}"),
+                None => format!("{PREFIX}:gaps:{days}:{page}"),
+            },
         }
     }
 
@@ -887,6 +901,15 @@ pub mod ids {
                 }
             }
             "qscores" if arg.is_empty() => Action::QuizScores,
+            "gaps" => {
+                let (days, rest) = arg.split_once(':')?;
+                let (page, briefing) = with_briefing(rest);
+                Action::Gaps {
+                    page: page.parse().ok()?,
+                    days: days.parse().ok()?,
+                    briefing,
+                }
+            }
             _ => return None,
         })
     }
@@ -965,6 +988,16 @@ mod tests {
             },
             Discuss,
             Sources { page: 2 },
+            Gaps {
+                page: 1,
+                days: 30,
+                briefing: Some("tides".into()),
+            },
+            Gaps {
+                page: 0,
+                days: 7,
+                briefing: None,
+            },
         ] {
             assert_eq!(ids::decode(&ids::encode(&action)), Some(action));
         }

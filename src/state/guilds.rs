@@ -21,6 +21,19 @@ pub struct GuildSettings {
     pub cooldown_questions: Option<u32>,
     /// When this server's term began (seconds since the epoch), for `/leaderboard term`.
     pub term_start: Option<i64>,
+    /// Whether members' unanswered questions are recorded for `/gaps`.
+    pub record_questions: bool,
+}
+
+impl GuildSettings {
+    /// A server's settings before its admins change any.
+    pub fn fresh() -> GuildSettings {
+        GuildSettings {
+            shared_library: true,
+            record_questions: true,
+            ..GuildSettings::default()
+        }
+    }
 }
 
 /// One change to a server's settings; `None` values clear the setting.
@@ -63,26 +76,31 @@ impl Change {
 
 /// `guild`'s settings (the defaults when it has none).
 pub async fn get(store: &Store, guild: u64) -> Result<GuildSettings, StateError> {
-    type Row = (Option<i64>, i32, Option<String>, Option<i32>, Option<i64>);
+    type Row = (
+        Option<i64>,
+        i32,
+        Option<String>,
+        Option<i32>,
+        Option<i64>,
+        i32,
+    );
     let row: Option<Row> = sqlx::query_as(
-        "SELECT moderator_role, shared_library, default_briefing, cooldown_questions, term_start \
-         FROM guild_settings WHERE guild = $1",
+        "SELECT moderator_role, shared_library, default_briefing, cooldown_questions, term_start, \
+         record_questions FROM guild_settings WHERE guild = $1",
     )
     .bind(id(guild))
     .fetch_optional(store.pool())
     .await
     .map_err(|e| store.failed(e))?;
     Ok(match row {
-        None => GuildSettings {
-            shared_library: true,
-            ..GuildSettings::default()
-        },
-        Some((role, shared, briefing, cooldown, term)) => GuildSettings {
+        None => GuildSettings::fresh(),
+        Some((role, shared, briefing, cooldown, term, record)) => GuildSettings {
             moderator_role: role.map(|r| r as u64),
             shared_library: shared != 0,
             default_briefing: briefing,
             cooldown_questions: cooldown.map(|c| c.max(1) as u32),
             term_start: term,
+            record_questions: record != 0,
         },
     })
 }

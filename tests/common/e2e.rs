@@ -86,6 +86,18 @@ pub fn command_with(
     resolved: Value,
     member: Value,
 ) -> (u64, String) {
+    command_in(fake, GUILD_ID, name, options, resolved, member)
+}
+
+/// A slash command in server `guild`.
+pub fn command_in(
+    fake: &FakeDiscord,
+    guild: u64,
+    name: &str,
+    options: Value,
+    resolved: Value,
+    member: Value,
+) -> (u64, String) {
     let id = fake.next_id();
     let token = format!("tok{id}");
     fake.dispatch(
@@ -93,7 +105,7 @@ pub fn command_with(
         json!({"id": id.to_string(), "application_id": APP_ID.to_string(), "type": 2,
                "token": token, "version": 1, "locale": "en-US", "guild_locale": "en-US",
                "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
-               "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
+               "guild_id": guild.to_string(), "channel_id": CHANNEL_ID.to_string(),
                "member": member, "authorizing_integration_owners": {}, "context": 0,
                "data": {"id": "6000", "name": name, "type": 1, "options": options,
                         "resolved": resolved}}),
@@ -113,7 +125,7 @@ pub fn press(fake: &FakeDiscord, custom_id: &str, content: &str, by: u64) -> u64
 /// A component interaction with `data` (a button, or a select menu's choice).
 pub fn press_with(fake: &FakeDiscord, data: Value, content: &str, by: u64) -> u64 {
     let (id, message) = (fake.next_id(), fake.next_id());
-    press_exactly(fake, data, content, by, id, message);
+    press_exactly(fake, data, content, member(by, 0, &[]), id, message);
     id
 }
 
@@ -128,7 +140,13 @@ pub fn press_as(
     message: u64,
 ) {
     let data = json!({"custom_id": custom_id, "component_type": 2});
-    press_exactly(fake, data, content, by, id, message);
+    press_exactly(fake, data, content, member(by, 0, &[]), id, message);
+}
+
+/// A button press by `who` (a member value, with its permissions and roles).
+pub fn press_by(fake: &FakeDiscord, custom_id: &str, who: Value, id: u64) {
+    let data = json!({"custom_id": custom_id, "component_type": 2});
+    press_exactly(fake, data, "", who, id, id + 1);
 }
 
 /// What the bot answered to interaction `id` (with `token`): its immediate reply, or the
@@ -147,7 +165,7 @@ fn press_exactly(
     fake: &FakeDiscord,
     data: Value,
     content: &str,
-    by: u64,
+    who: Value,
     id: u64,
     message_id: u64,
 ) {
@@ -157,7 +175,7 @@ fn press_exactly(
                "token": format!("tok{id}"), "version": 1, "locale": "en-US",
                "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
                "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
-               "member": member(by, 0, &[]), "authorizing_integration_owners": {}, "context": 0,
+               "member": who, "authorizing_integration_owners": {}, "context": 0,
                "data": data,
                "message": {"id": message_id.to_string(), "channel_id": CHANNEL_ID.to_string(),
                    "author": user(BOT_ID, "briefbot"), "content": content,
@@ -313,4 +331,25 @@ pub fn add_briefing(fake: &FakeDiscord, name: &str, bytes: &[u8], by: Value) -> 
         by,
     )
     .1
+}
+
+/// A modal submitted by `by`: `fields` are (text input id, value).
+pub fn submit_modal(fake: &FakeDiscord, custom_id: &str, fields: &[(&str, &str)], by: u64) -> u64 {
+    let id = fake.next_id();
+    let rows: Vec<Value> = fields
+        .iter()
+        .map(|(name, value)| {
+            json!({"type": 1, "components": [{"type": 4, "custom_id": name, "value": value}]})
+        })
+        .collect();
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        json!({"id": id.to_string(), "application_id": APP_ID.to_string(), "type": 5,
+               "token": format!("tok{id}"), "version": 1, "locale": "en-US",
+               "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
+               "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
+               "member": member(by, 0, &[]), "authorizing_integration_owners": {}, "context": 0,
+               "data": {"custom_id": custom_id, "components": rows}}),
+    );
+    id
 }

@@ -47,6 +47,20 @@ fn json_lines(ws: &Workspace, args: &[&str]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The questions and topics of `tests/fixtures/gaps/NAME` (JSON Lines: question, topic).
+pub fn gaps_fixture(name: &str) -> (Vec<String>, Vec<String>) {
+    let text = std::fs::read_to_string(fixtures().join("gaps").join(name)).unwrap();
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["question"].as_str().unwrap().to_string(),
+                v["topic"].as_str().unwrap().to_string(),
+            )
+        })
+        .unzip()
+}
+
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }

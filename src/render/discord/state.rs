@@ -136,12 +136,14 @@ pub fn settings_message(s: &GuildSettings, default_cooldown: (u32, u64), changed
     );
     let text = format!(
         "{}**Moderator role**: {role}\n**Default briefing** (`/quiz play`, `/read`): {briefing}\n\
-         **Question cooldown**: {cooldown}\n**Term start** (`/leaderboard term`): {term}",
+         **Question cooldown**: {cooldown}\n**Term start** (`/leaderboard term`): {term}\n\
+         **Unanswered questions recorded** (`/gaps`, no names): {}",
         if changed {
             "**Settings saved.**\n"
         } else {
             "**This server's settings**\n"
-        }
+        },
+        if s.record_questions { "yes" } else { "no" }
     );
     notice(&text)
 }
@@ -170,4 +172,119 @@ pub fn audit_message(entries: &[Entry]) -> Message {
         text.push_str(&line);
     }
     notice(&text)
+}
+
+/// Groups of unanswered questions on one page of `/gaps`.
+pub const GAPS_PER_PAGE: usize = 4;
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(
+        || "no questions".to_string(),
+        |s| format!("{:.1} %", 100.0 * s),
+    )
+}
+
+/// A page of the unanswered-questions report: the largest groups first, each with its
+/// count, examples, nearest briefings and 👎 reasons; paged with ◀ ▶.
+pub fn gaps_message(
+    report: &crate::gaps::Report,
+    days: u32,
+    slug: Option<&str>,
+    title: Option<&str>,
+    page: usize,
+) -> Message {
+    use super::{Button, Embed, Style, ids, limits};
+    let pages = report.groups.len().div_ceil(GAPS_PER_PAGE).max(1);
+    let page = page.min(pages - 1);
+    let mut text = format!(
+        "{} of {} questions went unanswered ({}); the {days} days before: {} of {} ({}).\n",
+        report.unanswered,
+        report.asked,
+        percent(report.share()),
+        report.previous_unanswered,
+        report.previous_asked,
+        percent(report.previous_share()),
+    );
+    if report.groups.is_empty() {
+        text.push_str("\nNothing went unanswered: the briefings covered every question.");
+    }
+    for (n, g) in report
+        .groups
+        .iter()
+        .enumerate()
+        .skip(page * GAPS_PER_PAGE)
+        .take(GAPS_PER_PAGE)
+    {
+        let mut block = format!(
+            "\n**{}. {} question{}** ({} not covered, {} 👎)",
+            n + 1,
+            g.count,
+            if g.count == 1 { "" } else { "s" },
+            g.refused,
+            g.voted_down
+        );
+        if !g.nearest.is_empty() {
+            let nearest: Vec<String> = g.nearest.iter().map(|t| cut(&escape(t), 80)).collect();
+            block.push_str(&format!(" — nearest: {}", nearest.join(" · ")));
+        }
+        block.push('\n');
+        for e in &g.examples {
+            block.push_str(&format!("> {}\n", cut(&escape(e), 200)));
+        }
+        for (question, kind, why) in g.reasons.iter().take(3) {
+            let why = why
+                .as_deref()
+                .map(|w| format!(": “{}”", cut(&escape(w), 200)))
+                .unwrap_or_default();
+            block.push_str(&format!(
+                "👎 *{kind}*{why} — on “{}”\n",
+                cut(&escape(question), 100)
+            ));
+        }
+        text.push_str(&block);
+    }
+    let mut row = Vec::new();
+    let button = |p: usize, label: &str| {
+        let action = ids::Action::Gaps {
+            page: p,
+            days,
+            briefing: slug.map(str::to_string),
+        };
+        Button::new(ids::encode(&action), label, Style::Secondary)
+    };
+    if page > 0 {
+        row.push(button(page - 1, "◀"));
+    }
+    if page + 1 < pages {
+        row.push(button(page + 1, "▶"));
+    }
+    // A slug too long for a button id: the pages are not offered rather than broken.
+    if row.iter().any(|b| b.id.len() > 100) {
+        row.clear();
+    }
+    let about = title
+        .map(|t| format!(", about “{}”", cut(t, 80)))
+        .unwrap_or_default();
+    Message {
+        content: String::new(),
+        embed: Some(Embed {
+            title: Some(cut(
+                &format!("What members could not find — the last {days} days{about}"),
+                limits::EMBED_TITLE,
+            )),
+            description: cut(&text, limits::EMBED_DESCRIPTION),
+            footer: Some(format!(
+                "page {} of {pages} · similar questions grouped; no names are kept",
+                page + 1
+            )),
+            ..Embed::default()
+        }),
+        rows: if row.is_empty() {
+            Vec::new()
+        } else {
+            vec![row]
+        },
+        menu: None,
+        ephemeral: true,
+    }
 }

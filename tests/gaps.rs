@@ -1,0 +1,74 @@
+//! The unanswered-questions report's grouping, measured on questions with known topics
+//! (`tests/fixtures/gaps`: 32 questions on 4 topics, in members' words, interleaved as they
+//! would arrive), and the report built from recorded rows.
+
+mod common;
+
+use briefbot::gaps;
+use briefbot::state::gaps::{Kind, Unanswered};
+
+#[test]
+fn nine_in_ten_questions_land_in_their_topics_group_by_shared_words() {
+    let (questions, topics) = common::gaps_fixture("questions.jsonl");
+    let q: Vec<&str> = questions.iter().map(String::as_str).collect();
+    let t: Vec<&str> = topics.iter().map(String::as_str).collect();
+    let groups = gaps::group(&q, None);
+    let purity = gaps::purity(&groups, &t);
+    assert!(purity >= 0.9, "{purity}: {groups:?}");
+    assert_eq!(groups.len(), 4, "{groups:?}");
+}
+
+fn row(question: &str, kind: Kind, nearest: &[&str], reason: Option<(&str, &str)>) -> Unanswered {
+    Unanswered {
+        at: 100,
+        guild: Some(5),
+        kind,
+        question: question.into(),
+        index_version: None,
+        nearest: nearest.iter().map(|s| s.to_string()).collect(),
+        passage: None,
+        reason_kind: reason.map(|r| r.0.to_string()),
+        reason: reason.map(|r| r.1.to_string()),
+        interaction: None,
+    }
+}
+
+#[test]
+fn the_report_counts_each_group_with_examples_nearest_briefings_and_reasons() {
+    let rows = [
+        row("Is tidal power cheap?", Kind::Refused, &["Energy"], None),
+        row("When do night trains run?", Kind::Refused, &["Rail"], None),
+        row(
+            "Who pays for tidal power?",
+            Kind::Down,
+            &["Energy"],
+            Some(("outdated", "2019 figures")),
+        ),
+        row(
+            "How big is a tidal barrage?",
+            Kind::Refused,
+            &["Energy", "Rivers"],
+            None,
+        ),
+    ];
+    let r = gaps::report(&rows, None, 40, (1, 20));
+    assert_eq!(r.groups.len(), 2, "{r:?}");
+    let tidal = &r.groups[0];
+    assert_eq!(tidal.count, 3);
+    assert_eq!(
+        tidal.examples[0], "How big is a tidal barrage?",
+        "newest first"
+    );
+    assert_eq!(tidal.nearest[0], "Energy");
+    assert_eq!((tidal.refused, tidal.voted_down), (2, 1));
+    assert_eq!(
+        tidal.reasons,
+        [(
+            "Who pays for tidal power?".to_string(),
+            "outdated".to_string(),
+            Some("2019 figures".to_string())
+        )]
+    );
+    assert_eq!(r.share(), Some(0.1));
+    assert_eq!(r.previous_share(), Some(0.05));
+}
