@@ -96,7 +96,7 @@ pub fn group(questions: &[&str], vectors: Option<&[Vec<f32>]>) -> Vec<Group> {
 }
 
 /// The most questions grouped at once (the newest): average-linkage clustering costs
-/// about n³/6 operations, a fraction of a second at this size.
+/// about n³/6 comparisons and n² similarities in memory (4 MB here).
 pub const MAX_GROUPED: usize = 1000;
 
 /// [`group`] with the average similarity two groups need to be merged.

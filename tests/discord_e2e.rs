@@ -71,7 +71,7 @@ async fn moderator_commands_are_registered_for_manage_server_only() {
             ["default_member_permissions"]
             .clone()
     };
-    for moderators_only in ["reindex", "briefing", "audit", "settings"] {
+    for moderators_only in ["reindex", "briefing", "audit", "settings", "gaps"] {
         assert_eq!(
             permissions(moderators_only),
             json!(MANAGE_GUILD.to_string()),
@@ -83,6 +83,7 @@ async fn moderator_commands_are_registered_for_manage_server_only() {
         "read",
         "quiz",
         "leaderboard",
+        "privacy",
         "cite",
         "passage",
         "sources",

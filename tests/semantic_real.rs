@@ -178,6 +178,10 @@ fn with_a_model_the_question_vectors_group_them_too() {
         let vectors: Vec<Vec<f32>> = q.iter().map(|x| model.embed_query(x).unwrap()).collect();
         let groups = briefbot::gaps::group(&q, Some(&vectors));
         let purity = briefbot::gaps::purity(&groups, &t);
+        eprintln!(
+            "{name}, with vectors: {} groups, {purity:.3} in their topic's group",
+            groups.len()
+        );
         assert!(purity >= least, "{name}: {purity}: {groups:?}");
     }
 }

@@ -172,7 +172,9 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
          scores, `/quiz stats` your own; `/cite id:…` gives a citation ready to paste.\n\
          • Moderators: `/briefing add file:…` and `/briefing remove briefing:…` change the \
          briefings; `/reindex [dry_run]` rebuilds the index from them; `/audit` lists the \
-         changes made here; `/stats`. Admins: `/settings` (moderator role, default briefing, \
+         changes made here; `/gaps` shows what members asked that the briefings could not \
+         answer; `/stats`. `/privacy questions:False` keeps your unanswered questions out of \
+         that report. Admins: `/settings` (moderator role, default briefing, \
          question cooldown, term start)."
     );
     ctx.send(send::reply(&notice(&text))).await?;
