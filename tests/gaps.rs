@@ -88,3 +88,28 @@ fn the_report_counts_each_group_with_examples_nearest_briefings_and_reasons() {
     assert_eq!(r.share(), Some(0.1));
     assert_eq!(r.previous_share(), Some(0.05));
 }
+
+#[test]
+fn every_page_of_a_large_report_stays_within_discords_limits() {
+    let long = "why ".repeat(300);
+    let rows: Vec<Unanswered> = (0..400)
+        .map(|i| {
+            let q = format!("{long} question {i} about topic{}", i % 37);
+            let title = "A briefing with a very long title ".repeat(10);
+            row(&q, Kind::Down, &[title.as_str()], Some(("other", &long)))
+        })
+        .collect();
+    let r = gaps::report(&rows, None, 1000, (0, 0));
+    let pages = r
+        .groups
+        .len()
+        .div_ceil(briefbot::render::discord::state::GAPS_PER_PAGE);
+    assert!(pages > 1, "{}", r.groups.len());
+    for page in 0..pages {
+        let slug = "s".repeat(90);
+        let m =
+            briefbot::render::discord::state::gaps_message(&r, 30, Some(&slug), Some("T"), page);
+        assert!(m.within_limits(), "page {page}");
+        assert!(m.rows.iter().flatten().all(|b| b.id.len() <= 100));
+    }
+}

@@ -252,9 +252,13 @@ impl Bot {
         };
         let text = (!text.is_empty()).then_some(text.as_str());
         match gaps::add_reason(&store, interaction, kind, text).await {
-            Ok(_) => notice(&format!(
+            Ok(true) => notice(&format!(
                 "Thanks: your 👎 is recorded, with the reason “{kind}”."
             )),
+            Ok(false) => notice(
+                "Thanks: your 👎 is recorded (its question is no longer kept, so the reason \
+                 was not).",
+            ),
             Err(err) => self.failed("Votes", &err).await,
         }
     }
