@@ -7,7 +7,7 @@ use std::fs;
 
 use briefbot::discord::bot::{Ask, Bot};
 use briefbot::discord::check_token;
-use briefbot::discord::records::VotePress;
+use briefbot::discord::unanswered::VotePress;
 use briefbot::render::discord::{Message, ids};
 use common::{Workspace, audit, moderator};
 

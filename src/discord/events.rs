@@ -229,7 +229,7 @@ async fn on_button(
         }
         ids::Action::Vote { up, id } => {
             let voted = data
-                .vote(super::records::VotePress {
+                .vote(super::unanswered::VotePress {
                     question,
                     passage: id,
                     up,

@@ -12,6 +12,7 @@ mod events;
 pub mod records;
 pub mod rules;
 mod send;
+pub mod unanswered;
 
 use std::sync::Arc;
 
