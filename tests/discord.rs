@@ -24,6 +24,7 @@ fn ask(question: &str) -> Ask {
         can_discuss: true,
         asker: 42,
         guild: None,
+        counted: true,
         anyway: false,
     }
 }

@@ -105,6 +105,7 @@ async fn a_reader_follows_the_writer_and_never_sees_a_partial_index() {
                         can_discuss: false,
                         asker: i,
                         guild: None,
+                        counted: true,
                         anyway: false,
                     })
                     .await;

@@ -67,6 +67,9 @@ pub struct Ask {
     pub asker: u64,
     /// The server asked in (`None`: a DM), for the unanswered-questions report.
     pub guild: Option<u64>,
+    /// Whether this is a new question, counted for the unanswered-questions report (not
+    /// one asked again: Share, More, "Show the closest paragraphs anyway").
+    pub counted: bool,
     /// Quote the closest paragraphs even when the briefings do not seem to cover the
     /// question (the refusal's "Show the closest paragraphs anyway").
     pub anyway: bool,
@@ -84,6 +87,7 @@ impl Ask {
             can_discuss: false,
             asker,
             guild: None,
+            counted: true,
             anyway: false,
         }
     }
@@ -324,7 +328,7 @@ impl Bot {
             }
         };
         self.answered.fetch_add(1, Ordering::Relaxed);
-        if ask.offset == 0 && !ask.anyway {
+        if ask.counted && ask.offset == 0 && !ask.anyway {
             self.note_question(ask.asker, ask.guild, &answer);
         }
         if ask.offset > 0 && answer.quotes.is_empty() {

@@ -118,6 +118,7 @@ pub async fn ask(
             can_discuss: ctx.guild_id().is_some(),
             asker: ctx.author().id.get(),
             guild: ctx.guild_id().map(|g| g.get()),
+            counted: true,
             anyway: false,
         })
         .await;

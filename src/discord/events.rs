@@ -84,6 +84,7 @@ async fn on_message(
             can_discuss: msg.guild_id.is_some() && !is_thread(ctx, msg.channel_id).await,
             asker: msg.author.id.get(),
             guild: msg.guild_id.map(|g| g.get()),
+            counted: true,
             anyway: false,
         })
         .await
@@ -216,6 +217,7 @@ async fn on_button(
                     can_discuss: false,
                     asker: press.user.id.get(),
                     guild: press.guild_id.map(|g| g.get()),
+                    counted: false,
                     anyway,
                 })
                 .await;
@@ -257,6 +259,7 @@ async fn on_button(
                     can_discuss: press.guild_id.is_some(),
                     asker: press.user.id.get(),
                     guild: press.guild_id.map(|g| g.get()),
+                    counted: false,
                     anyway: false,
                 })
                 .await;
