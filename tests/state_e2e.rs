@@ -446,3 +446,48 @@ async fn moderators_see_what_their_members_could_not_find_grouped_by_topic() {
     let stored = common::feedback(&_bot.ws);
     assert_eq!(stored.len(), 2, "the two 👎 are votes too");
 }
+
+/// A database migrated by a newer briefbot is never written into: `serve` stops at start,
+/// and `briefbot audit` too, each saying why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_of_a_newer_briefbot_stops_the_start_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::state::sqlite(dir.path());
+    let store = briefbot::state::Store::open_url(&db.url, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    store.close().await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from the future', TRUE, $1, 1)",
+    )
+    .bind(vec![0u8; 48])
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let ws = Workspace::with_bundled_briefing();
+    std::fs::write(
+        ws.config(),
+        format!(
+            "[discord]\nhttp_proxy = \"http://127.0.0.1:9\"\n[state]\nurl = {:?}\n",
+            db.url
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+        .current_dir(ws.path())
+        .args(["--config", ws.config().to_str().unwrap(), "serve"])
+        .env("DISCORD_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("newer than this briefbot knows"), "{err}");
+    let out = ws.cmd().arg("audit").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("upgrade briefbot"));
+}
