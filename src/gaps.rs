@@ -44,18 +44,9 @@ fn normalise(v: &mut Sparse) {
     }
 }
 
+/// The cosine of two sentence vectors: the model's are of unit length.
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    let (mut ab, mut aa, mut bb) = (0.0, 0.0, 0.0);
-    for (x, y) in a.iter().zip(b) {
-        ab += x * y;
-        aa += x * x;
-        bb += y * y;
-    }
-    if aa == 0.0 || bb == 0.0 {
-        0.0
-    } else {
-        ab / (aa.sqrt() * bb.sqrt())
-    }
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// The content-word stems of each question, as TF-IDF vectors over these questions.
@@ -200,12 +191,13 @@ fn share(unanswered: usize, asked: u64) -> Option<f64> {
     (asked > 0).then(|| (unanswered as f64 / asked as f64).min(1.0))
 }
 
-/// The report of `rows` (one period) beside the previous period's count: `vectors` as for
+/// The report of `rows` (the questions of one period to group) with the period's counts
+/// of unanswered and asked questions, and the previous period's: `vectors` as for
 /// [`group`].
 pub fn report(
     rows: &[Unanswered],
     vectors: Option<&[Vec<f32>]>,
-    asked: u64,
+    (unanswered, asked): (usize, u64),
     (previous_unanswered, previous_asked): (usize, u64),
 ) -> Report {
     let questions: Vec<&str> = rows.iter().map(|r| r.question.as_str()).collect();
@@ -215,7 +207,7 @@ pub fn report(
         .collect();
     Report {
         groups,
-        unanswered: rows.len(),
+        unanswered,
         asked,
         previous_unanswered,
         previous_asked,
@@ -328,32 +320,39 @@ pub async fn build(
         since: scope.now - 2 * length,
         until: scope.now - length,
     };
-    let about = |r: &Unanswered| {
-        scope
-            .briefing
-            .as_ref()
-            .is_none_or(|b| r.nearest.iter().any(|n| n == b))
+    let (mut recent, unanswered, previous) = match &scope.briefing {
+        // Counted in the database; only the newest that are grouped are read.
+        None => (
+            rows::list(store, this, MAX_GROUPED as u32).await?,
+            rows::count(store, this).await? as usize,
+            rows::count(store, before).await? as usize,
+        ),
+        // The nearest briefings are a list in one column: read, then kept by title.
+        Some(title) => {
+            let about = |r: &Unanswered| r.nearest.iter().any(|n| n == title);
+            let recent: Vec<Unanswered> = rows::list(store, this, u32::MAX >> 1)
+                .await?
+                .into_iter()
+                .filter(about)
+                .collect();
+            let previous = rows::list(store, before, u32::MAX >> 1)
+                .await?
+                .iter()
+                .filter(|r| about(r))
+                .count();
+            let n = recent.len();
+            (recent, n, previous)
+        }
     };
-    let mut recent: Vec<Unanswered> = rows::list(store, this, u32::MAX >> 1)
-        .await?
-        .into_iter()
-        .filter(about)
-        .collect();
-    let previous = rows::list(store, before, u32::MAX >> 1)
-        .await?
-        .into_iter()
-        .filter(about)
-        .count();
     let (asked, previous_asked) = (
         rows::asked(store, this).await?,
         rows::asked(store, before).await?,
     );
-    let unanswered = recent.len();
     // The newest are grouped; the counts cover the whole period.
     if recent.len() > MAX_GROUPED {
         recent.drain(..recent.len() - MAX_GROUPED);
     }
-    let mut report = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         use rayon::prelude::*;
         let vectors: Option<Vec<Vec<f32>>> = model.and_then(|m| {
             recent
@@ -364,7 +363,7 @@ pub async fn build(
         report(
             &recent,
             vectors.as_deref(),
-            asked,
+            (unanswered, asked),
             (previous, previous_asked),
         )
     })
@@ -372,9 +371,7 @@ pub async fn build(
     .map_err(|e| crate::state::StateError::Unavailable {
         url: store.url().to_string(),
         reason: format!("the report failed: {e}"),
-    })?;
-    report.unanswered = unanswered;
-    Ok(report)
+    })
 }
 
 #[cfg(test)]

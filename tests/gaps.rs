@@ -67,7 +67,7 @@ fn the_report_counts_each_group_with_examples_nearest_briefings_and_reasons() {
             None,
         ),
     ];
-    let r = gaps::report(&rows, None, 40, (1, 20));
+    let r = gaps::report(&rows, None, (rows.len(), 40), (1, 20));
     assert_eq!(r.groups.len(), 2, "{r:?}");
     let tidal = &r.groups[0];
     assert_eq!(tidal.count, 3);
@@ -99,7 +99,7 @@ fn every_page_of_a_large_report_stays_within_discords_limits() {
             row(&q, Kind::Down, &[title.as_str()], Some(("other", &long)))
         })
         .collect();
-    let r = gaps::report(&rows, None, 1000, (0, 0));
+    let r = gaps::report(&rows, None, (rows.len(), 1000), (0, 0));
     let pages = r
         .groups
         .len()

@@ -213,16 +213,12 @@ pub async fn reindex(
 /// Discord's command permissions say; tells them when not.
 async fn moderator(ctx: Context<'_>, what: &str) -> Result<bool, Error> {
     let member = match &ctx {
-        poise::Context::Application(app) => app.interaction.member.as_ref(),
+        poise::Context::Application(app) => app.interaction.member.as_deref(),
         poise::Context::Prefix(_) => None,
     };
-    let allowed = match (ctx.guild_id(), member) {
-        (Some(guild), Some(m)) => {
-            let manage = m.permissions.is_some_and(|p| p.manage_guild());
-            let roles: Vec<u64> = m.roles.iter().map(|r| r.get()).collect();
-            ctx.data().is_moderator(guild.get(), manage, &roles).await
-        }
-        _ => false,
+    let allowed = match ctx.guild_id() {
+        Some(guild) => super::events::moderates(ctx.data(), guild.get(), member).await,
+        None => false,
     };
     if !allowed {
         let text =
@@ -528,8 +524,8 @@ pub async fn settings(
         if b.is_empty() || b.eq_ignore_ascii_case("none") {
             changes.push(Change::DefaultBriefing(None));
         } else {
-            match ctx.data().briefing_slug(b) {
-                Some(slug) => changes.push(Change::DefaultBriefing(Some(slug))),
+            match ctx.data().find_briefing(b) {
+                Some(info) => changes.push(Change::DefaultBriefing(Some(info.slug))),
                 None => {
                     let text = format!(
                         "No briefing is called {:?}: `/sources` lists them. Nothing was changed.",

@@ -34,6 +34,17 @@ pub async fn handle(
     Ok(())
 }
 
+/// Whether `member` (as an interaction gives it) moderates `guild`: Manage Server, or a
+/// moderator role ([`Bot::is_moderator`]).
+pub async fn moderates(data: &Bot, guild: u64, member: Option<&serenity::Member>) -> bool {
+    let Some(m) = member else {
+        return false;
+    };
+    let manage = m.permissions.is_some_and(|p| p.manage_guild());
+    let roles: Vec<u64> = m.roles.iter().map(|r| r.get()).collect();
+    data.is_moderator(guild, manage, &roles).await
+}
+
 /// Whether the bot serves this guild (DMs are always served).
 pub fn guild_allowed(data: &Bot, guild: Option<serenity::GuildId>) -> bool {
     let allowed = &data.settings.discord.allowed_guilds;
@@ -339,14 +350,7 @@ async fn on_button(
             let Some(guild) = press.guild_id.map(|g| g.get()) else {
                 return Ok(());
             };
-            let member = press.member.as_ref();
-            let manage = member
-                .and_then(|m| m.permissions)
-                .is_some_and(|p| p.manage_guild());
-            let roles: Vec<u64> = member
-                .map(|m| m.roles.iter().map(|r| r.get()).collect())
-                .unwrap_or_default();
-            if !data.is_moderator(guild, manage, &roles).await {
+            if !moderates(data, guild, press.member.as_ref()).await {
                 return respond(ctx, press, &notice("Only moderators can read this report.")).await;
             }
             let message = data.gaps(guild, days, briefing.as_deref(), page).await;

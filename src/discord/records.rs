@@ -23,6 +23,15 @@ use crate::study::quiz::Quiz;
 /// made through another process is seen within this time.
 pub const GUILD_SETTINGS_FRESH: Duration = Duration::from_secs(30);
 
+/// How long reading a server's settings may wait.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    /// For a connection and the query, as long as `state.timeout_seconds` allows.
+    ForTheDatabase,
+    /// At most this long, and only on a database already open (the answering path).
+    AtMost(Duration),
+}
+
 /// Longest wait for a server's settings on the answering path.
 const QUICK_READ: Duration = Duration::from_millis(300);
 
@@ -33,9 +42,10 @@ impl Bot {
         self.state.get().await
     }
 
-    /// Logs a failed query and forgets the store; `what` is shown as unavailable.
+    /// Logs a failed query and forgets the store; `what` ("Scores are") is shown as
+    /// unavailable.
     pub(super) async fn failed(&self, what: &str, err: &StateError) -> Message {
-        tracing::warn!(error = %err, "{what}: the state database failed");
+        tracing::warn!(error = %err, what, "the state database failed");
         self.state.reset().await;
         render::unavailable(what)
     }
@@ -69,7 +79,7 @@ impl Bot {
             Ok((true, s)) => ScoreNote::Counted(s.correct, s.answered),
             Ok((false, s)) => ScoreNote::Again(s.correct, s.answered),
             Err(err) => {
-                self.failed("Scores", &err).await;
+                self.failed("Scores are", &err).await;
                 ScoreNote::Unavailable
             }
         }
@@ -84,35 +94,29 @@ impl Bot {
         whole_server: bool,
     ) -> Message {
         let Ok(store) = self.store().await else {
-            return render::unavailable("Scores");
+            return render::unavailable("Scores are");
         };
-        let term_start = match guild {
-            Some(g) => self.server_settings(g).await.term_start,
-            None => None,
-        };
+        let term_start = self.term_start(guild).await;
         let (scope, label) = match guild {
             Some(g) if whole_server => (Scope::Guild(g), "this server"),
             _ => (Scope::Channel(channel), "this channel"),
         };
         match quiz::leaderboard(&store, scope, period.since(now(), term_start), 20).await {
             Ok(board) => render::leaderboard_message(&board, label, period),
-            Err(err) => self.failed("Scores", &err).await,
+            Err(err) => self.failed("Scores are", &err).await,
         }
     }
 
     /// A member's own quiz history, in this server (or this DM).
     pub async fn quiz_stats(&self, member: u64, guild: Option<u64>, channel: u64) -> Message {
         let Ok(store) = self.store().await else {
-            return render::unavailable("Scores");
+            return render::unavailable("Scores are");
         };
         let (scope, label) = match guild {
             Some(g) => (Scope::Guild(g), "this server"),
             None => (Scope::Channel(channel), "this conversation"),
         };
-        let term_start = match guild {
-            Some(g) => self.server_settings(g).await.term_start,
-            None => None,
-        };
+        let term_start = self.term_start(guild).await;
         let t = now();
         let stats = async {
             let mut periods = Vec::new();
@@ -126,7 +130,7 @@ impl Bot {
         .await;
         match stats {
             Ok((periods, recent)) => render::quiz_stats_message(label, &periods, &recent),
-            Err(err) => self.failed("Scores", &err).await,
+            Err(err) => self.failed("Scores are", &err).await,
         }
     }
 
@@ -167,7 +171,7 @@ impl Bot {
     /// The last content changes made from `guild`, for its moderators.
     pub async fn audit_trail(&self, guild: u64) -> Message {
         let Ok(store) = self.store().await else {
-            return render::unavailable("The audit trail");
+            return render::unavailable("The audit trail is");
         };
         let filter = audit::Filter {
             guild: Some(guild),
@@ -186,52 +190,59 @@ impl Bot {
                     .collect();
                 render::audit_message(&shown)
             }
-            Err(err) => self.failed("The audit trail", &err).await,
+            Err(err) => self.failed("The audit trail is", &err).await,
         }
     }
 
-    /// `guild`'s settings, read at most every [`GUILD_SETTINGS_FRESH`]; the defaults while
-    /// the database is unavailable (so the bot keeps working, as configured).
+    /// `guild`'s settings, read at most every [`GUILD_SETTINGS_FRESH`]; the last ones read
+    /// (or the defaults) while the database is unavailable, so the bot keeps working as
+    /// configured.
     pub async fn server_settings(&self, guild: u64) -> GuildSettings {
-        if let Some((s, at)) = self.cached_settings(guild)
-            && at.elapsed() < GUILD_SETTINGS_FRESH
-        {
-            return s;
-        }
-        let read = match self.store().await {
-            Ok(store) => guilds::get(&store, guild).await.map_err(Arc::new),
-            Err(err) => Err(err),
-        };
-        match read {
-            Ok(s) => {
-                self.cache_settings(guild, &s);
-                s
-            }
-            Err(err) => {
-                tracing::debug!(error = %err, guild, "server settings unavailable; using the defaults");
-                self.cached_settings(guild)
-                    .map(|(s, _)| s)
-                    .unwrap_or_else(GuildSettings::fresh)
-            }
+        self.read_server_settings(guild, Wait::ForTheDatabase).await
+    }
+
+    /// When `guild`'s term began, for the leaderboards (`None` in a DM).
+    async fn term_start(&self, guild: Option<u64>) -> Option<i64> {
+        match guild {
+            Some(g) => self.server_settings(g).await.term_start,
+            None => None,
         }
     }
 
-    /// [`Bot::server_settings`] without waiting for the database: the cached ones, or
-    /// what an open database answers within [`QUICK_READ`], else the defaults.
-    async fn server_settings_now(&self, guild: u64) -> GuildSettings {
+    async fn read_server_settings(&self, guild: u64, wait: Wait) -> GuildSettings {
         let cached = self.cached_settings(guild);
         if let Some((s, at)) = &cached
             && at.elapsed() < GUILD_SETTINGS_FRESH
         {
             return s.clone();
         }
-        if let Some(store) = self.state.ready()
-            && let Ok(Ok(s)) = tokio::time::timeout(QUICK_READ, guilds::get(&store, guild)).await
-        {
-            self.cache_settings(guild, &s);
-            return s;
+        let read = match wait {
+            Wait::ForTheDatabase => match self.store().await {
+                Ok(store) => guilds::get(&store, guild).await.ok(),
+                Err(_) => None,
+            },
+            // The answering path: an open database that answers at once, else nothing.
+            Wait::AtMost(limit) => match self.state.ready() {
+                Some(store) => tokio::time::timeout(limit, guilds::get(&store, guild))
+                    .await
+                    .ok()
+                    .and_then(Result::ok),
+                None => None,
+            },
+        };
+        match read {
+            Some(s) => {
+                self.cache_settings(guild, &s);
+                s
+            }
+            None => {
+                tracing::debug!(
+                    guild,
+                    "server settings unavailable; using the last ones read or the defaults"
+                );
+                cached.map_or_else(GuildSettings::fresh, |(s, _)| s)
+            }
         }
-        cached.map(|(s, _)| s).unwrap_or_else(GuildSettings::fresh)
     }
 
     fn cached_settings(&self, guild: u64) -> Option<(GuildSettings, Instant)> {
@@ -257,14 +268,14 @@ impl Bot {
     /// `/settings` without changes: the server's settings as they are.
     pub async fn show_settings(&self, guild: u64) -> Message {
         let Ok(store) = self.store().await else {
-            return render::unavailable("Settings");
+            return render::unavailable("Settings are");
         };
         match guilds::get(&store, guild).await {
             Ok(s) => {
                 self.cache_settings(guild, &s);
                 render::settings_message(&s, self.default_cooldown(), false)
             }
-            Err(err) => self.failed("Settings", &err).await,
+            Err(err) => self.failed("Settings are", &err).await,
         }
     }
 
@@ -277,7 +288,7 @@ impl Bot {
         changes: Vec<Change>,
     ) -> Message {
         let Ok(store) = self.store().await else {
-            return render::unavailable("Settings");
+            return render::unavailable("Settings are");
         };
         match guilds::update(&store, guild, &changes, actor.id, now()).await {
             Ok(s) => {
@@ -287,7 +298,7 @@ impl Bot {
                     .await;
                 render::settings_message(&s, self.default_cooldown(), true)
             }
-            Err(err) => self.failed("Settings", &err).await,
+            Err(err) => self.failed("Settings are", &err).await,
         }
     }
 
@@ -301,27 +312,23 @@ impl Bot {
     /// once ([`QUICK_READ`]), else the last ones read (or the bot's defaults) apply.
     pub async fn over_limit_in(&self, user: u64, guild: Option<u64>, kind: Use) -> Option<Message> {
         let server = match (kind, guild) {
-            (Use::Question, Some(g)) => self.server_settings_now(g).await.cooldown_questions,
+            (Use::Question, Some(g)) => {
+                self.read_server_settings(g, Wait::AtMost(QUICK_READ))
+                    .await
+                    .cooldown_questions
+            }
             _ => None,
         };
         let wait = self.limits.check_in(user, kind, server).err()?;
         Some(self.limited_reply(kind, wait))
     }
 
-    /// The slug of the briefing `query` names (a slug, a title, or part of one), if one.
-    pub fn briefing_slug(&self, query: &str) -> Option<String> {
+    /// The briefing `query` names (a slug, a title, or part of one), if one.
+    pub fn find_briefing(&self, query: &str) -> Option<crate::index::BriefingInfo> {
         let engine = self.engine();
         crate::study::find_briefing(engine.manifest(), query)
             .ok()
-            .map(|b| b.slug.clone())
-    }
-
-    /// The title of the briefing `query` names, if one.
-    pub fn briefing_title(&self, query: &str) -> Option<String> {
-        let engine = self.engine();
-        crate::study::find_briefing(engine.manifest(), query)
-            .ok()
-            .map(|b| b.title.clone())
+            .cloned()
     }
 
     /// Whether a member of `guild` (with Manage Server or not, with `roles`) moderates it:

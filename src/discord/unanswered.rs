@@ -62,7 +62,7 @@ impl Bot {
             ask_reason: false,
         };
         let Ok(store) = self.store().await else {
-            return unavailable(render::unavailable("Votes"));
+            return unavailable(render::unavailable("Votes are"));
         };
         let engine = self.engine();
         let vote = Vote {
@@ -75,7 +75,7 @@ impl Bot {
             index_version: Some(engine.manifest().version.clone()),
         };
         if let Err(err) = votes::record(&store, &vote).await {
-            return unavailable(self.failed("Votes", &err).await);
+            return unavailable(self.failed("Votes are", &err).await);
         }
         let reply = notice(&format!(
             "Thanks: your {} on `{}` is recorded.",
@@ -127,7 +127,7 @@ impl Bot {
     /// The reason given in the 👎 modal of vote `interaction`.
     pub async fn vote_reason(&self, interaction: u64, kind: &str, text: &str) -> Message {
         let Ok(store) = self.store().await else {
-            return render::unavailable("Votes");
+            return render::unavailable("Votes are");
         };
         let text = crate::render::discord::cut(text.trim(), 200);
         let kind = if kind.trim().is_empty() && text.is_empty() {
@@ -144,7 +144,7 @@ impl Bot {
                 "Thanks: your 👎 is recorded (its question is no longer kept, so the reason \
                  was not).",
             ),
-            Err(err) => self.failed("Votes", &err).await,
+            Err(err) => self.failed("Votes are", &err).await,
         }
     }
 
@@ -192,7 +192,7 @@ impl Bot {
     /// `/privacy questions`: whether a member's unanswered questions are recorded.
     pub async fn set_privacy(&self, member: u64, record: bool) -> Message {
         let Ok(store) = self.store().await else {
-            return render::unavailable("Privacy settings");
+            return render::unavailable("Privacy settings are");
         };
         match gaps::set_member_recording(&store, member, record, now()).await {
             Ok(()) => notice(if record {
@@ -202,7 +202,7 @@ impl Bot {
                 "Your questions will not be recorded for the moderators' report: not the \
                  ones the briefings cannot answer, not the ones you vote 👎."
             }),
-            Err(err) => self.failed("Privacy settings", &err).await,
+            Err(err) => self.failed("Privacy settings are", &err).await,
         }
     }
 
@@ -214,7 +214,7 @@ impl Bot {
         record: bool,
     ) -> Result<(), Message> {
         let Ok(store) = self.store().await else {
-            return Err(render::unavailable("Settings"));
+            return Err(render::unavailable("Settings are"));
         };
         match gaps::set_server_recording(&store, guild, record, actor.id, now()).await {
             Ok(()) => {
@@ -222,7 +222,7 @@ impl Bot {
                 self.audit(actor, "settings", "server", &what).await;
                 Ok(())
             }
-            Err(err) => Err(self.failed("Settings", &err).await),
+            Err(err) => Err(self.failed("Settings are", &err).await),
         }
     }
 
@@ -236,11 +236,11 @@ impl Bot {
         page: usize,
     ) -> Message {
         let Ok(store) = self.store().await else {
-            return render::unavailable("The report");
+            return render::unavailable("The report is");
         };
         let title = match briefing {
-            Some(b) => match self.briefing_title(b) {
-                Some(t) => Some(t),
+            Some(b) => match self.find_briefing(b) {
+                Some(info) => Some(info.title),
                 None => return notice("No briefing is called that: `/sources` lists them."),
             },
             None => None,
@@ -253,7 +253,7 @@ impl Bot {
         };
         match crate::gaps::build(&store, &scope, self.engine().model().cloned()).await {
             Ok(report) => render::gaps_message(&report, days, briefing, title.as_deref(), page),
-            Err(err) => self.failed("The report", &err).await,
+            Err(err) => self.failed("The report is", &err).await,
         }
     }
 

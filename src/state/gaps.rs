@@ -200,7 +200,21 @@ pub async fn asked(store: &Store, w: Window) -> Result<u64, StateError> {
     Ok(n.max(0) as u64)
 }
 
-/// The unanswered questions in `w`, oldest first, at most `limit`.
+/// How many unanswered questions `w` holds.
+pub async fn count(store: &Store, w: Window) -> Result<u64, StateError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM unanswered WHERE ($1 IS NULL OR guild = $1) AND at >= $2 AND at < $3",
+    )
+    .bind(w.guild.map(id))
+    .bind(w.since)
+    .bind(w.until)
+    .fetch_one(store.pool())
+    .await
+    .map_err(|e| store.failed(e))?;
+    Ok(n.max(0) as u64)
+}
+
+/// The newest `limit` unanswered questions in `w`, oldest first.
 pub async fn list(store: &Store, w: Window, limit: u32) -> Result<Vec<Unanswered>, StateError> {
     type Row = (
         i64,
@@ -217,7 +231,7 @@ pub async fn list(store: &Store, w: Window, limit: u32) -> Result<Vec<Unanswered
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT at, guild, kind, question, index_version, nearest, passage, reason_kind, reason, \
          interaction FROM unanswered WHERE ($1 IS NULL OR guild = $1) AND at >= $2 AND at < $3 \
-         ORDER BY at ASC, id ASC LIMIT $4",
+         ORDER BY at DESC, id DESC LIMIT $4",
     )
     .bind(w.guild.map(id))
     .bind(w.since)
@@ -228,6 +242,7 @@ pub async fn list(store: &Store, w: Window, limit: u32) -> Result<Vec<Unanswered
     .map_err(|e| store.failed(e))?;
     Ok(rows
         .into_iter()
+        .rev()
         .map(
             |(
                 at,

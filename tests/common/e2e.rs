@@ -99,17 +99,13 @@ pub fn command_in(
     member: Value,
 ) -> (u64, String) {
     let id = fake.next_id();
-    let token = format!("tok{id}");
+    let data = json!({"id": "6000", "name": name, "type": 1, "options": options,
+                      "resolved": resolved});
     fake.dispatch(
         "INTERACTION_CREATE",
-        json!({"id": id.to_string(), "application_id": APP_ID.to_string(), "type": 2,
-               "token": token, "version": 1, "locale": "en-US", "guild_locale": "en-US",
-               "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
-               "guild_id": guild.to_string(), "channel_id": CHANNEL_ID.to_string(),
-               "member": member, "authorizing_integration_owners": {}, "context": 0,
-               "data": {"id": "6000", "name": name, "type": 1, "options": options,
-                        "resolved": resolved}}),
+        interaction(2, id, guild, member, data),
     );
+    let token = format!("tok{id}");
     (id, token)
 }
 
@@ -169,21 +165,14 @@ fn press_exactly(
     id: u64,
     message_id: u64,
 ) {
-    fake.dispatch(
-        "INTERACTION_CREATE",
-        json!({"id": id.to_string(), "application_id": APP_ID.to_string(), "type": 3,
-               "token": format!("tok{id}"), "version": 1, "locale": "en-US",
-               "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
-               "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
-               "member": who, "authorizing_integration_owners": {}, "context": 0,
-               "data": data,
-               "message": {"id": message_id.to_string(), "channel_id": CHANNEL_ID.to_string(),
-                   "author": user(BOT_ID, "briefbot"), "content": content,
-                   "timestamp": "2024-01-01T00:00:00.000000+00:00", "edited_timestamp": null,
-                   "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
-                   "attachments": [], "embeds": [], "pinned": false, "type": 0, "flags": 0,
-                   "components": []}}),
-    );
+    let mut d = interaction(3, id, GUILD_ID, who, data);
+    d["message"] = json!({"id": message_id.to_string(), "channel_id": CHANNEL_ID.to_string(),
+        "author": user(BOT_ID, "briefbot"), "content": content,
+        "timestamp": "2024-01-01T00:00:00.000000+00:00", "edited_timestamp": null,
+        "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
+        "attachments": [], "embeds": [], "pinned": false, "type": 0, "flags": 0,
+        "components": []});
+    fake.dispatch("INTERACTION_CREATE", d);
 }
 
 pub fn message(
@@ -342,14 +331,19 @@ pub fn submit_modal(fake: &FakeDiscord, custom_id: &str, fields: &[(&str, &str)]
             json!({"type": 1, "components": [{"type": 4, "custom_id": name, "value": value}]})
         })
         .collect();
+    let data = json!({"custom_id": custom_id, "components": rows});
     fake.dispatch(
         "INTERACTION_CREATE",
-        json!({"id": id.to_string(), "application_id": APP_ID.to_string(), "type": 5,
-               "token": format!("tok{id}"), "version": 1, "locale": "en-US",
-               "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
-               "guild_id": GUILD_ID.to_string(), "channel_id": CHANNEL_ID.to_string(),
-               "member": member(by, 0, &[]), "authorizing_integration_owners": {}, "context": 0,
-               "data": {"custom_id": custom_id, "components": rows}}),
+        interaction(5, id, GUILD_ID, member(by, 0, &[]), data),
     );
     id
+}
+
+/// An interaction of `kind` (2 command, 3 component, 5 modal) in server `guild`, by `who`.
+fn interaction(kind: u8, id: u64, guild: u64, who: Value, data: Value) -> Value {
+    json!({"id": id.to_string(), "application_id": APP_ID.to_string(), "type": kind,
+           "token": format!("tok{id}"), "version": 1, "locale": "en-US", "guild_locale": "en-US",
+           "entitlements": [], "attachment_size_limit": 8388608, "app_permissions": "0",
+           "guild_id": guild.to_string(), "channel_id": CHANNEL_ID.to_string(),
+           "member": who, "authorizing_integration_owners": {}, "context": 0, "data": data})
 }

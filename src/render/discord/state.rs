@@ -35,12 +35,12 @@ impl ScoreNote {
     }
 }
 
-/// The reply of a command that needs the state database while it is unavailable.
+/// The reply of a command that needs the state database while it is unavailable; `what`
+/// is its subject with its verb ("Scores are", "The report is").
 pub fn unavailable(what: &str) -> Message {
     notice(&format!(
-        "{what} {} unavailable for now: the bot cannot reach its database. Questions are \
-         still answered; please try again later.",
-        if what.ends_with('s') { "are" } else { "is" }
+        "{what} unavailable for now: the bot cannot reach its database. Questions are \
+         still answered; please try again later."
     ))
 }
 
