@@ -46,7 +46,7 @@ fn bench(c: &mut Criterion) {
         let v = Vectors::open(&path).unwrap();
         let q = unit(424_242, dim);
         c.bench_function(&format!("nearest 20 of {n} vectors"), |b| {
-            b.iter(|| v.nearest(&q, 20, 0..n))
+            b.iter(|| v.nearest(&q, 20, std::slice::from_ref(&(0..n))))
         });
         eprintln!(
             "{n} vectors: {} bytes on disk ({:.1} MB per 100k passages)",

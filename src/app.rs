@@ -2,14 +2,16 @@
 //! what was indexed, and open the index for answering (building it first when it is
 //! missing, damaged or of another version).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::config::{Role, Settings};
 use crate::index::{
     BuildError, BuildReport, Depth, Diff, IndexStore, OpenError, OpenIndex, WriterLock,
-    passages_of_source,
+    all_passages, passages_of_source,
 };
 use crate::ingest::{self, Briefing, Corpus, IngestError, IngestOptions, Paragraph, Passage};
+use crate::library::Library;
 use crate::search::{Engine, Ranking, SearchError, SearchOptions};
 
 /// Why the index could not be built or opened.
@@ -43,7 +45,16 @@ pub struct Writer {
     _lock: WriterLock,
     /// What `content/` looked like when the last rebuild began to read it (at start: as
     /// the live index's manifest says).
-    last_read: std::sync::Mutex<Option<String>>,
+    last_read: std::sync::Mutex<LastRead>,
+}
+
+/// What the live index was read from, as far as this writer knows.
+#[derive(Debug, Clone, Default)]
+struct LastRead {
+    /// [`Signature::combined`] of everything it holds; `None`: unknown.
+    combined: Option<String>,
+    /// Each library's part, when this writer read them itself.
+    libraries: Option<BTreeMap<Library, u64>>,
 }
 
 impl Writer {
@@ -57,23 +68,75 @@ impl Writer {
         let lock = store.writer_lock(who)?;
         // Kept with the index, so that a writer that starts again over unchanged content
         // knows it needs no rebuild.
-        let last_read = store.live_manifest().and_then(|m| m.content_signature);
+        let last_read = LastRead {
+            combined: store.live_manifest().and_then(|m| m.content_signature),
+            libraries: None,
+        };
         Ok(Writer {
             _lock: lock,
             last_read: std::sync::Mutex::new(last_read),
         })
     }
 
+    /// Reads one library's folder again and rebuilds the index with it, the other
+    /// libraries as the live index holds them (not read again: a server's reindex never
+    /// takes in another library's edits), atomically. Without a live index, everything is
+    /// read.
+    pub fn rebuild_library(
+        &self,
+        settings: &Settings,
+        library: Library,
+    ) -> Result<(Corpus, BuildReport), AppError> {
+        let store = store(settings);
+        let Ok(open) = store.open() else {
+            return self.rebuild(settings);
+        };
+        let before = content_signature(settings);
+        let corpus = library_corpus(settings, &open, library)?;
+        // The other libraries were not read again: the new index is all of `content/` as
+        // it is now only if they are as this writer last read them.
+        let previous = self.last_read().libraries;
+        let whole = before.filter(|now| {
+            previous.is_some_and(|prev| {
+                let others = |m: &BTreeMap<Library, u64>| -> Vec<(Library, u64)> {
+                    m.iter()
+                        .filter(|(l, _)| **l != library)
+                        .map(|(l, s)| (*l, *s))
+                        .collect()
+                };
+                others(&prev) == others(&now.libraries)
+            })
+        });
+        let result = store.rebuild_signed(&corpus, whole.as_ref().map(|w| w.combined.clone()));
+        *self
+            .last_read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = match (&result, whole) {
+            (Ok(_), Some(w)) => w.recorded(),
+            _ => LastRead::default(),
+        };
+        Ok((corpus, result?))
+    }
+
+    fn last_read(&self) -> LastRead {
+        self.last_read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     /// Reads `content/` and rebuilds the index from it, atomically.
     pub fn rebuild(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
         let before = content_signature(settings);
-        let result = self.rebuild_unrecorded(settings, before.clone());
+        let result = self.rebuild_unrecorded(settings, before.as_ref().map(|b| b.combined.clone()));
         // Recorded only when the rebuild published what it read.
         *self
             .last_read
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) =
-            if result.is_ok() { before } else { None };
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = match (&result, before) {
+            (Ok(_), Some(b)) => b.recorded(),
+            _ => LastRead::default(),
+        };
         result
     }
 
@@ -81,12 +144,8 @@ impl Writer {
     /// size and modification time): a watched change that a rebuild already read (a
     /// moderator's add, an editor's burst of saves) needs no second rebuild.
     pub fn content_unchanged(&self, settings: &Settings) -> bool {
-        let last = self
-            .last_read
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        last.is_some() && last == content_signature(settings)
+        let last = self.last_read().combined;
+        last.is_some() && last == content_signature(settings).map(|s| s.combined)
     }
 
     fn rebuild_unrecorded(
@@ -142,6 +201,70 @@ pub fn ingest(settings: &Settings, store: &IndexStore) -> Result<Corpus, AppErro
     Ok(corpus)
 }
 
+/// The corpus of a rebuild of `library` alone: its folder read again (a broken file
+/// keeping its previous paragraphs, as in [`ingest`]), every other library's briefings
+/// and skipped files as `open` holds them.
+fn library_corpus(
+    settings: &Settings,
+    open: &OpenIndex,
+    library: Library,
+) -> Result<Corpus, AppError> {
+    let dir = &settings.content.dir;
+    let mut corpus = ingest::scan_library(dir, library, &IngestOptions::from_settings(settings))?;
+    keep_previous_versions(&mut corpus, dir, open);
+    let of_library = |source: &str| Library::of_source(source) == library;
+    let mut kept: std::collections::BTreeMap<String, Vec<Passage>> = Default::default();
+    for p in all_passages(open).map_err(BuildError::from)? {
+        if !of_library(&p.source) {
+            kept.entry(p.source.clone()).or_default().push(p);
+        }
+    }
+    corpus
+        .briefings
+        .extend(kept.values().map(|passages| briefing_of(passages)));
+    corpus.skipped.extend(
+        open.manifest
+            .skipped
+            .iter()
+            .filter(|s| {
+                let relative = s.path.strip_prefix(dir).unwrap_or(&s.path);
+                !of_library(&relative.to_string_lossy().replace('\\', "/"))
+            })
+            .cloned(),
+    );
+    corpus.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
+    if corpus.briefings.is_empty() {
+        return Err(AppError::NoBriefings {
+            dir: dir.display().to_string(),
+            skipped: corpus.skipped.len(),
+        });
+    }
+    Ok(corpus)
+}
+
+/// A briefing as the index holds it, from its passages (one source, in paragraph order).
+fn briefing_of(passages: &[Passage]) -> Briefing {
+    let first = &passages[0];
+    let mut passages = passages.to_vec();
+    passages.sort_by_key(|p| p.paragraph);
+    Briefing {
+        slug: first.slug.clone(),
+        title: first.briefing.clone(),
+        url: first.url.clone(),
+        date: first.date.clone(),
+        author: first.author.clone(),
+        tags: first.tags.clone(),
+        source: first.source.clone(),
+        paragraphs: passages
+            .iter()
+            .map(|p| Paragraph {
+                section: p.section.clone(),
+                text: p.text.clone(),
+            })
+            .collect(),
+    }
+}
+
 /// Reads back, for each skipped file, only the paragraphs the live index holds of it.
 fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, open: &OpenIndex) {
     for skipped in &mut corpus.skipped {
@@ -153,25 +276,10 @@ fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, open: &OpenIn
             continue;
         }
         let passages: Vec<Passage> = passages_of_source(open, &source).unwrap_or_default();
-        let Some(first) = passages.first() else {
+        if passages.is_empty() {
             continue;
-        };
-        corpus.briefings.push(Briefing {
-            slug: first.slug.clone(),
-            title: first.briefing.clone(),
-            url: first.url.clone(),
-            date: first.date.clone(),
-            author: first.author.clone(),
-            tags: first.tags.clone(),
-            source: first.source.clone(),
-            paragraphs: passages
-                .iter()
-                .map(|p| Paragraph {
-                    section: p.section.clone(),
-                    text: p.text.clone(),
-                })
-                .collect(),
-        });
+        }
+        corpus.briefings.push(briefing_of(&passages));
         skipped
             .reason
             .push_str("; the previously indexed version is kept");
@@ -179,11 +287,30 @@ fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, open: &OpenIn
     corpus.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
 }
 
+/// What a rebuild would read.
+#[derive(Debug, Clone)]
+struct Signature {
+    /// Every file and the settings that shape the index, in one hash (kept in the
+    /// manifest).
+    combined: String,
+    /// Each library's files alone.
+    libraries: BTreeMap<Library, u64>,
+}
+
+impl Signature {
+    fn recorded(self) -> LastRead {
+        LastRead {
+            combined: Some(self.combined),
+            libraries: Some(self.libraries),
+        }
+    }
+}
+
 /// A hash of what a rebuild would read: every file under `content.dir` (hidden ones aside)
 /// with its size and modification time, and the settings that shape the index (and this
 /// briefbot's version); `None` when the folder cannot be read. Kept in the manifest, so it
 /// is hashed with [`Fnv64`](crate::fnv::Fnv64) over chosen bytes, stable across builds.
-fn content_signature(settings: &Settings) -> Option<String> {
+fn content_signature(settings: &Settings) -> Option<Signature> {
     let dir = &settings.content.dir;
     let mut entries = Vec::new();
     let walker = walkdir::WalkDir::new(dir)
@@ -218,14 +345,26 @@ fn content_signature(settings: &Settings) -> Option<String> {
         c.furniture
     );
     h.eat(shaping.as_bytes());
+    let mut libraries: BTreeMap<Library, crate::fnv::Fnv64> = BTreeMap::new();
     for (path, len, modified) in &entries {
-        h.eat(&[0xff]);
-        h.eat(path.as_os_str().as_encoded_bytes());
-        h.eat(&[0xff]);
-        h.eat(&len.to_le_bytes());
-        h.eat(&modified.to_le_bytes());
+        let relative = path.strip_prefix(dir).unwrap_or(path);
+        let library = Library::of_source(&relative.to_string_lossy().replace('\\', "/"));
+        let of_library = libraries.entry(library).or_default();
+        for h in [&mut h, of_library] {
+            h.eat(&[0xff]);
+            h.eat(path.as_os_str().as_encoded_bytes());
+            h.eat(&[0xff]);
+            h.eat(&len.to_le_bytes());
+            h.eat(&modified.to_le_bytes());
+        }
     }
-    Some(format!("{:016x}", h.finish()))
+    Some(Signature {
+        combined: format!("{:016x}", h.finish()),
+        libraries: libraries
+            .into_iter()
+            .map(|(l, h)| (l, h.finish()))
+            .collect(),
+    })
 }
 
 /// One rebuild by a one-shot writer (`briefbot index`): takes the writer lock for the
@@ -234,10 +373,14 @@ pub fn rebuild(settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
     Writer::acquire(settings, "briefbot index")?.rebuild(settings)
 }
 
-/// What a rebuild would change, touching nothing.
-pub fn dry_run(settings: &Settings) -> Result<(Corpus, Diff), AppError> {
+/// What a rebuild would change, touching nothing: of everything, or of one library
+/// ([`Writer::rebuild_library`]).
+pub fn dry_run(settings: &Settings, library: Option<Library>) -> Result<(Corpus, Diff), AppError> {
     let store = store(settings);
-    let corpus = ingest(settings, &store)?;
+    let corpus = match (library, store.open()) {
+        (Some(library), Ok(open)) => library_corpus(settings, &open, library)?,
+        _ => ingest(settings, &store)?,
+    };
     let diff = store.diff(&corpus);
     Ok((corpus, diff))
 }

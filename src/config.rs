@@ -97,6 +97,30 @@ pub struct RawSettings {
     pub discord: DiscordSettings,
     pub state: StateSettings,
     pub gaps: GapsSettings,
+    pub libraries: LibrariesSettings,
+}
+
+/// `[libraries]`: what one server's own library may hold (the shared library, the
+/// operator's, has no such limits).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LibrariesSettings {
+    /// Briefings in one server's library.
+    pub max_briefings: usize,
+    /// Paragraphs in one server's library, all its briefings together.
+    pub max_paragraphs: u64,
+    /// Largest file a server's moderators may `/briefing add`, in bytes.
+    pub max_upload_bytes: u64,
+}
+
+impl Default for LibrariesSettings {
+    fn default() -> Self {
+        LibrariesSettings {
+            max_briefings: 100,
+            max_paragraphs: 10_000,
+            max_upload_bytes: 1024 * 1024,
+        }
+    }
 }
 
 /// `[gaps]`: the unanswered-questions report.
@@ -338,6 +362,11 @@ pub struct DiscordSettings {
     /// Manage Server.
     #[serde(deserialize_with = "one_or_many")]
     pub moderator_roles: Vec<u64>,
+    /// The bot's operators (user ids): they alone change the shared library from
+    /// Discord (`/briefing add library:shared`, `/briefing remove`, `/reindex` of
+    /// everything), in any server.
+    #[serde(deserialize_with = "one_or_many")]
+    pub owners: Vec<u64>,
     /// Longest question accepted, in characters.
     pub max_question_chars: usize,
     /// Questions a user may ask per `cooldown_seconds`.
@@ -436,6 +465,7 @@ impl Default for DiscordSettings {
             guild_ids: Vec::new(),
             allowed_guilds: Vec::new(),
             moderator_roles: Vec::new(),
+            owners: Vec::new(),
             max_question_chars: 300,
             cooldown_questions: 5,
             cooldown_seconds: 30,
@@ -482,6 +512,7 @@ const LIST_KEYS: &[&str] = &[
     "discord.guild_ids",
     "discord.allowed_guilds",
     "discord.moderator_roles",
+    "discord.owners",
     "content.furniture",
     "discord.shards.range",
 ];
@@ -496,6 +527,7 @@ pub struct Settings {
     /// `[state]`, with a relative SQLite path resolved against the settings' folder.
     pub state: StateSettings,
     pub gaps: GapsSettings,
+    pub libraries: LibrariesSettings,
     /// `content.furniture`, compiled.
     pub furniture: Vec<Regex>,
     /// `search.weights`, in the order of [`crate::search::FEATURE_NAMES`].
@@ -599,6 +631,7 @@ impl RawSettings {
             mut discord,
             mut state,
             gaps,
+            libraries,
         } = self;
         if content.max_file_bytes == 0 {
             return Err(invalid("content.max_file_bytes", "must be greater than 0"));
@@ -705,6 +738,15 @@ impl RawSettings {
         }
         in_range("state.timeout_seconds", state.timeout_seconds, 1..=300)?;
         in_range("gaps.keep_days", gaps.keep_days, 1..=3650)?;
+        for (key, value) in [
+            ("libraries.max_briefings", libraries.max_briefings as u64),
+            ("libraries.max_paragraphs", libraries.max_paragraphs),
+            ("libraries.max_upload_bytes", libraries.max_upload_bytes),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
+        }
         state.url = state_url(base, &state.url)?;
         content.dir = resolve(base, &content.dir);
         discord.feedback_file = resolve(base, &discord.feedback_file);
@@ -718,6 +760,7 @@ impl RawSettings {
             discord,
             state,
             gaps,
+            libraries,
             furniture,
             weights,
             semantic_weights,

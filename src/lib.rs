@@ -17,6 +17,7 @@ pub mod gaps;
 pub mod generate;
 pub mod index;
 pub mod ingest;
+pub mod library;
 pub mod moderate;
 pub mod render;
 pub mod search;

@@ -50,6 +50,9 @@ enum Command {
     Feedback(cmd::records::FeedbackArgs),
     /// What members asked that the briefings could not answer, grouped by topic.
     Gaps(cmd::records::GapsArgs),
+    /// Every library (shared, each server's) and whether the bot is still in its server;
+    /// `prune` moves aside the libraries of servers it left.
+    Libraries(cmd::libraries::Args),
 }
 
 /// A closed pipe (`briefbot read --all | head`) ends briefbot quietly, as it ends any Unix
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
             Command::Audit(args) => cmd::records::audit(&settings, args),
             Command::Feedback(args) => cmd::records::feedback(&settings, args),
             Command::Gaps(args) => cmd::records::gaps(&settings, args),
+            Command::Libraries(args) => cmd::libraries::execute(&settings, args),
         });
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,8 +1,9 @@
 //! Moderators' content changes from Discord: add a briefing file, remove one (moved to a
-//! holding folder, never deleted), each checked before anything is written, reindexed by
-//! the writer, undone if the reindex fails, and audited (by the caller, in the state
-//! database). Free of
-//! Discord: the bot passes the file's name and bytes and who asked.
+//! holding folder, never deleted), reindex, each in one library, checked before anything
+//! is written (who may change that library: [`crate::library::may_change`]; its limits),
+//! reindexed by the writer, undone if the reindex fails, and audited (by the caller, in
+//! the state database). Free of Discord: the bot passes the file's name and bytes, who
+//! asked and what they may do.
 
 use std::fs;
 use std::io::Write;
@@ -13,8 +14,9 @@ use serde::Serialize;
 
 use crate::app::{self, AppError, Writer};
 use crate::config::Settings;
-use crate::index::BuildReport;
-use crate::ingest::{self, Briefing, IngestOptions};
+use crate::index::{BriefingInfo, BuildReport, Diff, Manifest};
+use crate::ingest::{self, Briefing, Corpus, IngestOptions};
+use crate::library::{self, Library, Rights, Scope};
 
 /// Who made a change, as the audit file records it.
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +44,7 @@ pub enum ModerateError {
 /// A briefing added by [`add`].
 #[derive(Debug)]
 pub struct Added {
+    pub library: Library,
     pub briefing: Briefing,
     pub path: PathBuf,
     pub report: BuildReport,
@@ -50,6 +53,7 @@ pub struct Added {
 /// A briefing removed by [`remove`].
 #[derive(Debug)]
 pub struct Removed {
+    pub library: Library,
     pub title: String,
     pub slug: String,
     pub paragraphs: u64,
@@ -66,8 +70,28 @@ fn refused(reason: impl Into<String>) -> ModerateError {
 /// The formats a moderator may add.
 const EXTENSIONS: &[&str] = &["txt", "md", "markdown", "html", "htm"];
 
-/// Checks an uploaded file's name and size before it is downloaded.
-pub fn check_upload(settings: &Settings, name: &str, size: u64) -> Result<String, ModerateError> {
+/// The largest file that may be added to `library`, and the setting that says so.
+fn upload_limit(settings: &Settings, library: Library) -> (u64, &'static str) {
+    let (limit, key) = match library {
+        Library::Shared => (
+            settings.content.max_upload_bytes,
+            "content.max_upload_bytes",
+        ),
+        Library::Server(_) => (
+            settings.libraries.max_upload_bytes,
+            "libraries.max_upload_bytes",
+        ),
+    };
+    (limit.min(settings.content.max_file_bytes), key)
+}
+
+/// Checks an uploaded file's name and size before it is downloaded into `library`.
+pub fn check_upload(
+    settings: &Settings,
+    library: Library,
+    name: &str,
+    size: u64,
+) -> Result<String, ModerateError> {
     let name = name.trim();
     let ok_chars = name
         .chars()
@@ -87,46 +111,100 @@ pub fn check_upload(settings: &Settings, name: &str, size: u64) -> Result<String
             "{name} is not a briefing: send a .txt, .md or .html file"
         )));
     }
-    let limit = settings
-        .content
-        .max_upload_bytes
-        .min(settings.content.max_file_bytes);
+    let (limit, key) = upload_limit(settings, library);
     if size > limit {
         return Err(refused(format!(
-            "{name} is {size} bytes; the limit is {limit} (content.max_upload_bytes)"
+            "{name} is {size} bytes; the limit is {limit} ({key})"
         )));
     }
     Ok(name.to_string())
 }
 
-/// Checks `bytes` as briefing file `name`, saves it under `content/`, and reindexes. A
-/// file that fails a check is refused with the reason and nothing is written.
+/// The briefings of `manifest` within `scope`.
+fn briefings_in(manifest: &Manifest, scope: Scope) -> Vec<&BriefingInfo> {
+    manifest
+        .briefings
+        .iter()
+        .filter(|b| scope.admits(Library::of_source(&b.source)))
+        .collect()
+}
+
+/// The readers of `library`'s briefings see these too: a new briefing must not share a
+/// title with any of them.
+fn readers_scope(library: Library) -> Scope {
+    match library {
+        Library::Shared => Scope::Shared,
+        Library::Server(id) => Scope::Server { id, shared: true },
+    }
+}
+
+/// Refuses a briefing that would take a server's library past `[libraries]`.
+fn check_limits(
+    settings: &Settings,
+    manifest: &Manifest,
+    library: Library,
+    adding: &Briefing,
+) -> Result<(), ModerateError> {
+    if library == Library::Shared {
+        return Ok(());
+    }
+    let own: Vec<&BriefingInfo> = manifest
+        .briefings
+        .iter()
+        .filter(|b| Library::of_source(&b.source) == library)
+        .collect();
+    let limits = &settings.libraries;
+    if own.len() >= limits.max_briefings {
+        return Err(refused(format!(
+            "this server's library holds {} briefings, its limit (libraries.max_briefings):              remove one first",
+            own.len()
+        )));
+    }
+    let paragraphs: u64 = own.iter().map(|b| b.paragraphs).sum();
+    let after = paragraphs + adding.paragraphs.len() as u64;
+    if after > limits.max_paragraphs {
+        return Err(refused(format!(
+            "this server's library would hold {after} paragraphs, over its limit of {}              (libraries.max_paragraphs); it holds {paragraphs} now",
+            limits.max_paragraphs
+        )));
+    }
+    Ok(())
+}
+
+/// Checks `bytes` as briefing file `name` for `library` (which `rights` must allow
+/// changing), saves it in that library's folder, and reindexes that library. A file that
+/// fails a check is refused with the reason and nothing is written.
 pub fn add(
     settings: &Settings,
     writer: &Writer,
+    rights: Rights,
+    library: Library,
     name: &str,
     bytes: &[u8],
 ) -> Result<Added, ModerateError> {
-    let name = check_upload(settings, name, bytes.len() as u64)?;
-    let relative = Path::new(&name);
+    library::may_change(rights, library).map_err(refused)?;
+    let name = check_upload(settings, library, name, bytes.len() as u64)?;
+    let relative = format!("{}{name}", library.prefix());
+    let relative = Path::new(&relative);
     let briefing = ingest::parse_briefing(relative, bytes, &IngestOptions::from_settings(settings))
         .map_err(|reason| refused(format!("{name} cannot be indexed: {reason}")))?;
     if briefing.paragraphs.is_empty() {
         return Err(refused(format!("{name} has no paragraphs")));
     }
-    let dir = &settings.content.dir;
-    let path = dir.join(relative);
+    let content = &settings.content.dir;
+    let dir = library.folder(content);
+    let path = content.join(relative);
     if path.exists() {
         return Err(refused(format!(
-            "content/{name} already exists: remove that briefing first, or rename the file"
+            "content/{} already exists: remove that briefing first, or rename the file",
+            relative.display()
         )));
     }
     if let Ok(open) = app::store(settings).open() {
+        check_limits(settings, &open.manifest, library, &briefing)?;
         let title = briefing.title.trim().to_lowercase();
-        if let Some(twin) = open
-            .manifest
-            .briefings
-            .iter()
+        if let Some(twin) = briefings_in(&open.manifest, readers_scope(library))
+            .into_iter()
             .find(|b| b.title.trim().to_lowercase() == title || b.slug == briefing.slug)
         {
             let what = if twin.slug == briefing.slug {
@@ -143,9 +221,11 @@ pub fn add(
     // Written whole under a hidden name (ignored by the index and the watcher), then
     // linked into place only if no file has taken the name meanwhile.
     let io = |what: String| move |source| ModerateError::Io { what, source };
+    // A server's folder is made by its first briefing (and left, empty, by its last).
+    fs::create_dir_all(&dir).map_err(io(format!("create {}", dir.display())))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".upload-")
-        .tempfile_in(dir)
+        .tempfile_in(&dir)
         .map_err(io(format!("write into {}", dir.display())))?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
@@ -155,8 +235,9 @@ pub fn add(
             what: format!("save {}", path.display()),
             source: e.error,
         })?;
-    match writer.rebuild(settings) {
+    match writer.rebuild_library(settings, library) {
         Ok((_, report)) => Ok(Added {
+            library,
             briefing,
             path,
             report,
@@ -168,14 +249,24 @@ pub fn add(
     }
 }
 
-/// Moves the file of briefing `slug` out of `content/` into `content.holding_dir` (under
-/// a folder named by the time, keeping its path), and reindexes.
-pub fn remove(settings: &Settings, writer: &Writer, slug: &str) -> Result<Removed, ModerateError> {
+/// Moves the file of briefing `slug` (as named within `scope`: another library's
+/// briefing is not found) out of `content/` into `content.holding_dir` (under a folder
+/// named by the time, keeping its path), if `rights` allow changing its library, and
+/// reindexes that library.
+pub fn remove(
+    settings: &Settings,
+    writer: &Writer,
+    rights: Rights,
+    scope: Scope,
+    slug: &str,
+) -> Result<Removed, ModerateError> {
     let open = app::store(settings)
         .open()
         .map_err(|e| refused(format!("the index cannot be read: {e}")))?;
-    let info =
-        crate::study::find_briefing(&open.manifest, slug).map_err(|e| refused(e.to_string()))?;
+    let info = crate::study::find_briefing(&briefings_in(&open.manifest, scope), slug)
+        .map_err(|e| refused(e.to_string()))?;
+    let library = Library::of_source(&info.source);
+    library::may_change(rights, library).map_err(refused)?;
     if open.manifest.briefings.len() == 1 {
         return Err(refused(
             "it is the only briefing: the index would be empty, so nothing was removed",
@@ -203,8 +294,9 @@ pub fn remove(settings: &Settings, writer: &Writer, slug: &str) -> Result<Remove
         from.display(),
         kept_at.display()
     )))?;
-    match writer.rebuild(settings) {
+    match writer.rebuild_library(settings, library) {
         Ok((_, report)) => Ok(Removed {
+            library,
             title: info.title.clone(),
             slug: info.slug.clone(),
             paragraphs: info.paragraphs,
@@ -216,6 +308,79 @@ pub fn remove(settings: &Settings, writer: &Writer, slug: &str) -> Result<Remove
             let _ = move_file(&kept_at, &from);
             Err(ModerateError::Reindex(err))
         }
+    }
+}
+
+/// What a reindex read and did, of the libraries it was asked for.
+#[derive(Debug)]
+pub struct Reindexed {
+    /// `None`: every library.
+    pub library: Option<Library>,
+    pub corpus: Corpus,
+    /// What changed, of `library`'s paragraphs.
+    pub diff: Diff,
+    /// `None` for a dry run.
+    pub report: Option<BuildReport>,
+}
+
+/// Reindexes `library` (`None`: every library, the operators' alone), or with `dry_run`
+/// says what would change; `rights` must allow changing it. A server's library is read
+/// again alone: the other libraries stay as indexed.
+pub fn reindex(
+    settings: &Settings,
+    writer: &Writer,
+    rights: Rights,
+    library: Option<Library>,
+    dry_run: bool,
+) -> Result<Reindexed, ModerateError> {
+    match library {
+        Some(l) => library::may_change(rights, l).map_err(refused)?,
+        None if !rights.operator => {
+            return Err(refused(
+                "only the bot's operators reindex every library".to_string(),
+            ));
+        }
+        None => {}
+    }
+    let (corpus, diff, report) = if dry_run {
+        let (corpus, diff) = app::dry_run(settings, library).map_err(ModerateError::Reindex)?;
+        (corpus, diff, None)
+    } else {
+        let (corpus, report) = match library {
+            Some(l) => writer.rebuild_library(settings, l),
+            None => writer.rebuild(settings),
+        }
+        .map_err(ModerateError::Reindex)?;
+        (corpus, report.diff.clone(), Some(report))
+    };
+    let diff = match library {
+        Some(l) => diff_within(&diff, l),
+        None => diff,
+    };
+    Ok(Reindexed {
+        library,
+        corpus,
+        diff,
+        report,
+    })
+}
+
+/// The part of `diff` that is `library`'s paragraphs (an id is its slug, which is its
+/// path under `content/`, then `:n`).
+pub fn diff_within(diff: &Diff, library: Library) -> Diff {
+    let of = |ids: &[String]| -> Vec<String> {
+        ids.iter()
+            .filter(|id| {
+                let slug = id.rsplit_once(':').map_or(id.as_str(), |(slug, _)| slug);
+                Library::of_source(&format!("{slug}.")) == library
+            })
+            .cloned()
+            .collect()
+    };
+    Diff {
+        added: of(&diff.added),
+        changed: of(&diff.changed),
+        removed: of(&diff.removed),
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod common;
 
+use briefbot::library::Rights;
+
 use std::fs;
 
 use briefbot::discord::bot::{Ask, Bot};
@@ -185,7 +187,7 @@ async fn more_shows_the_next_quotes_then_says_there_are_none() {
 async fn a_passage_is_shown_whole_with_its_neighbours() {
     let ws = Workspace::with_fixtures();
     let bot = bot(&ws);
-    let m = bot.passage("notes/fisheries:2", true, false).await;
+    let m = bot.passage(None, "notes/fisheries:2", true, false).await;
     let d = description(&m);
     assert!(
         d.contains("*¶1*") && d.contains("**¶2**") && d.contains("*¶3*"),
@@ -193,9 +195,9 @@ async fn a_passage_is_shown_whole_with_its_neighbours() {
     );
     assert!(d.contains("Small-boat fleets"));
     assert!(d.contains("Larger trawlers can switch to haddock."));
-    let first = bot.passage("notes/fisheries:1", true, false).await;
+    let first = bot.passage(None, "notes/fisheries:1", true, false).await;
     assert!(!description(&first).contains("*¶0*"));
-    let missing = bot.passage("nope:1", false, false).await;
+    let missing = bot.passage(None, "nope:1", false, false).await;
     assert!(missing.ephemeral && missing.content.contains("No passage"));
 }
 
@@ -210,7 +212,7 @@ async fn sources_are_paged_and_choices_autocomplete() {
         .unwrap();
     }
     let bot = bot(&ws);
-    let page1 = bot.sources(0);
+    let page1 = bot.sources(None, 0).await;
     let labels: Vec<&str> = page1
         .rows
         .iter()
@@ -219,7 +221,7 @@ async fn sources_are_paged_and_choices_autocomplete() {
         .collect();
     assert_eq!(labels, ["▶"]);
     assert!(description(&page1).contains("Extra 0"));
-    let page2 = bot.sources(1);
+    let page2 = bot.sources(None, 1).await;
     let labels: Vec<&str> = page2
         .rows
         .iter()
@@ -243,7 +245,7 @@ async fn sources_are_paged_and_choices_autocomplete() {
             .starts_with("page 2 of 2")
     );
 
-    let choices = bot.briefing_choices("FISH");
+    let choices = bot.briefing_choices(None, "FISH").await;
     assert_eq!(
         choices,
         [(
@@ -252,10 +254,10 @@ async fn sources_are_paged_and_choices_autocomplete() {
         )]
     );
     assert_eq!(
-        bot.passage_choices("grid"),
+        bot.passage_choices(None, "grid").await,
         ["notes/grid:1", "notes/grid:2"]
     );
-    assert!(bot.passage_choices("").len() <= 25);
+    assert!(bot.passage_choices(None, "").await.len() <= 25);
 }
 
 #[tokio::test]
@@ -286,7 +288,9 @@ async fn reindex_swaps_in_the_new_index_and_refuses_a_second_one() {
     )
     .unwrap();
 
-    let dry = bot.reindex(&moderator(), true).await;
+    let dry = bot
+        .reindex(&moderator(), Rights::OPERATOR, None, true)
+        .await;
     assert!(
         dry.content.contains("Dry run") && dry.content.contains("1 added"),
         "{}",
@@ -296,8 +300,8 @@ async fn reindex_swaps_in_the_new_index_and_refuses_a_second_one() {
 
     let moderator = moderator();
     let (first, second, answer) = tokio::join!(
-        bot.reindex(&moderator, false),
-        bot.reindex(&moderator, false),
+        bot.reindex(&moderator, Rights::OPERATOR, None, false),
+        bot.reindex(&moderator, Rights::OPERATOR, None, false),
         bot.ask(ask("cod quota")),
     );
     assert!(
@@ -387,7 +391,7 @@ async fn stats_count_answered_questions() {
     let bot = bot(&ws);
     bot.ask(ask("cod quota")).await;
     bot.ask(ask("night trains")).await;
-    let s = bot.stats(&[]).content;
+    let s = bot.stats(None, false, &[]).await.content;
     assert!(s.contains("**Briefings** 4 · **passages** 12"), "{s}");
     assert!(s.contains("since start: 2"), "{s}");
 }
@@ -523,11 +527,15 @@ async fn messages_tell_no_server_paths() {
     let root = ws.path().display().to_string();
     let bot = bot(&ws);
     fs::write(ws.content().join("broken.md"), [0xff, 0xfe, 0x00, 0x01]).unwrap();
-    let m = bot.reindex(&moderator(), false).await;
+    let m = bot
+        .reindex(&moderator(), Rights::OPERATOR, None, false)
+        .await;
     assert!(m.content.contains("`broken.md`"), "{}", m.content);
     assert!(!m.content.contains(&root), "{}", m.content);
 
-    let removed = bot.remove_briefing(moderator(), "notes/grid").await;
+    let removed = bot
+        .remove_briefing(moderator(), Rights::OPERATOR, None, "notes/grid")
+        .await;
     assert!(
         removed.content.contains("**Removed**"),
         "{}",
@@ -544,7 +552,9 @@ async fn messages_tell_no_server_paths() {
     // A failed reindex tells the moderator why, privately, in the same short terms.
     fs::remove_dir_all(ws.content()).unwrap();
     fs::create_dir(ws.content()).unwrap();
-    let failed = bot.reindex(&moderator(), false).await;
+    let failed = bot
+        .reindex(&moderator(), Rights::OPERATOR, None, false)
+        .await;
     assert!(
         failed.content.contains("The reindex failed"),
         "{}",

@@ -7,7 +7,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 
 use common::e2e::*;
-use common::fake_discord::{BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, FakeDiscord, member};
+use common::fake_discord::{BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, FakeDiscord, GUILD_ID, member};
 use common::{Workspace, feedback};
 use serde_json::{Value, json};
 
@@ -228,8 +228,11 @@ async fn reindex_is_for_moderators_and_reports_the_diff() {
     let r = reply_to(&fake, id, "the refusal").await;
     assert!(shown(&r.body).contains("Only moderators"), "{}", r.body);
 
+    // A server's /reindex reads its own library again.
+    let library = bot.ws.content().join(format!("servers/{GUILD_ID}"));
+    std::fs::create_dir_all(&library).unwrap();
     std::fs::write(
-        bot.ws.content().join("airships.md"),
+        library.join("airships.md"),
         "# Airships\n\nThe zeppelin fleet returns to service in spring.\n",
     )
     .unwrap();
@@ -647,7 +650,11 @@ async fn moderators_add_and_remove_briefings_from_discord() {
         .wait_for(0, "the refusal", |r| r.path.contains(&token))
         .await;
     assert!(shown(&r.body).contains("Only moderators"), "{}", r.body);
-    assert!(!bot.ws.content().join("tides.md").exists());
+    let added_at = bot
+        .ws
+        .content()
+        .join(format!("servers/{GUILD_ID}/tides.md"));
+    assert!(!added_at.exists());
 
     // A file of the wrong type is refused before it is downloaded.
     let token = add_briefing(&fake, "tides.pdf", b"%PDF", moderator());
@@ -666,10 +673,14 @@ async fn moderators_add_and_remove_briefings_from_discord() {
         "{}",
         r.body
     );
-    assert_eq!(
-        std::fs::read_to_string(bot.ws.content().join("tides.md")).unwrap(),
-        TIDES
+    // Into this server's library.
+    assert!(
+        shown(&r.body).contains("this server's library"),
+        "{}",
+        r.body
     );
+    assert_eq!(std::fs::read_to_string(&added_at).unwrap(), TIDES);
+    assert!(!bot.ws.content().join("tides.md").exists());
     let answer = ask_slash(&fake, "What would the Severn barrage make?").await;
     assert!(answer.contains("**Severn** **barrage**"), "{answer}");
 
@@ -677,7 +688,7 @@ async fn moderators_add_and_remove_briefings_from_discord() {
         &fake,
         "briefing",
         json!([{"name": "remove", "type": 1, "options": [
-            {"name": "briefing", "type": 3, "value": "tides"}]}]),
+            {"name": "briefing", "type": 3, "value": "Tidal Power"}]}]),
         moderator(),
     );
     let r = fake
@@ -688,7 +699,7 @@ async fn moderators_add_and_remove_briefings_from_discord() {
         "{}",
         r.body
     );
-    assert!(!bot.ws.content().join("tides.md").exists());
+    assert!(!added_at.exists());
 
     let actions: Vec<(String, String)> = common::audit(&bot.ws)
         .into_iter()
@@ -704,8 +715,8 @@ async fn moderators_add_and_remove_briefings_from_discord() {
         actions,
         [
             ("briefing add".to_string(), "refused:".to_string()),
-            ("briefing add".to_string(), "added as".to_string()),
-            ("briefing remove".to_string(), "moved to".to_string()),
+            ("briefing add".to_string(), "added to".to_string()),
+            ("briefing remove".to_string(), "removed ".to_string()),
         ]
     );
 }

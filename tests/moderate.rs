@@ -3,6 +3,8 @@
 
 mod common;
 
+use briefbot::library::{Library, Rights};
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -41,17 +43,28 @@ async fn top_quote(bot: &Bot, question: &str) -> String {
 
 const TIDES: &str = "# Tidal Power\n\n## Plans\n\nThe Severn barrage would make seven percent of British electricity.\n\n## Costs\n\nIt would cost more than a new reactor.\n";
 
+/// An operator's `/briefing add` of TIDES into the shared library.
+async fn add_tides(bot: &Bot) -> briefbot::render::discord::Message {
+    bot.add_briefing(
+        moderator(),
+        Rights::OPERATOR,
+        Library::Shared,
+        "tides.md",
+        TIDES.as_bytes().to_vec(),
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_moderator_adds_a_briefing_and_it_is_answered_and_audited() {
     let ws = Workspace::with_fixtures();
     let bot = Bot::new(ws.settings()).unwrap();
-    let m = bot
-        .add_briefing(moderator(), "tides.md", TIDES.as_bytes().to_vec())
-        .await;
+    let m = add_tides(&bot).await;
     assert!(
         !m.ephemeral
             && m.content.starts_with(
-                "**Added** “Tidal Power” from `tides.md`: 2 paragraphs in 2 sections, slug `tides`"
+                "**Added** “Tidal Power” from `tides.md` to the shared library: 2 paragraphs in 2 \
+                 sections, slug `tides`"
             ),
         "{}",
         m.content
@@ -71,7 +84,10 @@ async fn a_moderator_adds_a_briefing_and_it_is_answered_and_audited() {
     assert_eq!(lines[0]["actor"]["name"], "mod");
     assert_eq!(lines[0]["action"], "briefing add");
     assert_eq!(lines[0]["target"], "tides.md");
-    assert_eq!(lines[0]["outcome"], "added as tides (2 paragraphs)");
+    assert_eq!(
+        lines[0]["outcome"],
+        "added to the shared library as tides (2 paragraphs)"
+    );
     assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
 }
 
@@ -81,8 +97,7 @@ async fn a_moderator_adds_a_briefing_and_it_is_answered_and_audited() {
 async fn a_watched_change_already_read_is_not_rebuilt_twice() {
     let ws = Workspace::with_fixtures();
     let bot = Bot::new(ws.settings()).unwrap();
-    bot.add_briefing(moderator(), "tides.md", TIDES.as_bytes().to_vec())
-        .await;
+    add_tides(&bot).await;
     let added = ws.current_version();
     let path = ws.content().join("tides.md");
     bot.reindex_watched(std::slice::from_ref(&path)).await;
@@ -129,7 +144,15 @@ async fn a_file_that_fails_a_check_is_refused_and_nothing_is_written() {
         ),
     ];
     for (name, bytes, reason) in &cases {
-        let m = bot.add_briefing(moderator(), name, bytes.clone()).await;
+        let m = bot
+            .add_briefing(
+                moderator(),
+                Rights::OPERATOR,
+                Library::Shared,
+                name,
+                bytes.clone(),
+            )
+            .await;
         let text = unescape(&m.content);
         assert!(
             m.ephemeral && text.starts_with("Not added:") && text.contains(reason),
@@ -137,11 +160,14 @@ async fn a_file_that_fails_a_check_is_refused_and_nothing_is_written() {
         );
         // refuse_upload refuses the same names before any download.
         if ["tides.pdf", "../tides.md", ".tides.md"].contains(name) {
-            assert!(bot.refuse_upload(name, 10).is_some());
+            assert!(bot.refuse_upload(Library::Shared, name, 10).is_some());
         }
     }
-    assert!(bot.refuse_upload("big.md", 2001).is_some());
-    assert!(bot.refuse_upload("tides.md", 2000).is_none());
+    assert!(bot.refuse_upload(Library::Shared, "big.md", 2001).is_some());
+    assert!(
+        bot.refuse_upload(Library::Shared, "tides.md", 2000)
+            .is_none()
+    );
     assert_eq!((files(&ws), ws.current_version()), before);
     let lines = audit(&ws);
     assert_eq!(lines.len(), cases.len());
@@ -161,7 +187,9 @@ async fn a_removed_briefing_is_moved_aside_and_can_be_restored() {
             .await
             .contains("sleeper")
     );
-    let m = bot.remove_briefing(moderator(), "rail").await;
+    let m = bot
+        .remove_briefing(moderator(), Rights::OPERATOR, None, "rail")
+        .await;
     assert!(
         m.content
             .starts_with("**Removed** “Night Trains Return” (3 paragraphs)"),
@@ -188,7 +216,8 @@ async fn a_removed_briefing_is_moved_aside_and_can_be_restored() {
 
     // Restoring is moving the file back and reindexing.
     fs::rename(&kept[0], ws.content().join("rail.html")).unwrap();
-    bot.reindex(&moderator(), false).await;
+    bot.reindex(&moderator(), Rights::OPERATOR, None, false)
+        .await;
     assert!(bot.engine().passage("rail:1").unwrap().is_some());
     let lines = audit(&ws);
     assert_eq!(lines[1]["action"], "reindex");
@@ -200,7 +229,9 @@ async fn a_removed_briefing_is_moved_aside_and_can_be_restored() {
         "{outcome}"
     );
 
-    let m = bot.remove_briefing(moderator(), "zeppelins").await;
+    let m = bot
+        .remove_briefing(moderator(), Rights::OPERATOR, None, "zeppelins")
+        .await;
     assert!(
         m.ephemeral && m.content.contains("no briefing is called"),
         "{}",
@@ -213,7 +244,7 @@ async fn the_last_briefing_is_not_removed_and_a_reader_changes_nothing() {
     let ws = Workspace::with_bundled_briefing();
     let bot = Bot::new(ws.settings()).unwrap();
     let m = bot
-        .remove_briefing(moderator(), "us-japan-indo-pacific")
+        .remove_briefing(moderator(), Rights::OPERATOR, None, "us-japan-indo-pacific")
         .await;
     assert!(m.content.contains("the only briefing"), "{}", m.content);
     assert!(ws.content().join("us-japan-indo-pacific.txt").exists());
@@ -223,10 +254,20 @@ async fn the_last_briefing_is_not_removed_and_a_reader_changes_nothing() {
     settings.index.role = Role::Reader;
     let reader = Bot::new(settings).unwrap();
     let m = reader
-        .add_briefing(moderator(), "tides.md", TIDES.as_bytes().to_vec())
+        .add_briefing(
+            moderator(),
+            Rights::OPERATOR,
+            Library::Shared,
+            "tides.md",
+            TIDES.as_bytes().to_vec(),
+        )
         .await;
     assert!(m.content.contains("only reads the index"), "{}", m.content);
-    assert!(reader.refuse_upload("tides.md", 10).is_some());
+    assert!(
+        reader
+            .refuse_upload(Library::Shared, "tides.md", 10)
+            .is_some()
+    );
     assert!(!ws.content().join("tides.md").exists());
 }
 

@@ -378,7 +378,7 @@ proptest! {
             .take(limit)
             .collect();
         prop_assert_eq!(
-            briefbot::index::passage_ids_containing(&infos, &partial, limit, 8),
+            briefbot::index::passage_ids_containing(&infos.iter().collect::<Vec<_>>(), &partial, limit, 8),
             scan
         );
     }

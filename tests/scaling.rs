@@ -3,6 +3,8 @@
 
 mod common;
 
+use briefbot::library::Rights;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -68,7 +70,9 @@ async fn a_reader_refuses_reindex_and_points_at_the_writer() {
     let before = ws.current_version();
     let bot = Bot::new(reader_settings(&ws)).unwrap();
     assert!(!bot.is_writer());
-    let m = bot.reindex(&moderator(), false).await;
+    let m = bot
+        .reindex(&moderator(), Rights::OPERATOR, None, false)
+        .await;
     assert!(
         m.content.contains("only reads the index") && m.content.contains("index --watch"),
         "{}",

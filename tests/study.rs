@@ -13,7 +13,7 @@ use briefbot::render::discord::{ids, study as render};
 use briefbot::search::{Engine, Ranking, analyze};
 use briefbot::state::quiz::Period;
 use briefbot::study::facts::{self, Kind};
-use briefbot::study::{find_briefing, quiz, reading::Reading};
+use briefbot::study::{quiz, reading::Reading};
 use common::{Workspace, fixtures};
 
 /// The fixtures, the quiz fixture and the bundled briefing.
@@ -115,13 +115,13 @@ fn the_same_seed_gives_the_same_quiz_and_a_briefing_limits_it() {
     let differs = (43..60).any(|s| quiz::make(&engine, None, s).unwrap().check() != a.check());
     assert!(differs, "other seeds give other quizzes");
 
-    let info = find_briefing(engine.manifest(), "alliances").unwrap();
+    let info = engine.find_briefing("alliances").unwrap();
     for seed in 0..50 {
         let q = quiz::make(&engine, Some(info), seed).unwrap();
         assert_eq!(q.passage.slug, "alliances");
     }
     // A briefing with too few facts says so.
-    let grid = find_briefing(engine.manifest(), "notes/grid").unwrap();
+    let grid = engine.find_briefing("notes/grid").unwrap();
     let err = quiz::make(&engine, Some(grid), 1).unwrap_err().to_string();
     assert!(err.contains("Power Grid Interconnectors"), "{err}");
 
@@ -150,7 +150,7 @@ fn the_same_seed_gives_the_same_quiz_and_a_briefing_limits_it() {
 fn reading_pages_follow_sections_and_number_paragraphs() {
     let ws = workspace();
     let engine = engine(&ws);
-    let info = find_briefing(engine.manifest(), "Alliances in the North Sea").unwrap();
+    let info = engine.find_briefing("Alliances in the North Sea").unwrap();
     let reading = Reading::open(&engine, info).unwrap();
     assert_eq!(reading.passages.len(), 7);
     let sections: Vec<String> = reading.sections().into_iter().map(|s| s.0).collect();
@@ -226,7 +226,7 @@ fn cite_gives_the_citation_and_the_text() {
 async fn the_bot_pages_a_shared_reading_with_buttons_and_a_section_menu() {
     let ws = workspace();
     let bot = Bot::new(ws.settings()).unwrap();
-    let m = bot.read("alliances", None, None).await;
+    let m = bot.read(None, "alliances", None, None).await;
     assert!(m.within_limits() && !m.ephemeral);
     let e = m.embed.as_ref().unwrap();
     assert!(
@@ -261,14 +261,14 @@ async fn the_bot_pages_a_shared_reading_with_buttons_and_a_section_menu() {
         ]
         .map(|(l, v)| (l.to_string(), v.to_string()))
     );
-    let page3 = bot.read("alliances", None, Some(6)).await;
+    let page3 = bot.read(None, "alliances", None, Some(6)).await;
     let d = &page3.embed.as_ref().unwrap().description;
     assert!(
         d.contains("**¶6** In 2019") && d.contains("**¶7** Defence"),
         "{d}"
     );
     assert_eq!(page3.rows[0].len(), 1, "the last page has only ◀");
-    let by_section = bot.read("alliances", Some("growth"), None).await;
+    let by_section = bot.read(None, "alliances", Some("growth"), None).await;
     assert!(
         by_section
             .embed
@@ -276,7 +276,7 @@ async fn the_bot_pages_a_shared_reading_with_buttons_and_a_section_menu() {
             .description
             .contains("**¶3** By 1973")
     );
-    let missing = bot.read("zeppelins", None, None).await;
+    let missing = bot.read(None, "zeppelins", None, None).await;
     assert!(missing.ephemeral && missing.content.contains("no briefing is called"));
 }
 
@@ -284,7 +284,7 @@ async fn the_bot_pages_a_shared_reading_with_buttons_and_a_section_menu() {
 async fn quiz_answers_are_scored_once_per_member_per_question() {
     let ws = workspace();
     let bot = Bot::new(ws.settings()).unwrap();
-    let m = bot.quiz(None, 7).await;
+    let m = bot.quiz(None, None, 7).await;
     assert!(m.within_limits() && !m.ephemeral);
     let choices: Vec<(usize, String)> = m.rows[0]
         .iter()
@@ -394,7 +394,7 @@ async fn quiz_answers_are_scored_once_per_member_per_question() {
 async fn cite_in_discord_is_ready_to_paste_and_autocompletes_from_words() {
     let ws = workspace();
     let bot = Bot::new(ws.settings()).unwrap();
-    let m = bot.cite("rail:1").await;
+    let m = bot.cite(None, "rail:1").await;
     assert!(m.within_limits());
     assert!(
         m.content.starts_with("```\n“Three operators will run sleeper services")
@@ -402,10 +402,13 @@ async fn cite_in_discord_is_ready_to_paste_and_autocompletes_from_words() {
         "{}",
         m.content
     );
-    let choices = bot.cite_choices("sleeper trains");
+    let choices = bot.cite_choices(None, "sleeper trains").await;
     assert_eq!(choices[0].1, "rail:1");
     assert!(choices[0].0.starts_with("rail:1 · Three operators"));
-    assert_eq!(bot.cite_choices("fisheries:")[0].1, "notes/fisheries:1");
+    assert_eq!(
+        bot.cite_choices(None, "fisheries:").await[0].1,
+        "notes/fisheries:1"
+    );
 }
 
 #[test]

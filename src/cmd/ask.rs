@@ -27,6 +27,8 @@ pub struct Args {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    libraries: super::ScopeArgs,
 }
 
 /// Text is wrapped at this many columns.
@@ -37,9 +39,9 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     super::report_model(settings);
     let opened = app::open_or_build(settings, Ranking::Full, None)?;
     super::report_auto_build(&opened);
-    let engine = &opened.engine;
+    let engine = &args.libraries.engine(&opened.engine);
     if let Some(slug) = &args.briefing
-        && !engine.manifest().briefings.iter().any(|b| &b.slug == slug)
+        && !engine.briefings().any(|b| &b.slug == slug)
     {
         bail!("no briefing `{slug}` in the index (see `briefbot sources`)");
     }

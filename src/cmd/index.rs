@@ -48,7 +48,7 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         return Ok(());
     }
     if args.dry_run {
-        let (corpus, diff) = app::dry_run(settings)?;
+        let (corpus, diff) = app::dry_run(settings, None)?;
         println!("Dry run: nothing was changed.");
         println!(
             "Would index {}, {} from {}.",

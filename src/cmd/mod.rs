@@ -4,6 +4,7 @@ pub mod ask;
 pub mod eval;
 pub mod generate;
 pub mod index;
+pub mod libraries;
 pub mod model;
 pub mod records;
 pub mod serve;
@@ -11,6 +12,35 @@ pub mod sources;
 pub mod study;
 
 use briefbot::app::Opened;
+use briefbot::library::Scope;
+use briefbot::search::Engine;
+
+/// Which libraries a reading command sees: by default the shared one, as a DM does.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct ScopeArgs {
+    /// Read as the members of this server (a Discord server id) do: its own library and
+    /// the shared one.
+    #[arg(long, value_name = "SERVER_ID", conflicts_with = "all_libraries")]
+    server: Option<u64>,
+    /// Read every library: the shared one and every server's.
+    #[arg(long)]
+    all_libraries: bool,
+}
+
+impl ScopeArgs {
+    pub fn scope(self) -> Scope {
+        match (self.all_libraries, self.server) {
+            (true, _) => Scope::All,
+            (false, Some(id)) => Scope::Server { id, shared: true },
+            (false, None) => Scope::Shared,
+        }
+    }
+
+    /// `engine` within the scope asked for.
+    pub fn engine(self, engine: &Engine) -> Engine {
+        engine.scoped(self.scope())
+    }
+}
 
 /// `1 briefing`, `2 briefings`.
 pub fn count(n: usize, noun: &str) -> String {

@@ -37,7 +37,7 @@ pub struct FeedbackArgs {
 }
 
 /// Runs `work` on the opened store, in a runtime of its own.
-fn with_store<T>(
+pub fn with_store<T>(
     settings: &Settings,
     work: impl AsyncFnOnce(&Store) -> Result<T, state::StateError>,
 ) -> Result<T> {
@@ -181,7 +181,7 @@ pub fn gaps(settings: &Settings, args: GapsArgs) -> Result<()> {
         Some(b) => {
             let opened =
                 briefbot::app::open_or_build(settings, briefbot::search::Ranking::Full, None)?;
-            let info = briefbot::study::find_briefing(opened.engine.manifest(), b)?;
+            let info = opened.engine.find_briefing(b)?;
             Some(info.title.clone())
         }
         None => None,

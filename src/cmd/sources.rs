@@ -10,24 +10,36 @@ pub struct Args {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    libraries: super::ScopeArgs,
 }
 
 pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     let opened = app::open_or_build(settings, Ranking::Full, None)?;
     super::report_auto_build(&opened);
-    let manifest = opened.engine.manifest();
+    let engine = args.libraries.engine(&opened.engine);
+    let briefings: Vec<_> = engine.briefings().collect();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&manifest.briefings)?);
+        println!("{}", serde_json::to_string_pretty(&briefings)?);
         return Ok(());
     }
+    let manifest = engine.manifest();
     println!(
         "{}, {} (index version {}, built {}):",
-        super::count(manifest.briefings.len(), "briefing"),
-        super::count(manifest.passages as usize, "passage"),
+        super::count(briefings.len(), "briefing"),
+        super::count(engine.passage_count() as usize, "passage"),
         manifest.version,
         manifest.built_at
     );
-    for b in &manifest.briefings {
+    let others = manifest.briefings.len() - briefings.len();
+    if others > 0 {
+        println!(
+            "  ({} more in servers' libraries: `briefbot libraries` lists them, \
+             `--server ID` or `--all-libraries` shows them)",
+            super::count(others, "briefing")
+        );
+    }
+    for b in briefings {
         let date = b.date.as_deref().unwrap_or("no date");
         println!("  {}", b.title);
         println!(

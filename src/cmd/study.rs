@@ -7,7 +7,7 @@ use briefbot::app;
 use briefbot::config::Settings;
 use briefbot::render::terminal;
 use briefbot::search::Ranking;
-use briefbot::study::{self, quiz, reading::Reading};
+use briefbot::study::{quiz, reading::Reading};
 
 /// Text is wrapped at this many columns.
 const WIDTH: usize = 88;
@@ -26,13 +26,15 @@ pub struct ReadArgs {
     /// Print every page.
     #[arg(long, conflicts_with_all = ["page", "section"])]
     all: bool,
+    #[command(flatten)]
+    libraries: super::ScopeArgs,
 }
 
 pub fn read(settings: &Settings, args: ReadArgs) -> Result<()> {
     let opened = app::open_or_build(settings, Ranking::Full, None)?;
     super::report_auto_build(&opened);
-    let engine = &opened.engine;
-    let info = study::find_briefing(engine.manifest(), &args.briefing.join(" "))?;
+    let engine = &args.libraries.engine(&opened.engine);
+    let info = engine.find_briefing(&args.briefing.join(" "))?;
     let reading = Reading::open(engine, info)?;
     if args.all {
         for page in 0..reading.pages.len() {
@@ -80,14 +82,16 @@ pub struct QuizArgs {
     /// Print the quiz, with its answer, as one JSON object.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    libraries: super::ScopeArgs,
 }
 
 pub fn quiz(settings: &Settings, args: QuizArgs) -> Result<()> {
     let opened = app::open_or_build(settings, Ranking::Full, None)?;
     super::report_auto_build(&opened);
-    let engine = &opened.engine;
+    let engine = &args.libraries.engine(&opened.engine);
     let info = match &args.briefing {
-        Some(b) => Some(study::find_briefing(engine.manifest(), b)?),
+        Some(b) => Some(engine.find_briefing(b)?),
         None => None,
     };
     let seed = args.seed.unwrap_or_else(quiz::fresh_seed);
@@ -127,12 +131,15 @@ pub fn quiz(settings: &Settings, args: QuizArgs) -> Result<()> {
 pub struct CiteArgs {
     /// The passage id, such as us-japan-indo-pacific:5 (`ask` shows them).
     id: String,
+    #[command(flatten)]
+    libraries: super::ScopeArgs,
 }
 
 pub fn cite(settings: &Settings, args: CiteArgs) -> Result<()> {
     let opened = app::open_or_build(settings, Ranking::Full, None)?;
     super::report_auto_build(&opened);
-    let passage = opened.engine.passage(args.id.trim())?.ok_or_else(|| {
+    let engine = args.libraries.engine(&opened.engine);
+    let passage = engine.passage(args.id.trim())?.ok_or_else(|| {
         anyhow!(
             "no passage has the id {:?}; ids look like `briefing-slug:5`",
             args.id

@@ -16,23 +16,24 @@ use crate::app;
 use crate::config::{Role, Settings};
 use crate::index::{BuildReport, Depth};
 use crate::ingest::Corpus;
-use crate::moderate::{self, Actor};
 use crate::render::discord::{self as render, AnswerLayout, Message, cut, escape, notice};
 use crate::search::{Engine, Ranking};
 use crate::state::guilds::GuildSettings;
-use crate::study::{self, quiz, reading::Reading};
+use crate::study::{quiz, reading::Reading};
 
 /// The bot's state, shared by every handler.
 pub struct Bot {
     pub settings: Settings,
     engine: RwLock<Arc<Engine>>,
     /// The writer lock, held while the bot runs with `index.role = "writer"`.
-    writer: Option<Arc<app::Writer>>,
+    pub(super) writer: Option<Arc<app::Writer>>,
     /// Per-member rate limits of every kind of interaction.
     pub limits: Limits,
     answered: AtomicU64,
+    /// Questions answered since start, per server (0: DMs), for `/stats`.
+    answered_in: std::sync::Mutex<HashMap<u64, u64>>,
     started: Instant,
-    reindexing: tokio::sync::Mutex<()>,
+    pub(super) reindexing: tokio::sync::Mutex<()>,
     /// First question of each thread the bot opened (also recoverable from the thread's
     /// starter message after a restart).
     threads: std::sync::Mutex<std::collections::HashMap<u64, String>>,
@@ -104,7 +105,7 @@ pub struct ShardStatus {
     pub latency_ms: Option<u128>,
 }
 
-const NO_SUCH_PASSAGE: &str = "No passage has that id. Ids look like `briefing-slug:5`; \
+pub(super) const NO_SUCH_PASSAGE: &str = "No passage has that id. Ids look like `briefing-slug:5`; \
      `/ask` shows them under each quote, and `/sources` lists the briefings.";
 
 /// How long a published version that could not be opened waits before it is tried again.
@@ -144,6 +145,7 @@ impl Bot {
             writer,
             limits,
             answered: AtomicU64::new(0),
+            answered_in: Default::default(),
             started: Instant::now(),
             reindexing: tokio::sync::Mutex::new(()),
             threads: Default::default(),
@@ -183,7 +185,7 @@ impl Bot {
 
     /// [`Bot::follow_index`], checking the new version's files to `depth`: the version
     /// this process has just built itself needs its footers read, not its checksums.
-    async fn follow_index_checking(&self, depth: Depth) -> Option<String> {
+    pub(super) async fn follow_index_checking(&self, depth: Depth) -> Option<String> {
         let store = app::store(&self.settings).checking(depth);
         let live = store.live_version()?;
         if live.strip_prefix("v-") == Some(self.engine().manifest().version.as_str()) {
@@ -300,7 +302,7 @@ impl Bot {
             Ok(q) => q.to_string(),
             Err(refusal) => return notice(&refusal.to_string()),
         };
-        let engine = self.engine();
+        let engine = self.engine_in(ask.guild).await;
         let k = render::quotes_per_message(self.settings.search.top_k);
         let briefing = ask.briefing.clone();
         let q = question.clone();
@@ -328,6 +330,12 @@ impl Bot {
             }
         };
         self.answered.fetch_add(1, Ordering::Relaxed);
+        *self
+            .answered_in
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(ask.guild.unwrap_or(0))
+            .or_default() += 1;
         if ask.counted && ask.offset == 0 && !ask.anyway {
             self.note_question(ask.asker, ask.guild, &answer);
         }
@@ -347,10 +355,17 @@ impl Bot {
         )
     }
 
-    /// One passage whole, or with the paragraphs before and after it.
-    pub async fn passage(&self, id: &str, context: bool, ephemeral: bool) -> Message {
+    /// One passage whole, or with the paragraphs before and after it, as asked in `guild`
+    /// (`None`: a DM).
+    pub async fn passage(
+        &self,
+        guild: Option<u64>,
+        id: &str,
+        context: bool,
+        ephemeral: bool,
+    ) -> Message {
         let id = id.trim().to_string();
-        self.with_engine("passage lookup", move |engine| {
+        self.with_engine(guild, "passage lookup", move |engine| {
             let Some(p) = engine.passage(&id)? else {
                 return Ok(notice(NO_SUCH_PASSAGE));
             };
@@ -374,21 +389,24 @@ impl Bot {
         .await
     }
 
-    /// A page of the briefing list.
-    pub fn sources(&self, page: usize) -> Message {
-        let engine = self.engine();
-        let m = engine.manifest();
-        render::sources_message(&m.briefings, page, &m.version)
+    /// A page of the list of briefings `guild` reads.
+    pub async fn sources(&self, guild: Option<u64>, page: usize) -> Message {
+        let engine = self.engine_in(guild).await;
+        let briefings: Vec<crate::index::BriefingInfo> = engine.briefings().cloned().collect();
+        render::sources_message(&briefings, page, &engine.manifest().version)
     }
 
-    /// Briefings whose title or slug contains `partial` (case-insensitive), as
-    /// (title, slug), at most 25 (Discord's limit for choices).
-    pub fn briefing_choices(&self, partial: &str) -> Vec<(String, String)> {
+    /// Briefings `guild` reads whose title or slug contains `partial` (case-insensitive),
+    /// as (title, slug), at most 25 (Discord's limit for choices).
+    pub async fn briefing_choices(
+        &self,
+        guild: Option<u64>,
+        partial: &str,
+    ) -> Vec<(String, String)> {
         let partial = partial.to_lowercase();
-        self.engine()
-            .manifest()
-            .briefings
-            .iter()
+        self.engine_in(guild)
+            .await
+            .briefings()
             .filter(|b| {
                 b.title.to_lowercase().contains(&partial)
                     || b.slug.to_lowercase().contains(&partial)
@@ -399,106 +417,24 @@ impl Bot {
             .collect()
     }
 
-    /// Passage ids that contain `partial`, at most 25.
-    pub fn passage_choices(&self, partial: &str) -> Vec<String> {
-        let engine = self.engine();
-        crate::index::passage_ids_containing(&engine.manifest().briefings, partial.trim(), 25, 100)
+    /// Passage ids `guild` reads that contain `partial`, at most 25.
+    pub async fn passage_choices(&self, guild: Option<u64>, partial: &str) -> Vec<String> {
+        let engine = self.engine_in(guild).await;
+        let briefings: Vec<&crate::index::BriefingInfo> = engine.briefings().collect();
+        crate::index::passage_ids_containing(&briefings, partial.trim(), 25, 100)
     }
 
-    /// `/reindex` by `actor`: rebuilds the index (or, with `dry_run`, reports what would
-    /// change) while questions keep being answered from the old one, then swaps the new one
-    /// in. A real reindex is audited with what it did, failed or was refused for.
-    pub async fn reindex(&self, actor: &Actor, dry_run: bool) -> Message {
-        let (message, outcome) = self.reindex_unaudited(dry_run).await;
-        if let Some(outcome) = outcome {
-            self.audit(actor, "reindex", "content", &outcome).await;
-        }
-        message
-    }
-
-    /// The reply to a reindex, and the audit outcome of one that was not a dry run on the
-    /// writer.
-    async fn reindex_unaudited(&self, dry_run: bool) -> (Message, Option<String>) {
-        let Some(writer) = self.writer.clone() else {
-            let mut m = notice(&format!(
-                "This bot only reads the index (index.role = \"reader\"); the index writer \
-                 rebuilds it, and every bot picks up the new version within seconds. {}",
-                self.writer_said()
-            ));
-            m.ephemeral = true;
-            return (m, None);
-        };
-        let audited = |outcome: String| (!dry_run).then_some(outcome);
-        let Ok(_guard) = self.reindexing.try_lock() else {
-            return (
-                notice("A reindex is already running; its report will follow here when it ends."),
-                audited("refused: a reindex was already running".into()),
-            );
-        };
-        let result = if dry_run {
-            let settings = self.settings.clone();
-            tokio::task::spawn_blocking(move || app::dry_run(&settings))
-                .await
-                .map(|r| {
-                    r.map(|(corpus, diff)| {
-                        let m = reindex_message(&self.settings, true, &corpus, &diff, None);
-                        (m, None)
-                    })
-                })
-        } else {
-            self.rebuild_locked(writer).await.map(|r| {
-                r.map(|(corpus, report)| {
-                    let d = &report.diff;
-                    let outcome = format!(
-                        "index version {}: {} briefings, {} passages; paragraphs {} added, \
-                         {} changed, {} removed; {} files skipped",
-                        report.manifest.version,
-                        corpus.briefings.len(),
-                        corpus.passage_count(),
-                        d.added.len(),
-                        d.changed.len(),
-                        d.removed.len(),
-                        corpus.skipped.len()
-                    );
-                    (
-                        reindex_message(&self.settings, false, &corpus, d, Some(&report)),
-                        Some(outcome),
-                    )
-                })
-            })
-        };
-        match result {
-            Ok(Ok(reply)) => reply,
-            Ok(Err(err)) => {
-                tracing::warn!(error = %err, "reindex failed");
-                // The reason goes to the moderator who asked, alone, without server paths.
-                let mut m = notice(&format!(
-                    "The reindex failed; the previous index keeps answering.\n{}",
-                    cut(
-                        &escape(&app::redact(&self.settings, &err.to_string())),
-                        1500
-                    )
-                ));
-                m.ephemeral = true;
-                (m, audited(format!("failed: {err}")))
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "reindex task failed");
-                (notice(SOMETHING_WENT_WRONG), audited("failed".into()))
-            }
-        }
-    }
-
-    /// Runs `work` on the live engine on a blocking thread; an error or a panic is logged
-    /// and the user is told something went wrong.
+    /// Runs `work` on the live engine, within `guild`'s scope, on a blocking thread; an
+    /// error or a panic is logged and the user is told something went wrong.
     async fn with_engine(
         &self,
+        guild: Option<u64>,
         what: &'static str,
         work: impl FnOnce(&Engine) -> Result<Message, Box<dyn std::error::Error + Send + Sync>>
         + Send
         + 'static,
     ) -> Message {
-        let engine = self.engine();
+        let engine = self.engine_in(guild).await;
         match tokio::task::spawn_blocking(move || work(&engine)).await {
             Ok(Ok(message)) => message,
             Ok(Err(err)) => {
@@ -516,13 +452,14 @@ impl Bot {
     /// holding `paragraph`, else the first.
     pub async fn read(
         &self,
+        guild: Option<u64>,
         briefing: &str,
         section: Option<&str>,
         paragraph: Option<u64>,
     ) -> Message {
         let (briefing, section) = (briefing.to_string(), section.map(str::to_string));
-        self.with_engine("reading", move |engine| {
-            let info = match study::find_briefing(engine.manifest(), &briefing) {
+        self.with_engine(guild, "reading", move |engine| {
+            let info = match engine.find_briefing(&briefing) {
                 Ok(info) => info,
                 Err(err) => return Ok(notice(&escape(&err.to_string()))),
             };
@@ -553,9 +490,14 @@ impl Bot {
     }
 
     /// Sections of a briefing whose name contains `partial`, as (name, name), at most 25.
-    pub fn section_choices(&self, briefing: &str, partial: &str) -> Vec<String> {
-        let engine = self.engine();
-        let Ok(info) = study::find_briefing(engine.manifest(), briefing) else {
+    pub async fn section_choices(
+        &self,
+        guild: Option<u64>,
+        briefing: &str,
+        partial: &str,
+    ) -> Vec<String> {
+        let engine = self.engine_in(guild).await;
+        let Ok(info) = engine.find_briefing(briefing) else {
             return Vec::new();
         };
         let Ok(reading) = Reading::open(&engine, info) else {
@@ -572,13 +514,10 @@ impl Bot {
     }
 
     /// The quiz of `seed`, from `briefing` or from every briefing.
-    pub async fn quiz(&self, briefing: Option<&str>, seed: u64) -> Message {
+    pub async fn quiz(&self, guild: Option<u64>, briefing: Option<&str>, seed: u64) -> Message {
         let briefing = briefing.map(str::to_string);
-        self.with_engine("quiz", move |engine| {
-            let info = match briefing
-                .as_deref()
-                .map(|b| study::find_briefing(engine.manifest(), b))
-            {
+        self.with_engine(guild, "quiz", move |engine| {
+            let info = match briefing.as_deref().map(|b| engine.find_briefing(b)) {
                 Some(Err(err)) => return Ok(notice(&escape(&err.to_string()))),
                 Some(Ok(info)) => Some(info),
                 None => None,
@@ -604,11 +543,11 @@ impl Bot {
         briefing: Option<String>,
     ) -> Message {
         let check = check.to_string();
-        let engine = self.engine();
+        let engine = self.engine_in(press.guild).await;
         let made = tokio::task::spawn_blocking(move || {
             let info = briefing
                 .as_deref()
-                .and_then(|b| study::find_briefing(engine.manifest(), b).ok());
+                .and_then(|b| engine.find_briefing(b).ok());
             quiz::make(&engine, info, seed)
         })
         .await;
@@ -635,9 +574,9 @@ impl Bot {
     }
 
     /// A citation ready to paste.
-    pub async fn cite(&self, id: &str) -> Message {
+    pub async fn cite(&self, guild: Option<u64>, id: &str) -> Message {
         let id = id.trim().to_string();
-        self.with_engine("cite", move |engine| {
+        self.with_engine(guild, "cite", move |engine| {
             Ok(match engine.passage(&id)? {
                 Some(p) => render::study::cite_message(&p),
                 None => notice(NO_SUCH_PASSAGE),
@@ -648,15 +587,15 @@ impl Bot {
 
     /// Passages for `/cite`'s autocomplete: ids containing `partial`, or, when it is words,
     /// the best matches for them, as (label, id).
-    pub fn cite_choices(&self, partial: &str) -> Vec<(String, String)> {
+    pub async fn cite_choices(&self, guild: Option<u64>, partial: &str) -> Vec<(String, String)> {
         // Words (with a space) are searched; anything else is first taken as part of an id.
         if !partial.trim().contains(char::is_whitespace) {
-            let by_id = self.passage_choices(partial);
+            let by_id = self.passage_choices(guild, partial).await;
             if !by_id.is_empty() || partial.trim().is_empty() {
                 return by_id.into_iter().map(|id| (id.clone(), id)).collect();
             }
         }
-        let engine = self.engine();
+        let engine = self.engine_in(guild).await;
         let Ok(hits) = engine.search_lexical(partial, 25, None) else {
             return Vec::new();
         };
@@ -667,140 +606,6 @@ impl Bot {
                 (cut(&label, 100), h.passage.id)
             })
             .collect()
-    }
-
-    /// Checks an upload's name and size before it is downloaded: the refusal to show, if
-    /// it is refused.
-    pub fn refuse_upload(&self, name: &str, size: u64) -> Option<Message> {
-        if !self.is_writer() {
-            return Some(self.not_the_writer());
-        }
-        moderate::check_upload(&self.settings, name, size)
-            .err()
-            .map(|e| notice(&format!("Not added: {}", self.shown(&e.to_string()))))
-    }
-
-    fn not_the_writer(&self) -> Message {
-        notice(&format!(
-            "This bot only reads the index (index.role = \"reader\"); briefings are added and \
-             removed where the index writer runs. {}",
-            self.writer_said()
-        ))
-    }
-
-    /// What a reader tells members of the index writer: the command it runs as. Its pid
-    /// and host stay in the log.
-    fn writer_said(&self) -> String {
-        tracing::info!(writer = %app::writer_whereabouts(&self.settings), "asked for the index writer");
-        match app::writer_command(&self.settings) {
-            Some(command) => format!(
-                "The index writer runs as `{}`; where, this bot's log says.",
-                command.replace('`', "'")
-            ),
-            None => "No index writer has run on this index folder yet.".to_string(),
-        }
-    }
-
-    /// Text from the core (an error, a path) as members may read it: escaped, without the
-    /// server's paths.
-    fn shown(&self, text: &str) -> String {
-        escape(&app::redact(&self.settings, text))
-    }
-
-    /// `/briefing add`: checks the file, saves it under `content/`, reindexes, and writes
-    /// the audit line.
-    pub async fn add_briefing(&self, actor: Actor, name: &str, bytes: Vec<u8>) -> Message {
-        let file = name.to_string();
-        let shown = name.replace('`', "'");
-        self.change_content(
-            actor,
-            ("briefing add", name, "Not added"),
-            move |settings, writer| moderate::add(settings, writer, &file, &bytes),
-            move |added| {
-                let b = &added.briefing;
-                let sections = b
-                    .paragraphs
-                    .iter()
-                    .filter_map(|p| p.section.as_deref())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len();
-                let text = format!(
-                    "**Added** “{}” from `{shown}`: {} paragraphs in {sections} sections, \
-                     slug `{}`. Index version {}.",
-                    escape(&b.title),
-                    b.paragraphs.len(),
-                    b.slug.replace('`', "'"),
-                    added.report.manifest.version
-                );
-                let outcome = format!("added as {} ({} paragraphs)", b.slug, b.paragraphs.len());
-                (text, outcome)
-            },
-        )
-        .await
-    }
-
-    /// `/briefing remove`: moves the file to the holding folder, reindexes, says how to
-    /// restore it, and writes the audit line.
-    pub async fn remove_briefing(&self, actor: Actor, slug: &str) -> Message {
-        let target = slug.to_string();
-        let settings = &self.settings;
-        self.change_content(
-            actor,
-            ("briefing remove", slug, "Not removed"),
-            move |settings, writer| moderate::remove(settings, writer, &target),
-            |removed| {
-                let text = format!(
-                    "**Removed** “{}” ({} paragraphs). Its file was moved, not deleted, to `{}`. \
-                     To restore it, move it back to `{}` and `/reindex`, or `/briefing add` it again.",
-                    escape(&removed.title),
-                    removed.paragraphs,
-                    app::redact(settings, &removed.kept_at.display().to_string()).replace('`', "'"),
-                    app::redact(settings, &removed.from.display().to_string()).replace('`', "'"),
-                );
-                (text, format!("moved to {}", removed.kept_at.display()))
-            },
-        )
-        .await
-    }
-
-    /// A moderator's content change: only on the writer, one at a time with reindexes, run
-    /// off the gateway; the new index is swapped in, and the outcome goes to the audit file.
-    /// `what` is (audit action, audit target, prefix of a refusal); `done` gives the reply
-    /// and the audit outcome of a change that was made.
-    async fn change_content<T: Send + 'static>(
-        &self,
-        actor: Actor,
-        (action, target, refused): (&str, &str, &str),
-        work: impl FnOnce(&Settings, &app::Writer) -> Result<T, moderate::ModerateError>
-        + Send
-        + 'static,
-        done: impl FnOnce(&T) -> (String, String),
-    ) -> Message {
-        let Some(writer) = self.writer.clone() else {
-            return self.not_the_writer();
-        };
-        let _guard = self.reindexing.lock().await;
-        let settings = self.settings.clone();
-        let result = tokio::task::spawn_blocking(move || work(&settings, &writer)).await;
-        let (message, outcome) = match result {
-            Ok(Ok(changed)) => {
-                self.follow_index_checking(Depth::Footers).await;
-                let (text, outcome) = done(&changed);
-                let mut m = notice(&text);
-                m.ephemeral = false;
-                (m, outcome)
-            }
-            Ok(Err(err)) => (
-                notice(&format!("{refused}: {}", self.shown(&err.to_string()))),
-                format!("refused: {err}"),
-            ),
-            Err(err) => {
-                tracing::error!(error = %err, action, "content change task failed");
-                (notice(SOMETHING_WENT_WRONG), "failed".to_string())
-            }
-        };
-        self.audit(&actor, action, target, &outcome).await;
-        message
     }
 
     /// Rebuilds with the writer (the caller holds `reindexing`) and swaps the new index in.
@@ -850,11 +655,53 @@ impl Bot {
         }
     }
 
-    /// Index version and size, this process's role and shards, questions answered,
-    /// uptime.
-    pub fn stats(&self, shards: &[ShardStatus]) -> Message {
-        let engine = self.engine();
+    /// Index version, what `guild` reads (its library and the shared one), this
+    /// process's role and shards, questions answered there since start, uptime; for one
+    /// of the bot's operators (`operator`), the whole index and every question.
+    pub async fn stats(
+        &self,
+        guild: Option<u64>,
+        operator: bool,
+        shards: &[ShardStatus],
+    ) -> Message {
+        let engine = if operator {
+            self.engine().scoped(crate::library::Scope::All)
+        } else {
+            self.engine_in(guild).await
+        };
         let m = engine.manifest();
+        let libraries: Vec<String> = engine
+            .libraries()
+            .into_iter()
+            .filter(|(l, _, _)| engine.scope().admits(*l))
+            .map(|(l, briefings, passages)| {
+                let name = match (l, guild) {
+                    (crate::library::Library::Shared, _) => "shared".to_string(),
+                    (crate::library::Library::Server(id), Some(g)) if id == g => {
+                        "this server's".to_string()
+                    }
+                    (crate::library::Library::Server(id), _) => format!("server {id}"),
+                };
+                format!("{name}: {briefings} briefings, {passages} passages")
+            })
+            .collect();
+        let answered = if operator {
+            self.answered.load(Ordering::Relaxed)
+        } else {
+            self.answered_in
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&guild.unwrap_or(0))
+                .copied()
+                .unwrap_or(0)
+        };
+        let here = if operator {
+            "by this process"
+        } else if guild.is_some() {
+            "here by this process"
+        } else {
+            "in DMs by this process"
+        };
         let up = self.started.elapsed().as_secs();
         let role = if self.is_writer() {
             "writer (builds the index)"
@@ -871,16 +718,21 @@ impl Bot {
             })
             .collect();
         let text = format!(
-            "**Index** {} (built {})\n**Briefings** {} · **passages** {}\n\
+            "**Index** {} (built {})\n**Briefings** {} · **passages** {} ({})\n\
              **This process** index {role}; {}\n{}\n\
-             **Questions answered** since start: {}\n**Uptime** {}h {:02}m {:02}s",
+             **Questions answered** {here} since start: {}\n**Uptime** {}h {:02}m {:02}s",
             m.version,
             m.built_at,
-            m.briefings.len(),
-            m.passages,
+            engine.briefings().count(),
+            engine.passage_count(),
+            if libraries.is_empty() {
+                "no library".to_string()
+            } else {
+                libraries.join("; ")
+            },
             super::describe_shards(self.settings.shards),
             shard_lines.join("\n"),
-            self.answered.load(Ordering::Relaxed),
+            answered,
             up / 3600,
             up / 60 % 60,
             up % 60
@@ -907,56 +759,4 @@ fn wait_for_index(settings: &Settings) -> Result<app::Opened, app::AppError> {
             other => return other,
         }
     }
-}
-
-fn reindex_message(
-    settings: &Settings,
-    dry_run: bool,
-    corpus: &crate::ingest::Corpus,
-    diff: &crate::index::Diff,
-    report: Option<&BuildReport>,
-) -> Message {
-    let mut text = String::new();
-    if dry_run {
-        text.push_str("**Dry run**: nothing was changed.\n");
-    } else if let Some(r) = report {
-        text.push_str(&format!(
-            "**Reindexed** in {:.2} s: index version {}.\n",
-            r.seconds, r.manifest.version
-        ));
-    }
-    text.push_str(&format!(
-        "{} briefings, {} passages. Paragraphs {}: {} added, {} changed, {} removed.\n",
-        corpus.briefings.len(),
-        corpus.passage_count(),
-        if dry_run {
-            "that would change"
-        } else {
-            "changed"
-        },
-        diff.added.len(),
-        diff.changed.len(),
-        diff.removed.len()
-    ));
-    if !corpus.skipped.is_empty() {
-        text.push_str(&format!("**Skipped {}**:\n", corpus.skipped.len()));
-        for s in &corpus.skipped {
-            // Relative to the content folder: members never see where it lies.
-            let path = s
-                .path
-                .strip_prefix(&settings.content.dir)
-                .unwrap_or(&s.path);
-            text.push_str(&format!(
-                "• `{}`: {}\n",
-                cut(
-                    &app::redact(settings, &path.display().to_string()).replace('`', "'"),
-                    120
-                ),
-                escape(&app::redact(settings, &s.reason))
-            ));
-        }
-    }
-    let mut m = notice(&text);
-    m.ephemeral = false;
-    m
 }

@@ -6,6 +6,7 @@ use super::bot::{Ask, ShardStatus};
 use super::rules::{self, Use};
 use super::send;
 use super::{Context, Error};
+use crate::library::{Library, Rights};
 use crate::moderate::Actor;
 use crate::render::discord::notice;
 use crate::state::guilds::Change;
@@ -55,14 +56,21 @@ async fn complete_briefing(
     if autocomplete_limited(ctx) {
         return choices([]);
     }
-    choices(ctx.data().briefing_choices(partial))
+    choices(ctx.data().briefing_choices(guild_of(ctx), partial).await)
 }
 
 async fn complete_passage(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
     if autocomplete_limited(ctx) {
         return choices([]);
     }
-    choices(same_label(ctx.data().passage_choices(partial)))
+    choices(same_label(
+        ctx.data().passage_choices(guild_of(ctx), partial).await,
+    ))
+}
+
+/// The server a command was used in (`None`: a DM): the scope of what it reads.
+fn guild_of(ctx: Context<'_>) -> Option<u64> {
+    ctx.guild_id().map(|g| g.get())
 }
 
 /// Records a use of `kind` by the author; refuses (with a short private reply) one over
@@ -137,7 +145,7 @@ pub async fn passage(
     if limited(ctx, Use::Action).await? {
         return Ok(());
     }
-    let message = ctx.data().passage(&id, true, false).await;
+    let message = ctx.data().passage(guild_of(ctx), &id, true, false).await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }
@@ -148,7 +156,8 @@ pub async fn sources(ctx: Context<'_>) -> Result<(), Error> {
     if limited(ctx, Use::Action).await? {
         return Ok(());
     }
-    ctx.send(send::reply(&ctx.data().sources(0))).await?;
+    let message = ctx.data().sources(guild_of(ctx), 0).await;
+    ctx.send(send::reply(&message)).await?;
     Ok(())
 }
 
@@ -182,50 +191,69 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Moderators: rebuild the index from the briefings (questions keep being answered).
+/// Moderators: read this server's library again and reindex it (questions keep being
+/// answered).
 // Hidden from members without Manage Server (Discord's default; a server may grant it to a
-// moderator role); `moderator` still checks every use.
+// moderator role); `rights` still checks every use.
 #[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn reindex(
     ctx: Context<'_>,
     #[description = "Only report what would change"] dry_run: Option<bool>,
+    #[description = "The bot's operators: every library, the shared one with them"]
+    every_library: Option<bool>,
 ) -> Result<(), Error> {
     if limited(ctx, Use::Action).await? {
         return Ok(());
     }
-    if !moderator(ctx, "reindex").await? {
+    let Some(rights) = rights(ctx, "reindex").await? else {
         return Ok(());
-    }
+    };
     if ctx.data().is_writer() {
         // A reader's refusal is immediate; a rebuild takes a while.
         ctx.defer().await?;
     }
+    let library = match (every_library.unwrap_or(false), guild_of(ctx)) {
+        (false, Some(guild)) => Some(Library::Server(guild)),
+        _ => None,
+    };
     let message = ctx
         .data()
-        .reindex(&actor(ctx), dry_run.unwrap_or(false))
+        .reindex(&actor(ctx), rights, library, dry_run.unwrap_or(false))
         .await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }
 
-/// Whether the author is a moderator (Manage Server, a role in `discord.moderator_roles`,
-/// or the server's own moderator role from `/settings`), checked by the bot whatever
-/// Discord's command permissions say; tells them when not.
+/// Whether the author moderates this server (or is one of the bot's operators), for the
+/// moderators' reports; tells them when not.
 async fn moderator(ctx: Context<'_>, what: &str) -> Result<bool, Error> {
+    Ok(rights(ctx, what).await?.is_some())
+}
+
+/// What the author may change from here: this server's library when they moderate it
+/// (Manage Server, a role in `discord.moderator_roles`, or the server's own moderator
+/// role from `/settings`), every library when they are one of the bot's operators
+/// (`discord.owners`); checked by the bot whatever Discord's command permissions say.
+/// Tells them, and gives `None`, when they may change nothing.
+async fn rights(ctx: Context<'_>, what: &str) -> Result<Option<Rights>, Error> {
     let member = match &ctx {
         poise::Context::Application(app) => app.interaction.member.as_deref(),
         poise::Context::Prefix(_) => None,
     };
-    let allowed = match ctx.guild_id() {
-        Some(guild) => super::events::moderates(ctx.data(), guild.get(), member).await,
-        None => false,
+    let moderates = match ctx.guild_id() {
+        Some(guild) if super::events::moderates(ctx.data(), guild.get(), member).await => {
+            Some(guild.get())
+        }
+        _ => None,
     };
-    if !allowed {
+    let rights = ctx.data().rights(ctx.author().id.get(), moderates);
+    if rights.moderates.is_none() && !rights.operator {
         let text =
             format!("Only moderators (Manage Server, or this server's moderator role) can {what}.");
         ctx.send(send::reply(&notice(&text))).await?;
+        return Ok(None);
     }
-    Ok(allowed)
+    Ok(Some(rights))
 }
 
 /// Whether the author is one of the server's admins (Manage Server): they alone change
@@ -274,9 +302,10 @@ async fn complete_section(ctx: Context<'_>, partial: &str) -> serenity::CreateAu
             }),
         poise::Context::Prefix(_) => None,
     };
-    let sections = briefing
-        .map(|b| ctx.data().section_choices(&b, partial))
-        .unwrap_or_default();
+    let sections = match briefing {
+        Some(b) => ctx.data().section_choices(guild_of(ctx), &b, partial).await,
+        None => Vec::new(),
+    };
     choices(same_label(sections))
 }
 
@@ -306,7 +335,10 @@ pub async fn read(
         ctx.send(send::reply(&notice(text))).await?;
         return Ok(());
     };
-    let message = ctx.data().read(&briefing, section.as_deref(), None).await;
+    let message = ctx
+        .data()
+        .read(guild, &briefing, section.as_deref(), None)
+        .await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }
@@ -338,7 +370,10 @@ pub async fn quiz_play(
                 .await
         }
     };
-    let message = ctx.data().quiz(briefing.as_deref(), seed).await;
+    let message = ctx
+        .data()
+        .quiz(guild_of(ctx), briefing.as_deref(), seed)
+        .await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }
@@ -503,6 +538,8 @@ pub async fn settings(
     term_start: Option<String>,
     #[description = "Record members' unanswered questions (no names) for /gaps"]
     record_questions: Option<bool>,
+    #[description = "Read the bot's shared library here, besides this server's own"]
+    shared_library: Option<bool>,
 ) -> Result<(), Error> {
     if limited(ctx, Use::Action).await? {
         return Ok(());
@@ -524,7 +561,7 @@ pub async fn settings(
         if b.is_empty() || b.eq_ignore_ascii_case("none") {
             changes.push(Change::DefaultBriefing(None));
         } else {
-            match ctx.data().find_briefing(b) {
+            match ctx.data().find_briefing(Some(guild), b).await {
                 Some(info) => changes.push(Change::DefaultBriefing(Some(info.slug))),
                 None => {
                     let text = format!(
@@ -536,6 +573,9 @@ pub async fn settings(
                 }
             }
         }
+    }
+    if let Some(on) = shared_library {
+        changes.push(Change::SharedLibrary(on));
     }
     if let Some(n) = cooldown_questions {
         let n = n.min(rules::MAX_SERVER_QUESTIONS);
@@ -571,7 +611,7 @@ async fn complete_cite(ctx: Context<'_>, partial: &str) -> serenity::CreateAutoc
     if autocomplete_limited(ctx) {
         return choices([]);
     }
-    choices(ctx.data().cite_choices(partial))
+    choices(ctx.data().cite_choices(guild_of(ctx), partial).await)
 }
 
 /// A citation ready to paste: title, section, ¶n, date, url and the paragraph's text.
@@ -585,7 +625,7 @@ pub async fn cite(
     if limited(ctx, Use::Action).await? {
         return Ok(());
     }
-    let message = ctx.data().cite(&id).await;
+    let message = ctx.data().cite(guild_of(ctx), &id).await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
 }
@@ -602,20 +642,45 @@ pub async fn briefing(_ctx: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Add a briefing (.txt, .md or .html): checked, saved under content/, indexed.
+/// Which library `/briefing add` adds to.
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum LibraryChoice {
+    #[name = "this server's"]
+    ThisServer,
+    #[name = "shared (the bot's operators only)"]
+    Shared,
+}
+
+/// Add a briefing (.txt, .md or .html) to this server's library: checked, saved, indexed.
 #[poise::command(slash_command, guild_only, rename = "add")]
 pub async fn briefing_add(
     ctx: Context<'_>,
     #[description = "The briefing file (.txt, .md or .html)"] file: serenity::Attachment,
+    #[description = "Which library (default: this server's)"] library: Option<LibraryChoice>,
 ) -> Result<(), Error> {
     if limited(ctx, Use::Action).await? {
         return Ok(());
     }
-    if !moderator(ctx, "add briefings").await? {
+    let Some(rights) = rights(ctx, "add briefings").await? else {
+        return Ok(());
+    };
+    let Some(guild) = guild_of(ctx) else {
+        return Ok(());
+    };
+    let library = match library.unwrap_or(LibraryChoice::ThisServer) {
+        LibraryChoice::ThisServer => Library::Server(guild),
+        LibraryChoice::Shared => Library::Shared,
+    };
+    let data = ctx.data();
+    if let Err(why) = crate::library::may_change(rights, library) {
+        let outcome = format!("refused: {why}");
+        data.audit(&actor(ctx), "briefing add", &file.filename, &outcome)
+            .await;
+        let text = format!("Not added: {why}. Nothing was written.");
+        ctx.send(send::reply(&notice(&text))).await?;
         return Ok(());
     }
-    let data = ctx.data();
-    if let Some(refusal) = data.refuse_upload(&file.filename, u64::from(file.size)) {
+    if let Some(refusal) = data.refuse_upload(library, &file.filename, u64::from(file.size)) {
         data.audit(
             &actor(ctx),
             "briefing add",
@@ -627,10 +692,16 @@ pub async fn briefing_add(
         return Ok(());
     }
     ctx.defer().await?;
-    let cap = data.settings.content.max_upload_bytes;
+    let cap = match library {
+        Library::Shared => data.settings.content.max_upload_bytes,
+        Library::Server(_) => data.settings.libraries.max_upload_bytes,
+    };
     let timeout = std::time::Duration::from_secs(data.settings.discord.download_timeout_seconds);
     let message = match super::download::fetch_capped(&file.url, cap, timeout).await {
-        Ok(bytes) => data.add_briefing(actor(ctx), &file.filename, bytes).await,
+        Ok(bytes) => {
+            data.add_briefing(actor(ctx), rights, library, &file.filename, bytes)
+                .await
+        }
         Err(err) => {
             tracing::warn!(error = %err, file = %file.filename, "attachment not downloaded");
             let outcome = format!("refused: {err}");
@@ -654,13 +725,13 @@ pub async fn briefing_remove(
     if limited(ctx, Use::Action).await? {
         return Ok(());
     }
-    if !moderator(ctx, "remove briefings").await? {
+    let Some(rights) = rights(ctx, "remove briefings").await? else {
         return Ok(());
-    }
+    };
     ctx.defer().await?;
     let message = ctx
         .data()
-        .remove_briefing(actor(ctx), briefing.trim())
+        .remove_briefing(actor(ctx), rights, guild_of(ctx), briefing.trim())
         .await;
     ctx.send(send::reply(&message)).await?;
     Ok(())
@@ -687,6 +758,9 @@ pub async fn stats(ctx: Context<'_>) -> Result<(), Error> {
         shards.sort_by_key(|s| s.id);
         shards
     };
-    ctx.send(send::reply(&ctx.data().stats(&shards))).await?;
+    let data = ctx.data();
+    let operator = data.rights(ctx.author().id.get(), None).operator;
+    let message = data.stats(guild_of(ctx), operator, &shards).await;
+    ctx.send(send::reply(&message)).await?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! Gateway events: questions by mention, in DMs and in the bot's threads; button
-//! presses; guilds the bot must leave.
+//! presses; guilds the bot must leave, and the servers it is in (for their libraries).
 
 use poise::serenity_prelude as serenity;
 
@@ -21,6 +21,11 @@ pub async fn handle(
                 "leaving a guild not in discord.allowed_guilds"
             );
             guild.id.leave(&ctx.http).await?;
+        }
+        serenity::FullEvent::GuildCreate { guild, .. } => data.server_seen(guild.id.get()).await,
+        // Unavailable is an outage; otherwise the bot was removed from the server.
+        serenity::FullEvent::GuildDelete { incomplete, .. } if !incomplete.unavailable => {
+            data.server_left(incomplete.id.get()).await;
         }
         serenity::FullEvent::Message { new_message } => on_message(ctx, new_message, data).await?,
         serenity::FullEvent::InteractionCreate {
@@ -185,6 +190,7 @@ async fn on_button(
         )
         .await;
     };
+    let guild = press.guild_id.map(|g| g.get());
     let on_private = press
         .message
         .flags
@@ -235,10 +241,10 @@ async fn on_button(
             respond(ctx, press, &message).await
         }
         ids::Action::Full { id } => {
-            respond(ctx, press, &data.passage(&id, false, true).await).await
+            respond(ctx, press, &data.passage(guild, &id, false, true).await).await
         }
         ids::Action::Context { id } => {
-            respond(ctx, press, &data.passage(&id, true, true).await).await
+            respond(ctx, press, &data.passage(guild, &id, true, true).await).await
         }
         ids::Action::Vote { up, id } => {
             let voted = data
@@ -309,9 +315,9 @@ async fn on_button(
             );
             respond(ctx, press, &notice(&text)).await
         }
-        ids::Action::Sources { page } => update(ctx, press, &data.sources(page)).await,
+        ids::Action::Sources { page } => update(ctx, press, &data.sources(guild, page).await).await,
         ids::Action::Read { paragraph, slug } => {
-            let message = data.read(&slug, None, Some(paragraph)).await;
+            let message = data.read(guild, &slug, None, Some(paragraph)).await;
             update(ctx, press, &message).await
         }
         ids::Action::ReadSection { slug } => {
@@ -321,7 +327,7 @@ async fn on_button(
                 }
                 _ => None,
             };
-            let message = data.read(&slug, None, chosen).await;
+            let message = data.read(guild, &slug, None, chosen).await;
             update(ctx, press, &message).await
         }
         ids::Action::Quiz {
@@ -340,7 +346,12 @@ async fn on_button(
             respond(ctx, press, &message).await
         }
         ids::Action::QuizNext { seed, briefing } => {
-            respond(ctx, press, &data.quiz(briefing.as_deref(), seed).await).await
+            respond(
+                ctx,
+                press,
+                &data.quiz(guild, briefing.as_deref(), seed).await,
+            )
+            .await
         }
         ids::Action::Gaps {
             page,

@@ -7,6 +7,7 @@
 
 pub mod bot;
 mod commands;
+pub mod content;
 pub mod download;
 mod events;
 pub mod records;

@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use super::bot::{Bot, QuizPress};
 use super::rules::Use;
+use crate::library::Scope;
 use crate::moderate::Actor;
 use crate::render::discord::Message;
 use crate::render::discord::state::{self as render, ScoreNote};
 use crate::state::audit::{self, Entry};
 use crate::state::guilds::{self, Change, GuildSettings};
-use crate::state::quiz::{self, Period, QuizAnswer, Scope};
+use crate::state::quiz::{self, Period, QuizAnswer, Scope as Board};
 use crate::state::{StateError, Store, now};
 use crate::study::quiz::Quiz;
 
@@ -71,7 +72,7 @@ impl Bot {
         };
         let scored = async {
             let counted = quiz::record(&store, &answer).await?;
-            let s = quiz::score(&store, Scope::Channel(press.channel), press.user, None).await?;
+            let s = quiz::score(&store, Board::Channel(press.channel), press.user, None).await?;
             Ok::<_, StateError>((counted, s))
         }
         .await;
@@ -98,8 +99,8 @@ impl Bot {
         };
         let term_start = self.term_start(guild).await;
         let (scope, label) = match guild {
-            Some(g) if whole_server => (Scope::Guild(g), "this server"),
-            _ => (Scope::Channel(channel), "this channel"),
+            Some(g) if whole_server => (Board::Guild(g), "this server"),
+            _ => (Board::Channel(channel), "this channel"),
         };
         match quiz::leaderboard(&store, scope, period.since(now(), term_start), 20).await {
             Ok(board) => render::leaderboard_message(&board, label, period),
@@ -113,8 +114,8 @@ impl Bot {
             return render::unavailable("Scores are");
         };
         let (scope, label) = match guild {
-            Some(g) => (Scope::Guild(g), "this server"),
-            None => (Scope::Channel(channel), "this conversation"),
+            Some(g) => (Board::Guild(g), "this server"),
+            None => (Board::Channel(channel), "this conversation"),
         };
         let term_start = self.term_start(guild).await;
         let t = now();
@@ -323,12 +324,59 @@ impl Bot {
         Some(self.limited_reply(kind, wait))
     }
 
-    /// The briefing `query` names (a slug, a title, or part of one), if one.
-    pub fn find_briefing(&self, query: &str) -> Option<crate::index::BriefingInfo> {
-        let engine = self.engine();
-        crate::study::find_briefing(engine.manifest(), query)
+    /// Records that the bot is in `guild` (Discord announced it), for `briefbot
+    /// libraries`; a database that is unavailable is only logged.
+    pub async fn server_seen(&self, guild: u64) {
+        if let Ok(store) = self.store().await
+            && let Err(err) = crate::state::servers::seen(&store, guild, now()).await
+        {
+            self.failed("Servers are", &err).await;
+        }
+    }
+
+    /// Records that the bot was removed from `guild`; its library is kept.
+    pub async fn server_left(&self, guild: u64) {
+        tracing::info!(guild, "removed from a server; its library is kept");
+        if let Ok(store) = self.store().await
+            && let Err(err) = crate::state::servers::left(&store, guild, now()).await
+        {
+            self.failed("Servers are", &err).await;
+        }
+    }
+
+    /// The briefing `query` names (a slug, a title, or part of one) among those `guild`
+    /// reads, if one.
+    pub async fn find_briefing(
+        &self,
+        guild: Option<u64>,
+        query: &str,
+    ) -> Option<crate::index::BriefingInfo> {
+        self.engine_in(guild)
+            .await
+            .find_briefing(query)
             .ok()
             .cloned()
+    }
+
+    /// What a request from `guild` (`None`: a DM) may read: the server's library and,
+    /// unless its admins turned it off, the shared one; the shared library alone in a DM.
+    /// On the answering path: the setting is read as [`Bot::over_limit_in`] reads them.
+    pub async fn scope_of(&self, guild: Option<u64>) -> Scope {
+        let shared = match guild {
+            Some(g) => {
+                self.read_server_settings(g, Wait::AtMost(QUICK_READ))
+                    .await
+                    .shared_library
+            }
+            None => true,
+        };
+        Scope::of_request(guild, shared)
+    }
+
+    /// The live index, read within `guild`'s scope ([`Bot::scope_of`]).
+    pub async fn engine_in(&self, guild: Option<u64>) -> crate::search::Engine {
+        let scope = self.scope_of(guild).await;
+        self.engine().scoped(scope)
     }
 
     /// Whether a member of `guild` (with Manage Server or not, with `roles`) moderates it:

@@ -61,10 +61,20 @@ impl Bot {
             reply,
             ask_reason: false,
         };
+        // Within the voter's scope: a passage of another server's library is voted on as
+        // one that does not exist (not recorded).
+        let engine = self.engine_in(press.guild).await;
+        let briefing = match engine.passage(&press.passage) {
+            Ok(Some(p)) => p.briefing,
+            Ok(None) => return unavailable(notice(super::bot::NO_SUCH_PASSAGE)),
+            Err(err) => {
+                tracing::error!(error = %err, "passage lookup failed");
+                return unavailable(notice(super::bot::SOMETHING_WENT_WRONG));
+            }
+        };
         let Ok(store) = self.store().await else {
             return unavailable(render::unavailable("Votes are"));
         };
-        let engine = self.engine();
         let vote = Vote {
             at: now(),
             interaction: Some(press.interaction),
@@ -88,11 +98,6 @@ impl Bot {
                 ask_reason: false,
             };
         }
-        let briefing = engine
-            .passage(&press.passage)
-            .ok()
-            .flatten()
-            .map(|p| p.briefing);
         let recorded = async {
             if !gaps::may_record(&store, press.member, press.guild).await? {
                 return Ok(false);
@@ -103,7 +108,7 @@ impl Bot {
                 kind: gaps::Kind::Down,
                 question: press.question,
                 index_version: vote.index_version,
-                nearest: briefing.into_iter().collect(),
+                nearest: vec![briefing],
                 passage: Some(press.passage),
                 reason_kind: None,
                 reason: None,
@@ -239,7 +244,7 @@ impl Bot {
             return render::unavailable("The report is");
         };
         let title = match briefing {
-            Some(b) => match self.find_briefing(b) {
+            Some(b) => match self.find_briefing(Some(guild), b).await {
                 Some(info) => Some(info.title),
                 None => return notice("No briefing is called that: `/sources` lists them."),
             },

@@ -8,7 +8,7 @@ use super::BriefingInfo;
 /// compared case-insensitively, in briefing and paragraph order; at most `limit`, none
 /// longer than `max_len` bytes.
 pub fn passage_ids_containing(
-    briefings: &[BriefingInfo],
+    briefings: &[&BriefingInfo],
     partial: &str,
     limit: usize,
     max_len: usize,
@@ -146,7 +146,8 @@ mod tests {
 
     #[test]
     fn ids_are_found_by_any_part() {
-        let bs = [briefing("notes/Fish", 12), briefing("a:b", 3)];
+        let owned = [briefing("notes/Fish", 12), briefing("a:b", 3)];
+        let bs: Vec<&BriefingInfo> = owned.iter().collect();
         let find = |p: &str| passage_ids_containing(&bs, p, 25, 100);
         assert_eq!(
             find("fish:1"),

@@ -14,7 +14,7 @@ use crate::ingest::Passage;
 
 /// Bumped whenever the schema, the analyzer or what is indexed changes: an index of
 /// another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name under which [`analyzer`] is registered with tantivy.
 pub const ANALYZER: &str = "briefbot_en";
@@ -51,6 +51,9 @@ pub struct Fields {
     /// The passage's number in its build (0, 1, …, in the order of the corpus): its
     /// record in the version's vectors file.
     pub row: Field,
+    /// The passage's [`Library`](crate::library::Library), as its term: what a scope
+    /// filters on.
+    pub library: Field,
 }
 
 /// Builds the schema.
@@ -77,6 +80,7 @@ pub fn schema() -> (Schema, Fields) {
         tags: b.add_text_field("tags", STRING | STORED),
         source: b.add_text_field("source", STRING | STORED),
         row: b.add_u64_field("row", INDEXED | FAST),
+        library: b.add_text_field("library", STRING),
     };
     (b.build(), fields)
 }
@@ -98,6 +102,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         tags: f("tags")?,
         source: f("source")?,
         row: f("row")?,
+        library: f("library")?,
     })
 }
 
@@ -138,6 +143,10 @@ pub fn document(fields: &Fields, p: &Passage, row: u64, title_in_body: bool) -> 
         doc.add_text(fields.tags, tag);
     }
     doc.add_text(fields.source, &p.source);
+    doc.add_text(
+        fields.library,
+        crate::library::Library::of_source(&p.source).term(),
+    );
     doc
 }
 

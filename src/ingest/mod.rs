@@ -17,6 +17,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
+use crate::library::Library;
 
 /// How ingestion reads files: the part of the settings it needs.
 #[derive(Debug, Clone)]
@@ -175,6 +176,25 @@ impl Format {
 /// Hidden files and folders are ignored; symbolic links are not followed (a link could
 /// lead outside `content/`) and are reported. Files of other types are reported too.
 pub fn scan(dir: &Path, options: &IngestOptions) -> Result<Corpus, IngestError> {
+    scan_in(dir, None, options)
+}
+
+/// Reads the briefings of one library of the content folder `dir` (see
+/// [`crate::library`]), as [`scan`] reads them all: the shared library is `dir` less the
+/// servers' folders; a server's library that has no folder yet is empty.
+pub fn scan_library(
+    dir: &Path,
+    library: Library,
+    options: &IngestOptions,
+) -> Result<Corpus, IngestError> {
+    scan_in(dir, Some(library), options)
+}
+
+fn scan_in(
+    dir: &Path,
+    library: Option<Library>,
+    options: &IngestOptions,
+) -> Result<Corpus, IngestError> {
     let meta = std::fs::metadata(dir).map_err(|source| IngestError::Folder {
         path: dir.to_path_buf(),
         source,
@@ -187,11 +207,31 @@ pub fn scan(dir: &Path, options: &IngestOptions) -> Result<Corpus, IngestError> 
     }
     let mut corpus = Corpus::default();
     let mut slugs: HashMap<String, PathBuf> = HashMap::new();
-    let walker = walkdir::WalkDir::new(dir)
+    let root = match library {
+        Some(Library::Server(_)) => library.expect("a server").folder(dir),
+        _ => dir.to_path_buf(),
+    };
+    if !root.is_dir() {
+        return Ok(corpus);
+    }
+    // A server's folder, seen from the shared library's walk.
+    let is_server_folder = |e: &walkdir::DirEntry| {
+        e.depth() == 2
+            && e.file_type().is_dir()
+            && e.path()
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|p| p == crate::library::SERVERS_DIR)
+            && crate::library::server_id(&e.file_name().to_string_lossy()).is_some()
+    };
+    let walker = walkdir::WalkDir::new(&root)
         .follow_links(false)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        .filter_entry(|e| {
+            (e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+                && !(library == Some(Library::Shared) && is_server_folder(e))
+        });
     for entry in walker {
         let entry = match entry {
             Ok(entry) => entry,
@@ -367,6 +407,49 @@ mod tests {
     fn slug_is_the_path_without_extension() {
         assert_eq!(slug_of(Path::new("a/b/c.md")), "a/b/c");
         assert_eq!(slug_of(Path::new("us-japan.txt")), "us-japan");
+    }
+
+    #[test]
+    fn a_library_is_read_alone_with_slugs_under_the_content_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |path: &str| {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "A paragraph of the briefing, long enough.\n").unwrap();
+        };
+        for path in [
+            "tides.txt",
+            "servers/notes.txt",
+            "servers/123/tides.txt",
+            "servers/123/deep/fish.txt",
+            "servers/456/cod.txt",
+        ] {
+            write(path);
+        }
+        let slugs = |library: Option<Library>| -> Vec<String> {
+            scan_in(dir.path(), library, &options())
+                .unwrap()
+                .briefings
+                .into_iter()
+                .map(|b| b.slug)
+                .collect()
+        };
+        assert_eq!(
+            slugs(None),
+            [
+                "servers/123/deep/fish",
+                "servers/123/tides",
+                "servers/456/cod",
+                "servers/notes",
+                "tides"
+            ]
+        );
+        assert_eq!(slugs(Some(Library::Shared)), ["servers/notes", "tides"]);
+        assert_eq!(
+            slugs(Some(Library::Server(123))),
+            ["servers/123/deep/fish", "servers/123/tides"]
+        );
+        assert!(slugs(Some(Library::Server(789))).is_empty());
     }
 
     #[test]

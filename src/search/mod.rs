@@ -12,12 +12,14 @@ pub mod verdict;
 
 pub use features::{DEFAULT_SEMANTIC_WEIGHTS, DEFAULT_WEIGHTS, FEATURE_NAMES, FEATURES};
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::index::{Fields, Manifest, OpenIndex};
+use crate::index::{BriefingInfo, Fields, Manifest, OpenIndex};
 use crate::ingest::Passage;
+use crate::library::{Library, Scope};
 use features::QueryInfo;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
@@ -167,8 +169,21 @@ impl Prepared {
 #[error("searching the index failed: {0}")]
 pub struct SearchError(#[from] tantivy::TantivyError);
 
-/// Searches one opened index version.
+/// Searches one opened index version, within a [`Scope`]: every read (a search, a
+/// passage by id, a briefing's paragraphs, the list of briefings) sees the libraries the
+/// scope admits and nothing else; a passage outside it reads exactly as one that does not
+/// exist. Cheap to clone: [`Engine::scoped`] gives the same version in another scope.
+#[derive(Clone)]
 pub struct Engine {
+    core: Arc<Core>,
+    scope: Scope,
+    /// Whether the index holds passages outside the scope, so that reads are filtered
+    /// (never, with the shared library alone: its ranking is exactly as it always was).
+    filtered: bool,
+}
+
+/// What every scope of one index version shares.
+struct Core {
     reader: IndexReader,
     fields: Fields,
     manifest: Manifest,
@@ -176,9 +191,14 @@ pub struct Engine {
     semantic: Option<crate::index::Semantic>,
     /// Each briefing's rows in the vectors file (a briefing's passages are consecutive).
     rows: HashMap<String, Range<usize>>,
+    /// Each briefing's library, in the manifest's order.
+    libraries: Vec<Library>,
+    /// Each library's rows (merged where consecutive) and passage count.
+    library_rows: BTreeMap<Library, (Vec<Range<usize>>, u64)>,
 }
 
 impl Engine {
+    /// An engine over every library ([`Scope::All`]); [`Engine::scoped`] narrows it.
     pub fn new(open: OpenIndex, options: SearchOptions) -> Result<Engine, SearchError> {
         let reader = open
             .index
@@ -186,46 +206,162 @@ impl Engine {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         let mut rows = HashMap::with_capacity(open.manifest.briefings.len());
+        let mut libraries = Vec::with_capacity(open.manifest.briefings.len());
+        let mut library_rows: BTreeMap<Library, (Vec<Range<usize>>, u64)> = BTreeMap::new();
         let mut start = 0usize;
         for b in &open.manifest.briefings {
             let end = start + b.paragraphs as usize;
             rows.insert(b.slug.clone(), start..end);
+            let library = Library::of_source(&b.source);
+            libraries.push(library);
+            let (ranges, count) = library_rows.entry(library).or_default();
+            match ranges.last_mut() {
+                Some(last) if last.end == start => last.end = end,
+                _ => ranges.push(start..end),
+            }
+            *count += b.paragraphs;
             start = end;
         }
         Ok(Engine {
-            reader,
-            fields: open.fields,
-            manifest: open.manifest,
-            options,
-            semantic: open.semantic,
-            rows,
+            core: Arc::new(Core {
+                reader,
+                fields: open.fields,
+                manifest: open.manifest,
+                options,
+                semantic: open.semantic,
+                rows,
+                libraries,
+                library_rows,
+            }),
+            scope: Scope::All,
+            filtered: false,
         })
     }
 
+    /// The same index version, read within `scope`.
+    pub fn scoped(&self, scope: Scope) -> Engine {
+        Engine {
+            core: self.core.clone(),
+            scope,
+            filtered: self.core.library_rows.keys().any(|&l| !scope.admits(l)),
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// The manifest of the whole version (every library): for its version, build time and
+    /// skipped files. What a scope holds is [`Engine::briefings`] and
+    /// [`Engine::passage_count`].
     pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+        &self.core.manifest
+    }
+
+    /// The briefings within the scope, in the manifest's order.
+    pub fn briefings(&self) -> impl Iterator<Item = &BriefingInfo> + '_ {
+        self.core
+            .manifest
+            .briefings
+            .iter()
+            .zip(&self.core.libraries)
+            .filter(|(_, l)| self.scope.admits(**l))
+            .map(|(b, _)| b)
+    }
+
+    /// How many passages the scope holds.
+    pub fn passage_count(&self) -> u64 {
+        self.core
+            .library_rows
+            .iter()
+            .filter(|(l, _)| self.scope.admits(**l))
+            .map(|(_, (_, n))| n)
+            .sum()
+    }
+
+    /// The libraries present in this version, each with its briefings and passages.
+    pub fn libraries(&self) -> Vec<(Library, usize, u64)> {
+        self.core
+            .library_rows
+            .iter()
+            .map(|(&l, (_, passages))| {
+                let briefings = self.core.libraries.iter().filter(|&&x| x == l).count();
+                (l, briefings, *passages)
+            })
+            .collect()
+    }
+
+    /// The briefing `query` names within the scope (see [`crate::study::find_briefing`]).
+    pub fn find_briefing(&self, query: &str) -> Result<&BriefingInfo, crate::study::FindError> {
+        let briefings: Vec<&BriefingInfo> = self.briefings().collect();
+        crate::study::find_briefing(&briefings, query)
+    }
+
+    /// Whether the briefing with this slug is within the scope.
+    fn admits_briefing(&self, slug: &str) -> bool {
+        self.core
+            .manifest
+            .briefings
+            .iter()
+            .zip(&self.core.libraries)
+            .any(|(b, l)| b.slug == slug && self.scope.admits(*l))
+    }
+
+    /// The filter of a scope that leaves passages out: its libraries' terms.
+    fn scope_filter(&self) -> Option<Box<dyn Query>> {
+        if !self.filtered {
+            return None;
+        }
+        let mut terms: Vec<Library> = self.scope.admitted(self.core.library_rows.keys().copied());
+        if terms.is_empty() {
+            // Nothing to read: a term no passage has.
+            terms.push(Library::Server(0));
+        }
+        let should: Vec<(Occur, Box<dyn Query>)> = terms
+            .into_iter()
+            .map(|l| {
+                let term = Term::from_field_text(self.core.fields.library, &l.term());
+                let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                (Occur::Should, q)
+            })
+            .collect();
+        Some(Box::new(ConstScoreQuery::new(
+            Box::new(BooleanQuery::new(should)),
+            0.0,
+        )))
+    }
+
+    /// `query` within the scope.
+    fn within_scope(&self, query: Box<dyn Query>) -> Box<dyn Query> {
+        match self.scope_filter() {
+            None => query,
+            Some(filter) => Box::new(BooleanQuery::new(vec![
+                (Occur::Must, query),
+                (Occur::Must, filter),
+            ])),
+        }
     }
 
     /// The sentence-embedding model this engine reads questions with, if any.
     pub fn model(&self) -> Option<&std::sync::Arc<crate::semantic::Model>> {
-        self.semantic.as_ref().map(|s| &s.model)
+        self.core.semantic.as_ref().map(|s| &s.model)
     }
 
     fn weights(&self) -> &[f32; FEATURES] {
-        if self.semantic.is_some() {
-            &self.options.semantic_weights
+        if self.core.semantic.is_some() {
+            &self.core.options.semantic_weights
         } else {
-            &self.options.weights
+            &self.core.options.weights
         }
     }
 
     /// How many nearest passages join a tier of `pool` BM25 candidates.
     fn semantic_pool(&self, pool: usize) -> usize {
-        if self.semantic.is_none() {
+        if self.core.semantic.is_none() {
             return 0;
         }
-        let base = self.options.candidates.max(1);
-        self.options.semantic_candidates.saturating_mul(pool) / base
+        let base = self.core.options.candidates.max(1);
+        self.core.options.semantic_candidates.saturating_mul(pool) / base
     }
 
     /// The `limit` best passages for `question`, best first; restricted to one briefing
@@ -245,7 +381,7 @@ impl Engine {
         limit: usize,
         briefing: Option<&str>,
     ) -> Result<Vec<Hit>, SearchError> {
-        let searcher = self.reader.searcher();
+        let searcher = self.core.reader.searcher();
         let query = self.prepare(&searcher, question)?;
         self.ranked(&searcher, &query, limit, briefing)
     }
@@ -259,7 +395,7 @@ impl Engine {
         limit: usize,
         briefing: Option<&str>,
     ) -> Result<Vec<Hit>, SearchError> {
-        let searcher = self.reader.searcher();
+        let searcher = self.core.reader.searcher();
         let query = self.prepare_words(&searcher, question)?;
         self.ranked(&searcher, &query, limit, briefing)
     }
@@ -272,10 +408,10 @@ impl Engine {
         limit: usize,
         briefing: Option<&str>,
     ) -> Result<(Vec<Hit>, verdict::Verdict), SearchError> {
-        let searcher = self.reader.searcher();
+        let searcher = self.core.reader.searcher();
         let query = self.prepare(&searcher, question)?;
         let hits = self.ranked(&searcher, &query, limit, briefing)?;
-        let verdict = verdict::judge(&query.terms(), hits.first(), self.options.rule);
+        let verdict = verdict::judge(&query.terms(), hits.first(), self.core.options.rule);
         Ok((hits, verdict))
     }
 
@@ -287,11 +423,11 @@ impl Engine {
         limit: usize,
         briefing: Option<&str>,
     ) -> Result<Vec<Hit>, SearchError> {
-        if !self.options.reranks() {
+        if !self.core.options.reranks() {
             let candidates = self.candidates_of(searcher, query, limit, 0, briefing)?;
             return Ok(candidates.into_iter().map(Candidate::into_hit).collect());
         }
-        let mut pool = self.options.candidates.max(1);
+        let mut pool = self.core.options.candidates.max(1);
         let mut placed: Vec<Candidate> = Vec::with_capacity(limit);
         // The ids placed by earlier tiers (a tier's own passages are all distinct).
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -331,7 +467,7 @@ impl Engine {
         n: usize,
         briefing: Option<&str>,
     ) -> Result<Vec<Candidate>, SearchError> {
-        let searcher = self.reader.searcher();
+        let searcher = self.core.reader.searcher();
         let query = self.prepare(&searcher, question)?;
         self.candidates_of(&searcher, &query, n, self.semantic_pool(n), briefing)
     }
@@ -340,7 +476,7 @@ impl Engine {
     /// what the re-ranker knows of it.
     fn prepare(&self, searcher: &Searcher, question: &str) -> Result<Prepared, SearchError> {
         let mut prepared = self.prepare_words(searcher, question)?;
-        prepared.vector = self.semantic.as_ref().and_then(|s| {
+        prepared.vector = self.core.semantic.as_ref().and_then(|s| {
             s.model
                 .embed_query(question)
                 .inspect_err(|e| tracing::warn!(error = %e, "question not embedded"))
@@ -351,12 +487,31 @@ impl Engine {
 
     /// [`Engine::prepare`] without the question's vector.
     fn prepare_words(&self, searcher: &Searcher, question: &str) -> Result<Prepared, SearchError> {
-        let terms = analyze::query_terms(question, self.options.drops_stop_words());
-        let n = searcher.num_docs() as f32;
+        let terms = analyze::query_terms(question, self.core.options.drops_stop_words());
+        // Within the scope: a word only another server's library holds is as unknown here
+        // as a word no briefing holds (and the "not covered" decision says so alike).
+        let filter = self.scope_filter();
+        let n = match filter {
+            None => searcher.num_docs(),
+            Some(_) => self.passage_count(),
+        } as f32;
         let mut df = Vec::with_capacity(terms.len());
         let mut idf = HashMap::with_capacity(terms.len());
         for t in &terms {
-            let d = searcher.doc_freq(&Term::from_field_text(self.fields.body, t))?;
+            let term = Term::from_field_text(self.core.fields.body, t);
+            let d = match &filter {
+                None => searcher.doc_freq(&term)?,
+                Some(filter) => {
+                    let q = BooleanQuery::new(vec![
+                        (
+                            Occur::Must,
+                            Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                        ),
+                        (Occur::Must, filter.box_clone()),
+                    ]);
+                    searcher.search(&q, &tantivy::collector::Count)? as u64
+                }
+            };
             let d_f = d as f32;
             idf.insert(t.clone(), (1.0 + (n - d_f + 0.5) / (d_f + 0.5)).ln());
             df.push(d);
@@ -368,11 +523,25 @@ impl Engine {
         })
     }
 
-    /// The rows in the vectors file that a search may return: one briefing's, or all.
-    fn row_range(&self, briefing: Option<&str>) -> Range<usize> {
+    /// The rows in the vectors file that a search may return: one briefing's, or the
+    /// scope's.
+    fn row_ranges(&self, briefing: Option<&str>) -> Vec<Range<usize>> {
         match briefing {
-            None => 0..self.manifest.passages as usize,
-            Some(slug) => self.rows.get(slug).cloned().unwrap_or(0..0),
+            Some(slug) => self.core.rows.get(slug).cloned().into_iter().collect(),
+            None if !self.filtered => {
+                std::iter::once(0..self.core.manifest.passages as usize).collect()
+            }
+            None => {
+                let mut ranges: Vec<Range<usize>> = self
+                    .core
+                    .library_rows
+                    .iter()
+                    .filter(|(l, _)| self.scope.admits(**l))
+                    .flat_map(|(_, (r, _))| r.iter().cloned())
+                    .collect();
+                ranges.sort_by_key(|r| r.start);
+                ranges
+            }
         }
     }
 
@@ -398,8 +567,11 @@ impl Engine {
         briefing: Option<&str>,
     ) -> Result<Vec<Candidate>, SearchError> {
         let info = &query.info;
-        let vector = query.vector.as_ref().zip(self.semantic.as_ref());
-        if (info.terms.is_empty() && vector.is_none()) || n == 0 {
+        let vector = query.vector.as_ref().zip(self.core.semantic.as_ref());
+        if (info.terms.is_empty() && vector.is_none())
+            || n == 0
+            || briefing.is_some_and(|slug| !self.admits_briefing(slug))
+        {
             return Ok(Vec::new());
         }
         let mut top = if info.terms.is_empty() {
@@ -423,7 +595,7 @@ impl Engine {
             let have: std::collections::HashSet<usize> = rows.iter().flatten().copied().collect();
             let extra: Vec<usize> = semantic
                 .vectors
-                .nearest(v, nearest, self.row_range(briefing))
+                .nearest(v, nearest, &self.row_ranges(briefing))
                 .into_iter()
                 .map(|(row, _)| row)
                 .filter(|row| !have.contains(row))
@@ -450,7 +622,7 @@ impl Engine {
             let doc: TantivyDocument = searcher.doc(address)?;
             passages.push((
                 score,
-                crate::index::passage_of(&self.fields, &doc),
+                crate::index::passage_of(&self.core.fields, &doc),
                 cosines[i],
             ));
         }
@@ -549,7 +721,7 @@ impl Engine {
         let wanted: Vec<(Occur, Box<dyn Query>)> = rows
             .iter()
             .map(|&r| {
-                let term = Term::from_field_u64(self.fields.row, r as u64);
+                let term = Term::from_field_u64(self.core.fields.row, r as u64);
                 let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
                 (Occur::Should, q)
             })
@@ -569,18 +741,18 @@ impl Engine {
     }
 
     fn query(&self, terms: &[String], briefing: Option<&str>) -> Box<dyn Query> {
-        let f = &self.fields;
+        let f = &self.core.fields;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for t in terms {
             should.push((Occur::Should, term_query(f.body, t)));
-            if !self.manifest.title_in_body && self.options.title_boost > 0.0 {
+            if !self.core.manifest.title_in_body && self.core.options.title_boost > 0.0 {
                 for field in [f.title, f.section] {
-                    let q = BoostQuery::new(term_query(field, t), self.options.title_boost);
+                    let q = BoostQuery::new(term_query(field, t), self.core.options.title_boost);
                     should.push((Occur::Should, Box::new(q)));
                 }
             }
         }
-        let words: Box<dyn Query> = Box::new(BooleanQuery::new(should));
+        let words = self.within_scope(Box::new(BooleanQuery::new(should)));
         match briefing {
             None => words,
             Some(slug) => {
@@ -601,26 +773,29 @@ impl Engine {
         &self,
         briefing: &crate::index::BriefingInfo,
     ) -> Result<Vec<Passage>, SearchError> {
+        if !self.scope.admits(Library::of_source(&briefing.source)) {
+            return Ok(Vec::new());
+        }
         Ok(crate::index::source_passages(
-            &self.reader.searcher(),
-            &self.fields,
+            &self.core.reader.searcher(),
+            &self.core.fields,
             &briefing.source,
         )?)
     }
 
-    /// The stored passage with this id.
+    /// The stored passage with this id, if it is within the scope.
     pub fn passage(&self, id: &str) -> Result<Option<Passage>, SearchError> {
-        let searcher = self.reader.searcher();
-        let query = TermQuery::new(
-            Term::from_field_text(self.fields.id, id),
+        let searcher = self.core.reader.searcher();
+        let query = self.within_scope(Box::new(TermQuery::new(
+            Term::from_field_text(self.core.fields.id, id),
             IndexRecordOption::Basic,
-        );
+        )));
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         match top.first() {
             None => Ok(None),
             Some((_, address)) => {
                 let doc: TantivyDocument = searcher.doc(*address)?;
-                Ok(Some(crate::index::passage_of(&self.fields, &doc)))
+                Ok(Some(crate::index::passage_of(&self.core.fields, &doc)))
             }
         }
     }

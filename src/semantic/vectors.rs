@@ -162,15 +162,20 @@ impl Vectors {
         Some(dot_f32_i8(query, &r[4..]) * scale)
     }
 
-    /// The `k` rows within `rows` nearest to a unit `query`, nearest first, with their
-    /// cosines: an exact scan over every vector in the range.
+    /// The `k` rows within the ranges `rows` (a scope's libraries, one briefing, or all)
+    /// nearest to a unit `query`, nearest first, with their cosines: an exact scan over
+    /// every vector in them.
     pub fn nearest(
         &self,
         query: &[f32],
         k: usize,
-        rows: std::ops::Range<usize>,
+        rows: &[std::ops::Range<usize>],
     ) -> Vec<(usize, f32)> {
-        let rows = rows.start.min(self.count)..rows.end.min(self.count);
+        let rows: Vec<std::ops::Range<usize>> = rows
+            .iter()
+            .map(|r| r.start.min(self.count)..r.end.min(self.count))
+            .filter(|r| !r.is_empty())
+            .collect();
         if k == 0 || query.len() != self.dim || rows.is_empty() {
             return Vec::new();
         }
@@ -181,7 +186,7 @@ impl Vectors {
         let q: Vec<i16> = quantized.q.iter().map(|&x| i16::from(x)).collect();
         let mut best: std::collections::BinaryHeap<std::cmp::Reverse<(Score, usize)>> =
             std::collections::BinaryHeap::with_capacity(k + 1);
-        for row in rows {
+        for row in rows.into_iter().flatten() {
             let r = self.record(row);
             let scale = f32::from_le_bytes(r[..4].try_into().expect("4 bytes"));
             let cos = dot_i16_i8(&q, &r[4..]) as f32 * scale * query_scale;
@@ -311,14 +316,22 @@ mod tests {
             assert!((got - e).abs() < 1e-3, "row {row}: {got} vs {e}");
         }
         // A stored vector is its own nearest neighbour.
-        let near = vectors.nearest(&all[42], 3, 0..300);
+        let near = vectors.nearest(&all[42], 3, std::slice::from_ref(&(0..300)));
         assert_eq!(near[0].0, 42);
         assert!((near[0].1 - 1.0).abs() < 2e-3, "{near:?}");
         assert!(near[0].1 >= near[1].1 && near[1].1 >= near[2].1);
         // Restricted to a range of rows.
-        let near = vectors.nearest(&all[42], 5, 100..120);
+        let near = vectors.nearest(&all[42], 5, std::slice::from_ref(&(100..120)));
         assert!(near.iter().all(|(r, _)| (100..120).contains(r)));
         assert_eq!(near.len(), 5);
+        // Over several ranges, as a scope of two libraries asks.
+        let near = vectors.nearest(&all[42], 10, &[0..3, 40..44, 290..400]);
+        assert_eq!(near[0].0, 42);
+        assert_eq!(near.len(), 10);
+        assert!(
+            near.iter()
+                .all(|(r, _)| *r < 3 || (40..44).contains(r) || *r >= 290)
+        );
         assert!(vectors.cosine(&query, 300).is_none());
     }
 

@@ -11,8 +11,7 @@ pub struct GuildSettings {
     /// Members with this role moderate this server (besides Manage Server and
     /// `discord.moderator_roles`).
     pub moderator_role: Option<u64>,
-    /// Whether the operator's shared library is searched here (used by per-server
-    /// libraries; today every server reads the shared library).
+    /// Whether the operator's shared library is read here, besides the server's own.
     pub shared_library: bool,
     /// The briefing `/quiz` and `/read` use when none is named.
     pub default_briefing: Option<String>,
@@ -43,6 +42,7 @@ pub enum Change {
     DefaultBriefing(Option<String>),
     CooldownQuestions(Option<u32>),
     TermStart(Option<i64>),
+    SharedLibrary(bool),
 }
 
 impl std::fmt::Display for Change {
@@ -53,6 +53,7 @@ impl std::fmt::Display for Change {
             Change::DefaultBriefing(b) => b.clone(),
             Change::CooldownQuestions(n) => n.map(|n| n.to_string()),
             Change::TermStart(t) => t.map(|t| super::rfc3339(t)[..10].to_string()),
+            Change::SharedLibrary(on) => Some(if *on { "on" } else { "off" }.to_string()),
         };
         write!(
             f,
@@ -70,6 +71,7 @@ impl Change {
             Change::DefaultBriefing(_) => "default_briefing",
             Change::CooldownQuestions(_) => "cooldown_questions",
             Change::TermStart(_) => "term_start",
+            Change::SharedLibrary(_) => "shared_library",
         }
     }
 }
@@ -116,7 +118,7 @@ pub async fn update(
     let mut tx = store.pool().begin().await.map_err(|e| store.failed(e))?;
     for change in changes {
         let column = change.column();
-        // `column` is one of four constants, never input.
+        // `column` is one of five constants, never input.
         let sql = format!(
             "INSERT INTO guild_settings (guild, {column}, updated_at, updated_by) \
              VALUES ($1, $2, $3, $4) ON CONFLICT (guild) DO UPDATE SET \
@@ -129,6 +131,7 @@ pub async fn update(
             Change::DefaultBriefing(slug) => query.bind(slug.clone()),
             Change::CooldownQuestions(n) => query.bind(n.map(|n| n.min(i32::MAX as u32) as i32)),
             Change::TermStart(at) => query.bind(*at),
+            Change::SharedLibrary(on) => query.bind(i32::from(*on)),
         };
         query
             .bind(at)

@@ -12,6 +12,7 @@ pub mod gaps;
 pub mod guilds;
 pub mod import;
 pub mod quiz;
+pub mod servers;
 pub mod votes;
 
 use std::sync::Arc;

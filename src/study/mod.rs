@@ -5,7 +5,7 @@ pub mod facts;
 pub mod quiz;
 pub mod reading;
 
-use crate::index::{BriefingInfo, Manifest};
+use crate::index::BriefingInfo;
 
 /// Why a briefing named by a user was not found.
 #[derive(Debug, thiserror::Error)]
@@ -16,15 +16,15 @@ pub enum FindError {
     Ambiguous { query: String, candidates: String },
 }
 
-/// The briefing named by `query`: its slug, its title (any case), or the one briefing
-/// whose slug or title contains it.
+/// The briefing named by `query` among `all` (a scope's briefings:
+/// [`Engine::find_briefing`](crate::search::Engine::find_briefing)): its slug, its title
+/// (any case), or the one briefing whose slug or title contains it.
 pub fn find_briefing<'m>(
-    manifest: &'m Manifest,
+    all: &[&'m BriefingInfo],
     query: &str,
 ) -> Result<&'m BriefingInfo, FindError> {
     let q = query.trim();
     let lower = q.to_lowercase();
-    let all = &manifest.briefings;
     if let Some(b) = all.iter().find(|b| b.slug == q) {
         return Ok(b);
     }
@@ -33,6 +33,7 @@ pub fn find_briefing<'m>(
     }
     let matching: Vec<&BriefingInfo> = all
         .iter()
+        .copied()
         .filter(|b| {
             !lower.is_empty()
                 && (b.slug.to_lowercase().contains(&lower)

@@ -164,7 +164,7 @@ pub fn make(
 ) -> Result<Quiz, QuizError> {
     let scope: Vec<&BriefingInfo> = match briefing {
         Some(b) => vec![b],
-        None => engine.manifest().briefings.iter().collect(),
+        None => engine.briefings().collect(),
     };
     let scope_name =
         briefing.map_or_else(|| "the briefings".to_string(), |b| format!("“{}”", b.title));

@@ -137,13 +137,15 @@ pub fn settings_message(s: &GuildSettings, default_cooldown: (u32, u64), changed
     let text = format!(
         "{}**Moderator role**: {role}\n**Default briefing** (`/quiz play`, `/read`): {briefing}\n\
          **Question cooldown**: {cooldown}\n**Term start** (`/leaderboard term`): {term}\n\
-         **Unanswered questions recorded** (`/gaps`, no names): {}",
+         **Unanswered questions recorded** (`/gaps`, no names): {}\n\
+         **Shared library read here** (besides this server's own): {}",
         if changed {
             "**Settings saved.**\n"
         } else {
             "**This server's settings**\n"
         },
-        if s.record_questions { "yes" } else { "no" }
+        if s.record_questions { "yes" } else { "no" },
+        if s.shared_library { "yes" } else { "no" }
     );
     notice(&text)
 }
