@@ -165,8 +165,20 @@ fn press_exactly(
     id: u64,
     message_id: u64,
 ) {
-    let mut d = interaction(3, id, GUILD_ID, who, data);
-    d["message"] = json!({"id": message_id.to_string(), "channel_id": CHANNEL_ID.to_string(),
+    press_exactly_at(fake, Some(GUILD_ID), data, content, who, (id, message_id));
+}
+
+/// [`press_exactly`] in server `guild`, or in a DM (`None`).
+fn press_exactly_at(
+    fake: &FakeDiscord,
+    guild: Option<u64>,
+    data: Value,
+    content: &str,
+    who: Value,
+    (id, message_id): (u64, u64),
+) {
+    let mut d = interaction_at(3, id, guild, who, data);
+    d["message"] = json!({"id": message_id.to_string(), "channel_id": d["channel_id"],
         "author": user(BOT_ID, "briefbot"), "content": content,
         "timestamp": "2024-01-01T00:00:00.000000+00:00", "edited_timestamp": null,
         "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
@@ -337,6 +349,70 @@ pub fn submit_modal(fake: &FakeDiscord, custom_id: &str, fields: &[(&str, &str)]
         interaction(5, id, GUILD_ID, member(by, 0, &[]), data),
     );
     id
+}
+
+/// A slash command in server `guild`, or in a DM (`None`) by the member's user, with its
+/// `options`.
+pub fn command_at(
+    fake: &FakeDiscord,
+    guild: Option<u64>,
+    name: &str,
+    options: Value,
+    who: Value,
+) -> (u64, String) {
+    let id = fake.next_id();
+    let data = json!({"id": "6000", "name": name, "type": 1, "options": options, "resolved": {}});
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        interaction_at(2, id, guild, who, data),
+    );
+    (id, format!("tok{id}"))
+}
+
+/// A button press in server `guild`, or in a DM (`None`), on a message showing nothing.
+pub fn press_at(fake: &FakeDiscord, guild: Option<u64>, custom_id: &str, who: Value) -> u64 {
+    let (id, message) = (fake.next_id(), fake.next_id());
+    let data = json!({"custom_id": custom_id, "component_type": 2});
+    press_exactly_at(fake, guild, data, "", who, (id, message));
+    id
+}
+
+/// An autocomplete request of command `name` (a subcommand's path in `options`, the
+/// option being typed marked `"focused": true`); the choices come back in the response.
+pub fn autocomplete_at(
+    fake: &FakeDiscord,
+    guild: Option<u64>,
+    name: &str,
+    options: Value,
+    who: Value,
+) -> u64 {
+    let id = fake.next_id();
+    let data = json!({"id": "6000", "name": name, "type": 1, "options": options});
+    fake.dispatch(
+        "INTERACTION_CREATE",
+        interaction_at(4, id, guild, who, data),
+    );
+    id
+}
+
+/// [`interaction`] in server `guild`, or in a DM with `who`'s user.
+fn interaction_at(kind: u8, id: u64, guild: Option<u64>, who: Value, data: Value) -> Value {
+    match guild {
+        Some(g) => interaction(kind, id, g, who, data),
+        None => {
+            let mut d = interaction(kind, id, 0, who.clone(), data);
+            let map = d.as_object_mut().expect("an object");
+            map.remove("guild_id");
+            map.remove("member");
+            map.insert("user".into(), who["user"].clone());
+            map.insert(
+                "channel_id".into(),
+                json!(super::fake_discord::DM_CHANNEL_ID.to_string()),
+            );
+            map.insert("context".into(), json!(1));
+            d
+        }
+    }
 }
 
 /// An interaction of `kind` (2 command, 3 component, 5 modal) in server `guild`, by `who`.
