@@ -112,12 +112,8 @@ fn respond(
         }
     }
     if nearest.is_empty() {
-        nearest = engine
-            .manifest()
-            .briefings
-            .iter()
-            .map(|b| b.title.clone())
-            .collect();
+        // The briefings the asker reads, never another library's.
+        nearest = engine.briefings().map(|b| b.title.clone()).collect();
     }
     nearest.truncate(NEAREST);
     Ok(Answer {

@@ -280,6 +280,44 @@ async fn a_server_without_the_shared_library_reads_its_own_alone() {
     assert_eq!(hits[0].passage.slug, format!("servers/{A}/tides"));
 }
 
+/// A question nothing answers names the nearest briefings of the asker's scope, never
+/// another library's (even where that library's come first in the index).
+#[test]
+fn a_refusal_names_only_the_briefings_the_asker_reads() {
+    let ws = Workspace::empty();
+    fs::write(
+        ws.content().join("zebras.md"),
+        "# Zebras\n\nZebras graze the plains.\n",
+    )
+    .unwrap();
+    let dir = ws.content().join(format!("servers/{A}"));
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("tides.md"), TIDES).unwrap();
+    let engine = engine_of(&ws);
+    for (scope, expected) in [
+        (Scope::Shared, vec!["Zebras"]),
+        (
+            Scope::Server {
+                id: B,
+                shared: true,
+            },
+            vec!["Zebras"],
+        ),
+        (
+            Scope::Server {
+                id: A,
+                shared: false,
+            },
+            vec!["Tidal Power"],
+        ),
+    ] {
+        let answer =
+            briefbot::answer::answer(&engine.scoped(scope), "quasar telescopes", 3, None).unwrap();
+        assert!(answer.quotes.is_empty());
+        assert_eq!(answer.nearest, expected, "{scope:?}");
+    }
+}
+
 /// The filter is inside tantivy, not applied to a ranked list: a library of one briefing
 /// gets its full top k even when the shared library holds hundreds of better matches.
 #[test]
@@ -774,4 +812,97 @@ mod e2e {
         }
         assert_no_mentions_allowed(&fake);
     }
+}
+
+/// `briefbot libraries` lists every library with its server and whether the bot is still
+/// there; `prune` moves aside (never deletes) the libraries of servers it left before the
+/// date, and the index no longer holds them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn libraries_are_listed_and_those_of_servers_left_are_moved_aside() {
+    let ws = workspace_with_a_library();
+    let gone = ws.content().join(format!("servers/{B}"));
+    fs::create_dir_all(&gone).unwrap();
+    fs::write(gone.join("cod.md"), "# Cod\n\nThe cod quota falls again.\n").unwrap();
+    let store = briefbot::state::Store::open(&ws.settings()).await.unwrap();
+    let day = 86_400;
+    briefbot::state::servers::seen(&store, A, 1_780_000_000)
+        .await
+        .unwrap();
+    briefbot::state::servers::seen(&store, B, 1_780_000_000)
+        .await
+        .unwrap();
+    briefbot::state::servers::left(&store, B, 1_780_000_000 + 10 * day)
+        .await
+        .unwrap();
+    store.close().await;
+
+    let listed = ws.json(&["libraries", "--json"]);
+    let rows: Vec<(String, u64, String)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["library"].to_string(),
+                r["briefings"].as_u64().unwrap(),
+                r["membership"]["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("\"shared\"".to_string(), 4, "no_server".to_string()),
+            (format!("{{\"server\":{A}}}"), 1, "in".to_string()),
+            (format!("{{\"server\":{B}}}"), 1, "left".to_string()),
+        ]
+    );
+    assert!(listed[1]["bytes"].as_u64().unwrap() > 100);
+
+    // Left on 2026-06-07: a date before that moves nothing.
+    let out = ws
+        .cmd()
+        .args(["libraries", "prune", "--left-before", "2026-06-01"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(gone.is_dir());
+    let out = ws
+        .cmd()
+        .args(["libraries", "prune", "--left-before", "2026-07-01"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(&format!("moved the library of server {B}")),
+        "{said}"
+    );
+    assert!(!gone.exists());
+    assert!(ws.content().join(format!("servers/{A}/tides.md")).is_file());
+    let kept = fs::read_dir(ws.path().join("removed"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join(format!("servers/{B}/cod.md"));
+    assert!(kept.is_file(), "moved, not deleted");
+    let engine = engine_of(&ws);
+    assert!(
+        engine
+            .passage(&format!("servers/{B}/cod:1"))
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        engine
+            .passage(&format!("servers/{A}/tides:1"))
+            .unwrap()
+            .is_some()
+    );
 }

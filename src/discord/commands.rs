@@ -180,12 +180,14 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
          here can turn the pages); `/quiz play [briefing] [seed]` asks which fact fills a blank \
          (the same seed replays the same quiz); `/leaderboard [period] [server]` shows the \
          scores, `/quiz stats` your own; `/cite id:…` gives a citation ready to paste.\n\
-         • Moderators: `/briefing add file:…` and `/briefing remove briefing:…` change the \
-         briefings; `/reindex [dry_run]` rebuilds the index from them; `/audit` lists the \
+         • Here you read the bot's shared briefings and this server's own library (in a DM, \
+         the shared ones).\n\
+         • Moderators: `/briefing add file:…` and `/briefing remove briefing:…` change this \
+         server's library; `/reindex [dry_run]` reads it again; `/audit` lists the \
          changes made here; `/gaps` shows what members asked that the briefings could not \
          answer; `/stats`. `/privacy questions:False` keeps your unanswered questions out of \
          that report. Admins: `/settings` (moderator role, default briefing, \
-         question cooldown, term start)."
+         question cooldown, term start, shared library)."
     );
     ctx.send(send::reply(&notice(&text))).await?;
     Ok(())
