@@ -84,14 +84,26 @@ fn corpora() -> Vec<Corpus> {
         .split(',')
         .filter_map(|s| s.trim().parse::<usize>().ok())
     {
-        let name = format!("generated-{size}");
+        let name = match std::env::var_os("BRIEFBOT_BENCH_LIBRARIES") {
+            Some(_) => format!("generated-{size}-libraries"),
+            None => format!("generated-{size}"),
+        };
         let s = settings();
         let store = IndexStore::new(
             root().join(&name),
             s.index.title_in_body,
             s.index.writer_memory_mb,
         );
-        let corpus = briefbot::generate::corpus(size, 42);
+        let mut corpus = briefbot::generate::corpus(size, 42);
+        if std::env::var_os("BRIEFBOT_BENCH_LIBRARIES").is_some() {
+            // Every 100th briefing in one of five servers' libraries: the scoped search of
+            // server 1 (its library and the shared one) against the whole index's.
+            for (i, b) in corpus.briefings.iter_mut().enumerate().step_by(100) {
+                let prefix = format!("servers/{}/", 1 + i / 100 % 5);
+                b.slug = format!("{prefix}{}", b.slug);
+                b.source = format!("{prefix}{}", b.source);
+            }
+        }
         if store.open().is_err() {
             store.rebuild(&corpus).unwrap();
         }
@@ -157,6 +169,19 @@ fn bench(c: &mut Criterion) {
                 engine.search(&corpus.questions[i], 3, None).unwrap()
             })
         });
+        if engine.libraries().len() > 1 {
+            let scoped = engine.scoped(briefbot::library::Scope::Server {
+                id: 1,
+                shared: true,
+            });
+            let mut i = 0;
+            group.bench_function("search_in_a_server", |b| {
+                b.iter(|| {
+                    i = (i + 1) % corpus.questions.len();
+                    scoped.search(&corpus.questions[i], 3, None).unwrap()
+                })
+            });
+        }
         let mut i = 0;
         group.bench_function("answer", |b| {
             b.iter(|| {
