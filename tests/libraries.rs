@@ -811,6 +811,28 @@ mod e2e {
             );
         }
         assert_no_mentions_allowed(&fake);
+
+        // Removed from A (not an outage): its library is kept, and `briefbot libraries`
+        // says the bot left.
+        fake.dispatch(
+            "GUILD_DELETE",
+            json!({"id": GUILD_ID.to_string(), "unavailable": false}),
+        );
+        let membership = || {
+            let listed = bot.ws.json(&["libraries", "--json"]);
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["server"] == GUILD_ID)
+                .map(|r| r["membership"]["state"].as_str().unwrap().to_string())
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while membership().as_deref() != Some("left") {
+            assert!(std::time::Instant::now() < deadline, "{:?}", membership());
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(file.is_file());
     }
 }
 
@@ -905,4 +927,43 @@ async fn libraries_are_listed_and_those_of_servers_left_are_moved_aside() {
             .unwrap()
             .is_some()
     );
+}
+
+/// `/settings shared_library:False` in a server: its members then read its own library
+/// alone; other servers keep reading the shared one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_can_turn_the_shared_library_off_for_itself() {
+    let ws = workspace_with_a_library();
+    let bot = Bot::new(ws.settings()).unwrap();
+    let night_trains = |guild| {
+        let bot = &bot;
+        async move {
+            let m = bot.ask(ask("night trains subsidy", guild, None)).await;
+            m.embed.map(|e| e.description).unwrap_or(m.content)
+        }
+    };
+    assert!(night_trains(Some(A)).await.contains("**subsidy**"));
+    let m = bot
+        .change_settings(
+            &moderator(),
+            A,
+            vec![briefbot::state::guilds::Change::SharedLibrary(false)],
+        )
+        .await;
+    assert!(
+        m.content
+            .contains("**Shared library read here** (besides this server's own): no"),
+        "{}",
+        m.content
+    );
+    let in_a = night_trains(Some(A)).await;
+    assert!(!in_a.contains("**subsidy**"), "{in_a}");
+    assert!(
+        bot.passage(Some(A), "rail:1", false, false)
+            .await
+            .content
+            .contains("No passage")
+    );
+    assert!(night_trains(Some(B)).await.contains("**subsidy**"));
+    assert!(night_trains(None).await.contains("**subsidy**"));
 }
