@@ -313,7 +313,8 @@ impl Engine {
     /// (`BRIEFBOT_BENCH_SIZES=100000 BRIEFBOT_BENCH_LIBRARIES=1 cargo bench --bench
     /// answer`): a server's search with the shared library takes 7.1 ms filtered by the
     /// libraries it admits, 2.9 ms by those it leaves out, 1.4 ms unfiltered (a required
-    /// or excluded clause keeps tantivy from skipping blocks by their best score).
+    /// or excluded clause keeps tantivy from skipping blocks by their best score); at 1M,
+    /// 16.6 ms against 4.7 ms unfiltered.
     fn scope_filter(&self) -> Option<ScopeFilter> {
         if !self.filtered {
             return None;
