@@ -469,6 +469,22 @@ async fn moderators_change_their_own_library_and_operators_the_shared_one() {
         }
     };
     assert!(severn(Some(A)).await.contains("seven"));
+    // A dry run of A's reindex says what would change in A's library, and changes nothing.
+    let version = ws.current_version();
+    let said = bot
+        .reindex(
+            &moderator(),
+            moderator_of(A),
+            Some(Library::Server(A)),
+            true,
+        )
+        .await
+        .content;
+    assert!(
+        said.contains("Dry run") && said.contains("1 briefings") && said.contains("1 changed"),
+        "{said}"
+    );
+    assert_eq!(ws.current_version(), version);
     let said = reindex_own(A).await;
     assert!(said.contains("1 changed"), "{said}");
     assert!(severn(Some(A)).await.contains("eight"));
