@@ -68,9 +68,16 @@ impl Writer {
         let lock = store.writer_lock(who)?;
         // Kept with the index, so that a writer that starts again over unchanged content
         // knows it needs no rebuild.
+        let combined = store.live_manifest().and_then(|m| m.content_signature);
+        // When `content/` is still what the live index was read from, each library's part
+        // is what is on disk now (so a server's first reindex after a restart still knows
+        // the others unchanged).
+        let libraries = content_signature(settings)
+            .filter(|now| combined.as_ref() == Some(&now.combined))
+            .map(|now| now.libraries);
         let last_read = LastRead {
-            combined: store.live_manifest().and_then(|m| m.content_signature),
-            libraries: None,
+            combined,
+            libraries,
         };
         Ok(Writer {
             _lock: lock,

@@ -983,3 +983,32 @@ async fn a_server_can_turn_the_shared_library_off_for_itself() {
     assert!(night_trains(Some(B)).await.contains("**subsidy**"));
     assert!(night_trains(None).await.contains("**subsidy**"));
 }
+
+/// A writer started again over the content its index was read from knows every library's
+/// part: the watcher's event for a file a server's moderator just added needs no second
+/// rebuild, even as the first change after the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_a_servers_add_is_not_rebuilt_twice() {
+    let ws = workspace_with_a_library();
+    drop(Bot::new(ws.settings()).unwrap());
+    let bot = Bot::new(ws.settings()).unwrap();
+    let rights = Rights {
+        operator: false,
+        moderates: Some(A),
+    };
+    let said = bot
+        .add_briefing(
+            moderator(),
+            rights,
+            Library::Server(A),
+            "kelp.md",
+            b"# Kelp\n\nKelp forests grow fast.\n".to_vec(),
+        )
+        .await
+        .content;
+    assert!(said.contains("**Added**"), "{said}");
+    let added = ws.current_version();
+    let path = ws.content().join(format!("servers/{A}/kelp.md"));
+    bot.reindex_watched(std::slice::from_ref(&path)).await;
+    assert_eq!(ws.current_version(), added, "no second rebuild");
+}
