@@ -53,8 +53,8 @@ pub struct Writer {
 struct LastRead {
     /// [`Signature::combined`] of everything it holds; `None`: unknown.
     combined: Option<String>,
-    /// Each library's part, when this writer read them itself.
-    libraries: Option<BTreeMap<Library, u64>>,
+    /// Each library's part, by the library's term ([`Signature::libraries`]).
+    libraries: Option<BTreeMap<String, u64>>,
 }
 
 impl Writer {
@@ -68,16 +68,10 @@ impl Writer {
         let lock = store.writer_lock(who)?;
         // Kept with the index, so that a writer that starts again over unchanged content
         // knows it needs no rebuild.
-        let combined = store.live_manifest().and_then(|m| m.content_signature);
-        // When `content/` is still what the live index was read from, each library's part
-        // is what is on disk now (so a server's first reindex after a restart still knows
-        // the others unchanged).
-        let libraries = content_signature(settings)
-            .filter(|now| combined.as_ref() == Some(&now.combined))
-            .map(|now| now.libraries);
+        let manifest = store.live_manifest();
         let last_read = LastRead {
-            combined,
-            libraries,
+            combined: manifest.as_ref().and_then(|m| m.content_signature.clone()),
+            libraries: manifest.and_then(|m| m.content_libraries),
         };
         Ok(Writer {
             _lock: lock,
@@ -105,16 +99,17 @@ impl Writer {
         let previous = self.last_read().libraries;
         let whole = before.filter(|now| {
             previous.is_some_and(|prev| {
-                let others = |m: &BTreeMap<Library, u64>| -> Vec<(Library, u64)> {
+                let term = library.term();
+                let others = |m: &BTreeMap<String, u64>| -> Vec<(String, u64)> {
                     m.iter()
-                        .filter(|(l, _)| **l != library)
-                        .map(|(l, s)| (*l, *s))
+                        .filter(|(l, _)| **l != term)
+                        .map(|(l, s)| (l.clone(), *s))
                         .collect()
                 };
                 others(&prev) == others(&now.libraries)
             })
         });
-        let result = store.rebuild_signed(&corpus, whole.as_ref().map(|w| w.combined.clone()));
+        let result = store.rebuild_signed(&corpus, whole.clone().map(Signature::kept));
         *self
             .last_read
             .lock()
@@ -135,7 +130,7 @@ impl Writer {
     /// Reads `content/` and rebuilds the index from it, atomically.
     pub fn rebuild(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
         let before = content_signature(settings);
-        let result = self.rebuild_unrecorded(settings, before.as_ref().map(|b| b.combined.clone()));
+        let result = self.rebuild_unrecorded(settings, before.clone().map(Signature::kept));
         // Recorded only when the rebuild published what it read.
         *self
             .last_read
@@ -158,7 +153,7 @@ impl Writer {
     fn rebuild_unrecorded(
         &self,
         settings: &Settings,
-        signature: Option<String>,
+        signature: Option<(String, BTreeMap<String, u64>)>,
     ) -> Result<(Corpus, BuildReport), AppError> {
         let store = store(settings);
         let corpus = ingest(settings, &store)?;
@@ -300,11 +295,16 @@ struct Signature {
     /// Every file and the settings that shape the index, in one hash (kept in the
     /// manifest).
     combined: String,
-    /// Each library's files alone.
-    libraries: BTreeMap<Library, u64>,
+    /// Each library's files alone, by the library's term.
+    libraries: BTreeMap<String, u64>,
 }
 
 impl Signature {
+    /// As the manifest keeps it.
+    fn kept(self) -> (String, BTreeMap<String, u64>) {
+        (self.combined, self.libraries)
+    }
+
     fn recorded(self) -> LastRead {
         LastRead {
             combined: Some(self.combined),
@@ -320,11 +320,7 @@ impl Signature {
 fn content_signature(settings: &Settings) -> Option<Signature> {
     let dir = &settings.content.dir;
     let mut entries = Vec::new();
-    let walker = walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
+    for entry in crate::library::walk(dir, None) {
         let entry = entry.ok()?;
         if entry.file_type().is_dir() {
             continue;
@@ -369,7 +365,7 @@ fn content_signature(settings: &Settings) -> Option<Signature> {
         combined: format!("{:016x}", h.finish()),
         libraries: libraries
             .into_iter()
-            .map(|(l, h)| (l, h.finish()))
+            .map(|(l, h)| (l.term(), h.finish()))
             .collect(),
     })
 }

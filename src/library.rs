@@ -204,21 +204,37 @@ pub fn shelves(content: &Path, indexed: &[(Library, usize, u64)]) -> Vec<Shelf> 
         .collect()
 }
 
-/// Bytes of a library's files (hidden ones aside; the shared library without the
-/// servers' folders).
-fn bytes_of(content: &Path, library: Library) -> u64 {
-    let root = library.folder(content);
-    walkdir::WalkDir::new(&root)
+/// The files and folders under the content folder `content`, in file-name order, hidden
+/// ones left out and symbolic links not followed: of one library (`Some`: the shared one
+/// without the servers' folders, or one server's folder, empty if it has none yet), or of
+/// all (`None`). Every walk of `content/` (ingestion, the writer's content signature, a
+/// library's size) goes through here, so they agree on what a library holds.
+pub fn walk(
+    content: &Path,
+    library: Option<Library>,
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    let root = library.map_or_else(|| content.to_path_buf(), |l| l.folder(content));
+    let shared_only = library == Some(Library::Shared);
+    walkdir::WalkDir::new(root)
         .follow_links(false)
+        .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| {
+        .filter_entry(move |e| {
             let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
-            let server = library == Library::Shared
-                && e.depth() == 2
+            let server_folder = e.depth() == 2
+                && e.file_type().is_dir()
                 && e.path().parent().and_then(Path::file_name) == Some(SERVERS_DIR.as_ref())
                 && server_id(&e.file_name().to_string_lossy()).is_some();
-            !hidden && !server
+            !(hidden || shared_only && server_folder)
         })
+}
+
+/// Bytes of a library's files.
+fn bytes_of(content: &Path, library: Library) -> u64 {
+    if !library.folder(content).is_dir() {
+        return 0;
+    }
+    walk(content, Some(library))
         .flatten()
         .filter(|e| e.file_type().is_file())
         .filter_map(|e| e.metadata().ok())

@@ -43,6 +43,10 @@ pub struct Manifest {
     /// starts again over unchanged content does not rebuild. Absent in older indexes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_signature: Option<String>,
+    /// Each library's part of it (by the library's term), so that a writer started again
+    /// knows which libraries a later change left as they were. Absent in older indexes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_libraries: Option<std::collections::BTreeMap<String, u64>>,
     /// The passage vectors kept with this version (`vectors.bin`), when it was built with
     /// a sentence-embedding model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -370,11 +374,11 @@ impl IndexStore {
     }
 
     /// [`IndexStore::rebuild`], keeping `signature` (what the content looked like when it
-    /// was read) in the new version's manifest.
+    /// was read: the whole, and each library's part) in the new version's manifest.
     pub fn rebuild_signed(
         &self,
         corpus: &Corpus,
-        signature: Option<String>,
+        signature: Option<(String, std::collections::BTreeMap<String, u64>)>,
     ) -> Result<BuildReport, BuildError> {
         let started = Instant::now();
         fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
@@ -383,8 +387,10 @@ impl IndexStore {
         let diff = self.diff_to(&prints);
         self.remove_leftover_builds();
 
+        let (content_signature, content_libraries) = signature.unzip();
         let manifest = Manifest {
-            content_signature: signature,
+            content_signature,
+            content_libraries,
             ..self.manifest_for(corpus)
         };
         let build = tempfile::Builder::new()
@@ -518,6 +524,7 @@ impl IndexStore {
                 .collect(),
             skipped: corpus.skipped.clone(),
             content_signature: None,
+            content_libraries: None,
             vectors: self.model.as_ref().map(|m| VectorsInfo {
                 model: m.id().to_string(),
                 dim: m.dim(),

@@ -207,32 +207,10 @@ fn scan_in(
     }
     let mut corpus = Corpus::default();
     let mut slugs: HashMap<String, PathBuf> = HashMap::new();
-    let root = match library {
-        Some(Library::Server(_)) => library.expect("a server").folder(dir),
-        _ => dir.to_path_buf(),
-    };
-    if !root.is_dir() {
+    if library.is_some_and(|l| !l.folder(dir).is_dir()) {
         return Ok(corpus);
     }
-    // A server's folder, seen from the shared library's walk.
-    let is_server_folder = |e: &walkdir::DirEntry| {
-        e.depth() == 2
-            && e.file_type().is_dir()
-            && e.path()
-                .parent()
-                .and_then(Path::file_name)
-                .is_some_and(|p| p == crate::library::SERVERS_DIR)
-            && crate::library::server_id(&e.file_name().to_string_lossy()).is_some()
-    };
-    let walker = walkdir::WalkDir::new(&root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            (e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-                && !(library == Some(Library::Shared) && is_server_folder(e))
-        });
-    for entry in walker {
+    for entry in crate::library::walk(dir, library) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {

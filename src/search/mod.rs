@@ -177,9 +177,17 @@ pub struct SearchError(#[from] tantivy::TantivyError);
 pub struct Engine {
     core: Arc<Core>,
     scope: Scope,
-    /// Whether the index holds passages outside the scope, so that reads are filtered
-    /// (never, with the shared library alone: its ranking is exactly as it always was).
-    filtered: bool,
+    /// How reads are filtered when the index holds passages outside the scope (`None`
+    /// with the shared library alone: its ranking is exactly as it always was).
+    filter: Option<Arc<Filter>>,
+}
+
+/// A scope's filter, chosen once per scope ([`Engine::scoped`]): the libraries a passage
+/// must be in, or must not be in.
+struct Filter {
+    /// Written by the libraries left out (else by those admitted).
+    without: bool,
+    libraries: Vec<Library>,
 }
 
 /// What every scope of one index version shares.
@@ -189,8 +197,9 @@ struct Core {
     manifest: Manifest,
     options: SearchOptions,
     semantic: Option<crate::index::Semantic>,
-    /// Each briefing's rows in the vectors file (a briefing's passages are consecutive).
-    rows: HashMap<String, Range<usize>>,
+    /// Each briefing's rows in the vectors file (a briefing's passages are consecutive),
+    /// and its library.
+    rows: HashMap<String, (Range<usize>, Library)>,
     /// Each briefing's library, in the manifest's order.
     libraries: Vec<Library>,
     /// Each library's rows (merged where consecutive), passage count and briefing count.
@@ -211,8 +220,8 @@ impl Engine {
         let mut start = 0usize;
         for b in &open.manifest.briefings {
             let end = start + b.paragraphs as usize;
-            rows.insert(b.slug.clone(), start..end);
             let library = Library::of_source(&b.source);
+            rows.insert(b.slug.clone(), (start..end, library));
             libraries.push(library);
             let (ranges, passages, briefings) = library_rows.entry(library).or_default();
             match ranges.last_mut() {
@@ -235,16 +244,53 @@ impl Engine {
                 library_rows,
             }),
             scope: Scope::All,
-            filtered: false,
+            filter: None,
         })
     }
 
-    /// The same index version, read within `scope`.
+    /// The same index version, read within `scope`, with its filter written the cheaper
+    /// way: by the libraries it admits when they hold fewer passages than the others (a
+    /// server's library alone), else by those it leaves out (a server's scope with the
+    /// shared library leaves out only the other servers' small libraries). Measured on
+    /// 100k generated paragraphs with 1 % in five servers' libraries
+    /// (`BRIEFBOT_BENCH_SIZES=100000 BRIEFBOT_BENCH_LIBRARIES=1 cargo bench --bench
+    /// answer`): a server's search with the shared library takes 7.1 ms filtered by the
+    /// libraries it admits, 2.9 ms by those it leaves out, 1.4 ms unfiltered (a required
+    /// or excluded clause keeps tantivy from skipping blocks by their best score); at 1M,
+    /// 16.6 ms against 4.7 ms unfiltered.
     pub fn scoped(&self, scope: Scope) -> Engine {
+        let (mut admitted, mut left_out) = (Vec::new(), Vec::new());
+        let (mut admitted_passages, mut left_out_passages) = (0u64, 0u64);
+        for (&l, (_, passages, _)) in &self.core.library_rows {
+            if scope.admits(l) {
+                admitted.push(l);
+                admitted_passages += passages;
+            } else {
+                left_out.push(l);
+                left_out_passages += passages;
+            }
+        }
+        let filter = match (left_out.is_empty(), admitted_passages <= left_out_passages) {
+            (true, _) => None,
+            (false, true) => {
+                if admitted.is_empty() {
+                    // Nothing to read: a term no passage has.
+                    admitted.push(Library::Server(0));
+                }
+                Some(Filter {
+                    without: false,
+                    libraries: admitted,
+                })
+            }
+            (false, false) => Some(Filter {
+                without: true,
+                libraries: left_out,
+            }),
+        };
         Engine {
             core: self.core.clone(),
             scope,
-            filtered: self.core.library_rows.keys().any(|&l| !scope.admits(l)),
+            filter: filter.map(Arc::new),
         }
     }
 
@@ -298,58 +344,28 @@ impl Engine {
     /// Whether the briefing with this slug is within the scope.
     fn admits_briefing(&self, slug: &str) -> bool {
         self.core
-            .manifest
-            .briefings
-            .iter()
-            .zip(&self.core.libraries)
-            .any(|(b, l)| b.slug == slug && self.scope.admits(*l))
+            .rows
+            .get(slug)
+            .is_some_and(|(_, l)| self.scope.admits(*l))
     }
 
-    /// The filter of a scope that leaves passages out, written the cheaper way: by the
-    /// libraries it admits when they hold fewer passages than the others (a server's
-    /// library alone), else by those it leaves out (a server's scope with the shared
-    /// library leaves out only the other servers' small libraries). Measured on 100k
-    /// generated paragraphs with 1 % in five servers' libraries
-    /// (`BRIEFBOT_BENCH_SIZES=100000 BRIEFBOT_BENCH_LIBRARIES=1 cargo bench --bench
-    /// answer`): a server's search with the shared library takes 7.1 ms filtered by the
-    /// libraries it admits, 2.9 ms by those it leaves out, 1.4 ms unfiltered (a required
-    /// or excluded clause keeps tantivy from skipping blocks by their best score); at 1M,
-    /// 16.6 ms against 4.7 ms unfiltered.
+    /// The scope's filter ([`Engine::scoped`]) as queries on the `library` field.
     fn scope_filter(&self) -> Option<ScopeFilter> {
-        if !self.filtered {
-            return None;
-        }
-        let (mut admitted, mut left_out) = (Vec::new(), Vec::new());
-        let (mut admitted_passages, mut left_out_passages) = (0u64, 0u64);
-        for (&l, (_, passages, _)) in &self.core.library_rows {
-            if self.scope.admits(l) {
-                admitted.push(l);
-                admitted_passages += passages;
-            } else {
-                left_out.push(l);
-                left_out_passages += passages;
-            }
-        }
-        let any_of = |libraries: Vec<Library>| -> Box<dyn Query> {
-            let should: Vec<(Occur, Box<dyn Query>)> = libraries
-                .into_iter()
-                .map(|l| {
-                    let term = Term::from_field_text(self.core.fields.library, &l.term());
-                    let q: Box<dyn Query> =
-                        Box::new(TermQuery::new(term, IndexRecordOption::Basic));
-                    (Occur::Should, q)
-                })
-                .collect();
-            Box::new(BooleanQuery::new(should))
-        };
-        Some(if admitted_passages <= left_out_passages {
-            if admitted.is_empty() {
-                // Nothing to read: a term no passage has.
-                admitted.push(Library::Server(0));
-            }
-            ScopeFilter::Only(any_of(admitted))
+        let filter = self.filter.as_ref()?;
+        let should: Vec<(Occur, Box<dyn Query>)> = filter
+            .libraries
+            .iter()
+            .map(|l| {
+                let term = Term::from_field_text(self.core.fields.library, &l.term());
+                let q: Box<dyn Query> = Box::new(TermQuery::new(term, IndexRecordOption::Basic));
+                (Occur::Should, q)
+            })
+            .collect();
+        let any_of: Box<dyn Query> = Box::new(BooleanQuery::new(should));
+        Some(if filter.without {
+            ScopeFilter::Without(any_of)
         } else {
-            ScopeFilter::Without(any_of(left_out))
+            ScopeFilter::Only(any_of)
         })
     }
 
@@ -557,8 +573,14 @@ impl Engine {
     /// scope's.
     fn row_ranges(&self, briefing: Option<&str>) -> Vec<Range<usize>> {
         match briefing {
-            Some(slug) => self.core.rows.get(slug).cloned().into_iter().collect(),
-            None if !self.filtered => {
+            Some(slug) => self
+                .core
+                .rows
+                .get(slug)
+                .map(|(r, _)| r.clone())
+                .into_iter()
+                .collect(),
+            None if self.filter.is_none() => {
                 std::iter::once(0..self.core.manifest.passages as usize).collect()
             }
             None => {
