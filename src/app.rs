@@ -262,6 +262,7 @@ fn briefing_of(passages: &[Passage]) -> Briefing {
             .map(|p| Paragraph {
                 section: p.section.clone(),
                 text: p.text.clone(),
+                page: p.page.and_then(|n| u32::try_from(n).ok()),
             })
             .collect(),
     }

@@ -182,6 +182,21 @@ pub struct ContentSettings {
     /// Audit lines of an older briefbot, read into the state database once; also where
     /// changes are appended while the database is unreachable (read in at the next start).
     pub audit_file: PathBuf,
+    /// PDFs with more pages are skipped with a reason.
+    pub pdf_max_pages: usize,
+    /// Reading one PDF stops, and the file is skipped, after this many seconds.
+    pub pdf_timeout_seconds: f64,
+    /// A page fetched by link (`/briefing add url:`, `briefbot add URL`) must arrive
+    /// whole within this many seconds.
+    pub fetch_timeout_seconds: u64,
+    /// Largest page fetched by link, in bytes.
+    pub fetch_max_bytes: u64,
+    /// Fetch links whose host is a private, loopback, link-local or otherwise non-public
+    /// address. Off: the bot cannot be pointed at its own network.
+    pub fetch_allow_private: bool,
+    /// Non-public addresses that may be fetched all the same (an intranet wiki), while
+    /// `fetch_allow_private` stays off.
+    pub fetch_allow_addresses: Vec<std::net::IpAddr>,
 }
 
 impl Default for ContentSettings {
@@ -196,6 +211,12 @@ impl Default for ContentSettings {
             holding_dir: PathBuf::from("removed"),
             max_upload_bytes: 1024 * 1024,
             audit_file: PathBuf::from("audit.jsonl"),
+            pdf_max_pages: 500,
+            pdf_timeout_seconds: 30.0,
+            fetch_timeout_seconds: 20,
+            fetch_max_bytes: 10 * 1024 * 1024,
+            fetch_allow_private: false,
+            fetch_allow_addresses: Vec::new(),
         }
     }
 }
@@ -641,6 +662,24 @@ impl RawSettings {
                 "content.heading_max_words",
                 "must be greater than 0",
             ));
+        }
+        if content.pdf_max_pages == 0 {
+            return Err(invalid("content.pdf_max_pages", "must be greater than 0"));
+        }
+        if !(content.pdf_timeout_seconds.is_finite() && content.pdf_timeout_seconds > 0.0) {
+            return Err(invalid(
+                "content.pdf_timeout_seconds",
+                "must be a number of seconds greater than 0",
+            ));
+        }
+        if content.fetch_timeout_seconds == 0 {
+            return Err(invalid(
+                "content.fetch_timeout_seconds",
+                "must be greater than 0",
+            ));
+        }
+        if content.fetch_max_bytes == 0 {
+            return Err(invalid("content.fetch_max_bytes", "must be greater than 0"));
         }
         let furniture = content
             .furniture

@@ -151,6 +151,7 @@ pub fn corpus(paragraphs: usize, seed: u64) -> Corpus {
                     .map(|p| Paragraph {
                         section: Some(format!("Part {}", p / 10 + 1)),
                         text: paragraph(&vocab, &mut rng),
+                        page: None,
                     })
                     .collect(),
             }

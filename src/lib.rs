@@ -26,3 +26,4 @@ pub mod state;
 pub mod study;
 pub mod tune;
 pub mod watch;
+pub mod web;

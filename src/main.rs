@@ -26,6 +26,8 @@ struct Cli {
 enum Command {
     /// Rebuild the index from the content folder.
     Index(cmd::index::Args),
+    /// Add a briefing: a web page or PDF by link, or a file (checked, saved, indexed).
+    Add(cmd::add::Args),
     /// Answer a question from the terminal.
     Ask(cmd::ask::Args),
     /// List the indexed briefings.
@@ -78,6 +80,7 @@ fn main() -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|settings| match cli.command {
             Command::Index(args) => cmd::index::execute(&settings, args),
+            Command::Add(args) => cmd::add::execute(&settings, args),
             Command::Ask(args) => cmd::ask::execute(&settings, args),
             Command::Sources(args) => cmd::sources::execute(&settings, args),
             Command::Read(args) => cmd::study::read(&settings, args),

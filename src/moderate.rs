@@ -68,7 +68,7 @@ fn refused(reason: impl Into<String>) -> ModerateError {
 }
 
 /// The formats a moderator may add.
-const EXTENSIONS: &[&str] = &["txt", "md", "markdown", "html", "htm"];
+const EXTENSIONS: &[&str] = &["txt", "md", "markdown", "html", "htm", "pdf"];
 
 /// The largest file that may be added to `library`, and the setting that says so.
 fn upload_limit(settings: &Settings, library: Library) -> (u64, &'static str) {
@@ -108,7 +108,7 @@ pub fn check_upload(
         .map(str::to_ascii_lowercase);
     if !ext.as_deref().is_some_and(|e| EXTENSIONS.contains(&e)) {
         return Err(refused(format!(
-            "{name} is not a briefing: send a .txt, .md or .html file"
+            "{name} is not a briefing: send a .txt, .md, .html or .pdf file"
         )));
     }
     let (limit, key) = upload_limit(settings, library);
@@ -182,12 +182,49 @@ pub fn add(
     name: &str,
     bytes: &[u8],
 ) -> Result<Added, ModerateError> {
+    add_with(settings, writer, rights, library, name, bytes, None)
+}
+
+/// [`add`] for a briefing fetched by link ([`crate::web`]): saved with its metadata file
+/// when it has one (a PDF's address), checked and indexed the same way.
+pub fn add_fetched(
+    settings: &Settings,
+    writer: &Writer,
+    rights: Rights,
+    library: Library,
+    fetched: &crate::web::Fetched,
+) -> Result<Added, ModerateError> {
+    add_with(
+        settings,
+        writer,
+        rights,
+        library,
+        &fetched.name,
+        &fetched.bytes,
+        fetched.sidecar.as_deref(),
+    )
+}
+
+fn add_with(
+    settings: &Settings,
+    writer: &Writer,
+    rights: Rights,
+    library: Library,
+    name: &str,
+    bytes: &[u8],
+    sidecar: Option<&str>,
+) -> Result<Added, ModerateError> {
     library::may_change(rights, library).map_err(refused)?;
     let name = check_upload(settings, library, name, bytes.len() as u64)?;
     let relative = format!("{}{name}", library.prefix());
     let relative = Path::new(&relative);
-    let briefing = ingest::parse_briefing(relative, bytes, &IngestOptions::from_settings(settings))
-        .map_err(|reason| refused(format!("{name} cannot be indexed: {reason}")))?;
+    let briefing = ingest::parse_briefing_with(
+        relative,
+        bytes,
+        sidecar,
+        &IngestOptions::from_settings(settings),
+    )
+    .map_err(|reason| refused(format!("{name} cannot be indexed: {reason}")))?;
     if briefing.paragraphs.is_empty() {
         return Err(refused(format!("{name} has no paragraphs")));
     }
@@ -218,23 +255,20 @@ pub fn add(
             )));
         }
     }
-    // Written whole under a hidden name (ignored by the index and the watcher), then
-    // linked into place only if no file has taken the name meanwhile.
-    let io = |what: String| move |source| ModerateError::Io { what, source };
     // A server's folder is made by its first briefing (and left, empty, by its last).
+    let io = |what: String| move |source| ModerateError::Io { what, source };
     fs::create_dir_all(&dir).map_err(io(format!("create {}", dir.display())))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".upload-")
-        .tempfile_in(&dir)
-        .map_err(io(format!("write into {}", dir.display())))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(io(format!("write into {}", dir.display())))?;
-    tmp.persist_noclobber(&path)
-        .map_err(|e| ModerateError::Io {
-            what: format!("save {}", path.display()),
-            source: e.error,
-        })?;
+    // The metadata file first: the briefing is never indexed without it.
+    let sidecar_path = ingest::sidecar_of(&path);
+    if let Some(yaml) = sidecar {
+        save_new(&dir, &sidecar_path, yaml.as_bytes())?;
+    }
+    if let Err(err) = save_new(&dir, &path, bytes) {
+        if sidecar.is_some() {
+            let _ = fs::remove_file(&sidecar_path);
+        }
+        return Err(err);
+    }
     match writer.rebuild_library(settings, library) {
         Ok((_, report)) => Ok(Added {
             library,
@@ -244,9 +278,30 @@ pub fn add(
         }),
         Err(err) => {
             let _ = fs::remove_file(&path);
+            if sidecar.is_some() {
+                let _ = fs::remove_file(&sidecar_path);
+            }
             Err(ModerateError::Reindex(err))
         }
     }
+}
+
+/// Writes `bytes` whole under a hidden name in `dir` (ignored by the index and the
+/// watcher), then links it to `path` only if no file has taken that name meanwhile.
+fn save_new(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), ModerateError> {
+    let io = |what: String| move |source| ModerateError::Io { what, source };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".upload-")
+        .tempfile_in(dir)
+        .map_err(io(format!("write into {}", dir.display())))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(io(format!("write into {}", dir.display())))?;
+    tmp.persist_noclobber(path).map_err(|e| ModerateError::Io {
+        what: format!("save {}", path.display()),
+        source: e.error,
+    })?;
+    Ok(())
 }
 
 /// Moves the file of briefing `slug` (as named within `scope`: another library's
@@ -294,6 +349,9 @@ pub fn remove(
         from.display(),
         kept_at.display()
     )))?;
+    // Its metadata file goes with it (kept beside it, as it was).
+    let (sidecar_from, sidecar_kept) = (ingest::sidecar_of(&from), ingest::sidecar_of(&kept_at));
+    let sidecar_moved = sidecar_from.is_file() && move_file(&sidecar_from, &sidecar_kept).is_ok();
     match writer.rebuild_library(settings, library) {
         Ok((_, report)) => Ok(Removed {
             library,
@@ -306,6 +364,9 @@ pub fn remove(
         }),
         Err(err) => {
             let _ = move_file(&kept_at, &from);
+            if sidecar_moved {
+                let _ = move_file(&sidecar_kept, &sidecar_from);
+            }
             Err(ModerateError::Reindex(err))
         }
     }

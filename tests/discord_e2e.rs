@@ -657,12 +657,17 @@ async fn moderators_add_and_remove_briefings_from_discord() {
     assert!(!added_at.exists());
 
     // A file of the wrong type is refused before it is downloaded.
-    let token = add_briefing(&fake, "tides.pdf", b"%PDF", moderator());
+    let token = add_briefing(&fake, "tides.docx", b"PK", moderator());
     let r = fake
         .wait_for(0, "the refusal", |r| r.path.contains(&token))
         .await;
     assert!(shown(&r.body).contains("not a briefing"), "{}", r.body);
-    assert!(!fake.requests().iter().any(|r| r.path == "/files/tides.pdf"));
+    assert!(
+        !fake
+            .requests()
+            .iter()
+            .any(|r| r.path == "/files/tides.docx")
+    );
 
     let token = add_briefing(&fake, "tides.md", TIDES.as_bytes(), moderator());
     let r = fake
@@ -719,6 +724,97 @@ async fn moderators_add_and_remove_briefings_from_discord() {
             ("briefing remove".to_string(), "removed ".to_string()),
         ]
     );
+}
+
+/// `/briefing add url:` as a moderator sends it.
+fn add_by_link(fake: &FakeDiscord, link: &str, by: Value) -> String {
+    command(
+        fake,
+        "briefing",
+        json!([{"name": "add", "type": 1, "options": [
+            {"name": "url", "type": 3, "value": link}]}]),
+        by,
+    )
+    .1
+}
+
+const LAGOON_PAGE: &str = "<html><head><title>Swansea Lagoon</title>\
+    <link rel=\"canonical\" href=\"https://example.org/lagoon\"></head><body>\
+    <nav><a href=\"/\">Home</a> <a href=\"/news\">News</a></nav><article><h1>Swansea Lagoon</h1>\
+    <p>The lagoon at Swansea would hold back the tide behind a wall nine kilometres long and \
+    generate electricity for a hundred and twenty years, its backers say.</p>\
+    <p>Its critics answer that the power would cost three times what offshore wind costs \
+    today, and that the wall would change how silt settles across the whole bay.</p>\
+    <p>The government has asked for a new assessment of the scheme before it decides \
+    whether public money should support the first tidal lagoon in the country.</p>\
+    </article><footer>Copyright</footer></body></html>";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moderators_add_a_web_page_by_link_and_private_links_are_refused() {
+    let fake = FakeDiscord::start().await;
+    let moderator = || member(ASKER, MANAGE_GUILD, &[]);
+    let link = fake.host_file("lagoon.html", LAGOON_PAGE.as_bytes());
+    // The fake Discord serves on 127.0.0.1, which this bot may fetch; any other local
+    // address stays refused.
+    let bot = start(
+        &fake,
+        "[content]\nfetch_allow_addresses = [\"127.0.0.1\"]\n",
+    )
+    .await;
+    let other_local = link.replace("127.0.0.1", "127.0.0.2");
+    let token = add_by_link(&fake, &other_local, moderator());
+    let r = fake
+        .wait_for(0, "the refusal", |r| is_answer_to(r, &token))
+        .await;
+    assert!(
+        shown(&r.body).contains("private or local address"),
+        "{}",
+        r.body
+    );
+    assert!(
+        !fake
+            .requests()
+            .iter()
+            .any(|r| r.path == "/files/lagoon.html")
+    );
+    assert!(
+        !bot.ws
+            .content()
+            .join(format!("servers/{GUILD_ID}"))
+            .exists()
+    );
+    let token = add_by_link(&fake, &link, member(OTHER, 0, &[]));
+    let r = fake
+        .wait_for(0, "the refusal", |r| r.path.contains(&token))
+        .await;
+    assert!(shown(&r.body).contains("Only moderators"), "{}", r.body);
+    let token = add_by_link(&fake, &link, moderator());
+    let r = fake
+        .wait_for(0, "the added report", |r| is_answer_to(r, &token))
+        .await;
+    assert!(
+        shown(&r.body).contains("**Added** “Swansea Lagoon”"),
+        "{}",
+        r.body
+    );
+    let saved = bot
+        .ws
+        .content()
+        .join(format!("servers/{GUILD_ID}/swansea-lagoon.html"));
+    let html = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        html.contains("https://example.org/lagoon") && !html.contains("Home"),
+        "{html}"
+    );
+    let answer = ask_slash(&fake, "How long would the lagoon wall at Swansea be?").await;
+    assert!(answer.contains("nine kilometres"), "{answer}");
+    assert!(answer.contains("https://example.org/lagoon"), "{answer}");
+    let outcomes: Vec<String> = common::audit(&bot.ws)
+        .into_iter()
+        .map(|v| v["outcome"].as_str().unwrap().chars().take(8).collect())
+        .collect();
+    // A member who may not add is refused before anything is audited, as for files.
+    assert_eq!(outcomes, ["refused:", "added to"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -134,6 +134,7 @@ fn bad_files_are_skipped_with_a_reason_and_the_rest_is_read() {
         "empty.md",
         "broken-front.md",
         "notes.pdf",
+        "notes.docx",
     ] {
         ws.add_bad(name);
     }
@@ -149,8 +150,10 @@ fn bad_files_are_skipped_with_a_reason_and_the_rest_is_read() {
     assert!(reason("archive.txt").contains("binary"));
     assert!(reason("empty.md").contains("empty"));
     assert!(reason("broken-front.md").contains("front matter"));
-    assert!(reason("notes.pdf").contains("not a briefing format"));
-    assert_eq!(skipped.len(), 5);
+    // Named .pdf, read as a PDF, refused as one.
+    assert!(reason("notes.pdf").contains("not a PDF"));
+    assert!(reason("notes.docx").contains("not a briefing format"));
+    assert_eq!(skipped.len(), 6);
     let slugs: std::collections::BTreeSet<&str> = all.iter().map(|p| p.slug.as_str()).collect();
     assert_eq!(
         slugs.into_iter().collect::<Vec<_>>(),

@@ -117,10 +117,11 @@ async fn a_file_that_fails_a_check_is_refused_and_nothing_is_written() {
     let big = format!("# Big\n\n{}\n", "word ".repeat(1000));
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         (
-            "tides.pdf",
+            "tides.docx",
             TIDES.into(),
-            "not a briefing: send a .txt, .md or .html file",
+            "not a briefing: send a .txt, .md, .html or .pdf file",
         ),
+        ("tides.pdf", TIDES.into(), "not a PDF (no %PDF- header)"),
         ("../tides.md", TIDES.into(), "is not accepted"),
         (".tides.md", TIDES.into(), "is not accepted"),
         ("big.md", big.into(), "the limit is 2000"),
@@ -159,7 +160,7 @@ async fn a_file_that_fails_a_check_is_refused_and_nothing_is_written() {
             "{name}: {text}"
         );
         // refuse_upload refuses the same names before any download.
-        if ["tides.pdf", "../tides.md", ".tides.md"].contains(name) {
+        if ["tides.docx", "../tides.md", ".tides.md"].contains(name) {
             assert!(bot.refuse_upload(Library::Shared, name, 10).is_some());
         }
     }

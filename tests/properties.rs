@@ -159,6 +159,7 @@ mod discord_rendering {
             briefing: title,
             section,
             paragraph: 7,
+            page: None,
             text,
             url,
             date: Some("2024-01-01".into()),

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its `Args` and an `execute`.
 
+pub mod add;
 pub mod ask;
 pub mod eval;
 pub mod generate;

@@ -653,11 +653,14 @@ pub enum LibraryChoice {
     Shared,
 }
 
-/// Add a briefing (.txt, .md or .html) to this server's library: checked, saved, indexed.
+/// Add a briefing (a file, or a link to a web page or PDF): checked, saved, indexed.
 #[poise::command(slash_command, guild_only, rename = "add")]
 pub async fn briefing_add(
     ctx: Context<'_>,
-    #[description = "The briefing file (.txt, .md or .html)"] file: serenity::Attachment,
+    #[description = "The briefing file (.txt, .md, .html or .pdf)"] file: Option<
+        serenity::Attachment,
+    >,
+    #[description = "Or a link (https) to a web page or a PDF"] url: Option<String>,
     #[description = "Which library (default: this server's)"] library: Option<LibraryChoice>,
 ) -> Result<(), Error> {
     if limited(ctx, Use::Action).await? {
@@ -674,14 +677,32 @@ pub async fn briefing_add(
         LibraryChoice::Shared => Library::Shared,
     };
     let data = ctx.data();
+    let target = match (&file, &url) {
+        (Some(file), None) => file.filename.clone(),
+        (None, Some(url)) => url.trim().to_string(),
+        _ => {
+            let mut m = notice("Give either a file or a link (url:), one of the two.");
+            m.ephemeral = true;
+            ctx.send(send::reply(&m)).await?;
+            return Ok(());
+        }
+    };
     if let Err(why) = crate::library::may_change(rights, library) {
         let outcome = format!("refused: {why}");
-        data.audit(&actor(ctx), "briefing add", &file.filename, &outcome)
+        data.audit(&actor(ctx), "briefing add", &target, &outcome)
             .await;
         let text = format!("Not added: {why}. Nothing was written.");
         ctx.send(send::reply(&notice(&text))).await?;
         return Ok(());
     }
+    let Some(file) = file else {
+        ctx.defer().await?;
+        let message = data
+            .add_briefing_by_link(actor(ctx), rights, library, &target)
+            .await;
+        ctx.send(send::reply(&message)).await?;
+        return Ok(());
+    };
     if let Some(refusal) = data.refuse_upload(library, &file.filename, u64::from(file.size)) {
         data.audit(
             &actor(ctx),

@@ -13,6 +13,7 @@ use crate::ingest::Corpus;
 use crate::library::{Library, Rights};
 use crate::moderate::{self, Actor, ModerateError};
 use crate::render::discord::{Message, cut, escape, notice};
+use crate::web::{self, FetchPolicy};
 
 impl Bot {
     /// What `user` may change, asking in a server they moderate (`moderates`) or not: the
@@ -167,31 +168,45 @@ impl Bot {
             actor,
             ("briefing add", name, "Not added"),
             move |settings, writer| moderate::add(settings, writer, rights, library, &file, &bytes),
-            move |added| {
-                let b = &added.briefing;
-                let sections = b
-                    .paragraphs
-                    .iter()
-                    .filter_map(|p| p.section.as_deref())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .len();
-                let text = format!(
-                    "**Added** “{}” from `{shown}` to {}: {} paragraphs in {sections} \
-                     sections, slug `{}`. Index version {}.",
-                    escape(&b.title),
-                    shown_library(added.library),
-                    b.paragraphs.len(),
-                    b.slug.replace('`', "'"),
-                    added.report.manifest.version
-                );
-                let outcome = format!(
-                    "added to {} as {} ({} paragraphs)",
-                    added.library.describe(),
-                    b.slug,
-                    b.paragraphs.len()
-                );
-                (text, outcome)
+            move |added| added_reply(added, &shown),
+        )
+        .await
+    }
+
+    /// `/briefing add url:` into `library`: fetches the web page or PDF under the safety
+    /// rules of [`crate::web`] (nothing is saved when the fetch is refused), then adds it
+    /// as an uploaded file is added, and writes the audit line.
+    pub async fn add_briefing_by_link(
+        &self,
+        actor: Actor,
+        rights: Rights,
+        library: Library,
+        link: &str,
+    ) -> Message {
+        if !self.is_writer() {
+            return self.not_the_writer();
+        }
+        let policy = FetchPolicy::from_settings(&self.settings);
+        let fetched = match web::fetch(link, &policy).await {
+            Ok(fetched) => fetched,
+            Err(err) => {
+                tracing::info!(error = %err, "link not fetched");
+                self.audit(&actor, "briefing add", link, &format!("refused: {err}"))
+                    .await;
+                return notice(&format!(
+                    "Not added: {}. Nothing was written.",
+                    self.shown(&err.to_string())
+                ));
+            }
+        };
+        let shown = cut(&link.replace('`', "'"), 200);
+        self.change_content(
+            actor,
+            ("briefing add", link, "Not added"),
+            move |settings, writer| {
+                moderate::add_fetched(settings, writer, rights, library, &fetched)
             },
+            move |added| added_reply(added, &shown),
         )
         .await
     }
@@ -274,6 +289,33 @@ impl Bot {
         self.audit(&actor, action, target, &outcome).await;
         message
     }
+}
+
+/// The reply to an added briefing (`from`: its file name or link), and its audit outcome.
+fn added_reply(added: &moderate::Added, from: &str) -> (String, String) {
+    let b = &added.briefing;
+    let sections = b
+        .paragraphs
+        .iter()
+        .filter_map(|p| p.section.as_deref())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let text = format!(
+        "**Added** “{}” from `{from}` to {}: {} paragraphs in {sections} sections, slug \
+         `{}`. Index version {}.",
+        escape(&b.title),
+        shown_library(added.library),
+        b.paragraphs.len(),
+        b.slug.replace('`', "'"),
+        added.report.manifest.version
+    );
+    let outcome = format!(
+        "added to {} as {} ({} paragraphs)",
+        added.library.describe(),
+        b.slug,
+        b.paragraphs.len()
+    );
+    (text, outcome)
 }
 
 /// A library as its own server's members read its name.

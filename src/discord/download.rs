@@ -4,8 +4,8 @@
 //! Discord declares an attachment's size, and that is checked before anything is fetched;
 //! but the bytes come from a URL, and whatever answers there may send more than it declared
 //! or send it forever. serenity's `Attachment::download` reads the whole body with no limit,
-//! so the body is read here chunk by chunk: past `cap` bytes, or past the timeout, the
-//! download stops, nothing is kept, and the caller writes nothing.
+//! so the body is read chunk by chunk ([`crate::web::body_capped`]): past `cap` bytes, or
+//! past the timeout, the download stops, nothing is kept, and the caller writes nothing.
 
 use std::time::Duration;
 
@@ -44,15 +44,8 @@ async fn fetch(url: &str, cap: u64) -> Result<Vec<u8>, DownloadError> {
         .await
         .and_then(reqwest::Response::error_for_status)
         .map_err(failed)?;
-    if response.content_length().is_some_and(|n| n > cap) {
-        return Err(DownloadError::TooLarge { cap });
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(failed)? {
-        if body.len() as u64 + chunk.len() as u64 > cap {
-            return Err(DownloadError::TooLarge { cap });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+    crate::web::body_capped(&mut response, cap)
+        .await
+        .map_err(failed)?
+        .ok_or(DownloadError::TooLarge { cap })
 }

@@ -14,7 +14,7 @@ use crate::ingest::Passage;
 
 /// Bumped whenever the schema, the analyzer or what is indexed changes: an index of
 /// another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Name under which [`analyzer`] is registered with tantivy.
 pub const ANALYZER: &str = "briefbot_en";
@@ -43,6 +43,8 @@ pub struct Fields {
     /// indexed inside the body.
     pub body: Field,
     pub paragraph: Field,
+    /// The page a paragraph starts on, for briefings with pages (PDF).
+    pub page: Field,
     pub url: Field,
     pub date: Field,
     pub author: Field,
@@ -74,6 +76,7 @@ pub fn schema() -> (Schema, Fields) {
         text: b.add_text_field("text", STORED),
         body: b.add_text_field("body", searchable),
         paragraph: b.add_u64_field("paragraph", STORED | FAST),
+        page: b.add_u64_field("page", STORED),
         url: b.add_text_field("url", STORED),
         date: b.add_text_field("date", STORED),
         author: b.add_text_field("author", STORED),
@@ -96,6 +99,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         text: f("text")?,
         body: f("body")?,
         paragraph: f("paragraph")?,
+        page: f("page")?,
         url: f("url")?,
         date: f("date")?,
         author: f("author")?,
@@ -130,6 +134,9 @@ pub fn document(fields: &Fields, p: &Passage, row: u64, title_in_body: bool) -> 
     }
     doc.add_text(fields.body, &p.text);
     doc.add_u64(fields.paragraph, p.paragraph);
+    if let Some(page) = p.page {
+        doc.add_u64(fields.page, page);
+    }
     for (field, value) in [
         (fields.url, &p.url),
         (fields.date, &p.date),
@@ -166,6 +173,7 @@ pub fn passage(fields: &Fields, doc: &TantivyDocument) -> Passage {
             .get_first(fields.paragraph)
             .and_then(|v| v.as_u64())
             .unwrap_or(0),
+        page: doc.get_first(fields.page).and_then(|v| v.as_u64()),
         text: text(fields.text).unwrap_or_default(),
         url: text(fields.url),
         date: text(fields.date),

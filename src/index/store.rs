@@ -744,6 +744,12 @@ fn fingerprint(p: &Passage) -> u64 {
             None => eat(&[0xfe]),
         }
     }
+    // Added with PDF briefings: only a paragraph with a page eats more, so the
+    // fingerprints of every other paragraph are what they were.
+    if let Some(page) = p.page {
+        eat(&[0xfd]);
+        eat(&page.to_le_bytes());
+    }
     h.finish()
 }
 

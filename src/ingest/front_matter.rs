@@ -49,7 +49,7 @@ fn find_closing<'a>(text: &'a str, fence: &str) -> Option<(&'a str, &'a str)> {
     None
 }
 
-fn yaml(inside: &str) -> Result<Meta, String> {
+pub(super) fn yaml(inside: &str) -> Result<Meta, String> {
     if inside.trim().is_empty() {
         return Ok(Meta::default());
     }

@@ -136,6 +136,7 @@ fn push(paragraphs: &mut Vec<Paragraph>, section: &Option<String>, text: String)
         paragraphs.push(Paragraph {
             section: section.clone(),
             text,
+            page: None,
         });
     }
 }
@@ -204,6 +205,11 @@ fn text_of(el: ElementRef<'_>) -> String {
         }
     }
     collapse_whitespace(&out)
+}
+
+/// The metadata of an HTML page, its body aside.
+pub fn meta_of(text: &str) -> Meta {
+    read_meta(&Html::parse_document(text))
 }
 
 fn read_meta(doc: &Html) -> Meta {

@@ -102,6 +102,7 @@ impl State {
             self.paragraphs.push(Paragraph {
                 section: self.section.clone(),
                 text,
+                page: None,
             });
         }
     }

@@ -8,7 +8,10 @@
 mod front_matter;
 mod html;
 mod markdown;
+mod pdf;
 mod text;
+
+pub use pdf::PdfLimits;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +28,7 @@ pub struct IngestOptions {
     pub furniture: Vec<Regex>,
     pub max_file_bytes: u64,
     pub heading_max_words: usize,
+    pub pdf: PdfLimits,
 }
 
 impl IngestOptions {
@@ -33,9 +37,19 @@ impl IngestOptions {
             furniture: settings.furniture.clone(),
             max_file_bytes: settings.content.max_file_bytes,
             heading_max_words: settings.content.heading_max_words,
+            pdf: PdfLimits {
+                max_pages: settings.content.pdf_max_pages,
+                timeout: std::time::Duration::from_secs_f64(settings.content.pdf_timeout_seconds),
+                max_chars: PDF_MAX_CHARS,
+                heading_max_words: settings.content.heading_max_words,
+            },
         }
     }
 }
+
+/// The most characters of text a PDF may hold: about 2,000 pages of dense prose, and a
+/// bound on the memory reading one takes.
+const PDF_MAX_CHARS: usize = 8_000_000;
 
 /// Metadata a briefing file may give about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -48,12 +62,14 @@ pub struct Meta {
 }
 
 /// One paragraph as found in a file, before it is numbered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Paragraph {
     /// The heading the paragraph sits under, if any.
     pub section: Option<String>,
     /// The paragraph's words, markup removed.
     pub text: String,
+    /// The page it starts on, where the format has pages (PDF).
+    pub page: Option<u32>,
 }
 
 /// What a format parser returns: metadata and paragraphs in order.
@@ -89,6 +105,9 @@ pub struct Passage {
     pub section: Option<String>,
     /// 1-based number of the paragraph within its briefing; headings are not counted.
     pub paragraph: u64,
+    /// The page the paragraph starts on, where the briefing has pages (PDF).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<u64>,
     pub text: String,
     pub url: Option<String>,
     pub date: Option<String>,
@@ -106,6 +125,7 @@ impl Briefing {
             briefing: self.title.clone(),
             section: p.section.clone(),
             paragraph: i as u64 + 1,
+            page: p.page.map(u64::from),
             text: p.text.clone(),
             url: self.url.clone(),
             date: self.date.clone(),
@@ -157,6 +177,7 @@ enum Format {
     Text,
     Markdown,
     Html,
+    Pdf,
 }
 
 impl Format {
@@ -166,6 +187,7 @@ impl Format {
             "txt" => Some(Format::Text),
             "md" | "markdown" => Some(Format::Markdown),
             "html" | "htm" => Some(Format::Html),
+            "pdf" => Some(Format::Pdf),
             _ => None,
         }
     }
@@ -234,9 +256,13 @@ fn scan_in(
             continue;
         }
         let Some(format) = Format::of(path) else {
+            if briefing_of_sidecar(path).is_some() {
+                // Read with its briefing.
+                continue;
+            }
             corpus.skipped.push(Skipped {
                 path: path.to_path_buf(),
-                reason: "not a briefing format (.txt, .md or .html)".into(),
+                reason: "not a briefing format (.txt, .md, .html or .pdf)".into(),
             });
             continue;
         };
@@ -280,6 +306,17 @@ pub fn parse_briefing(
     bytes: &[u8],
     options: &IngestOptions,
 ) -> Result<Briefing, String> {
+    parse_briefing_with(relative, bytes, None, options)
+}
+
+/// [`parse_briefing`] for a file saved with a metadata file beside it ([`sidecar_of`]),
+/// whose YAML is `sidecar`.
+pub fn parse_briefing_with(
+    relative: &Path,
+    bytes: &[u8],
+    sidecar: Option<&str>,
+    options: &IngestOptions,
+) -> Result<Briefing, String> {
     if bytes.is_empty() {
         return Err("empty file".into());
     }
@@ -290,7 +327,11 @@ pub fn parse_briefing(
             options.max_file_bytes
         ));
     }
-    let parsed = parse(relative, bytes, options)?;
+    let mut parsed = parse(relative, bytes, options)?;
+    if let Some(yaml) = sidecar {
+        let meta = front_matter::yaml(yaml).map_err(|e| format!("its metadata: {e}"))?;
+        merge_meta(&mut parsed.meta, meta);
+    }
     let source = relative.to_string_lossy().replace('\\', "/");
     finish(parsed, &slug_of(relative), &source)
 }
@@ -317,19 +358,90 @@ fn read_file(
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))?;
     let source = relative.to_string_lossy().replace('\\', "/");
-    let parsed = parse_bytes(&bytes, format, options)?;
+    let mut parsed = parse_bytes(&bytes, format, options)?;
+    if let Some(meta) = read_sidecar(path)? {
+        merge_meta(&mut parsed.meta, meta);
+    }
     finish(parsed, slug, &source)
+}
+
+/// The metadata file kept beside a briefing that cannot hold its own (a PDF fetched by
+/// link keeps its address there): the briefing's file name with `.yaml` added, such as
+/// `report.pdf.yaml`, holding the keys of Markdown front matter.
+pub fn sidecar_of(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".yaml");
+    PathBuf::from(name)
+}
+
+/// The briefing a metadata file belongs to, if `path` is one and its briefing is there.
+fn briefing_of_sidecar(path: &Path) -> Option<PathBuf> {
+    let name = path.to_str()?.strip_suffix(".yaml")?;
+    let briefing = PathBuf::from(name);
+    (Format::of(&briefing).is_some() && briefing.is_file()).then_some(briefing)
+}
+
+/// Reads a briefing's metadata file, if it has one.
+fn read_sidecar(path: &Path) -> Result<Option<Meta>, String> {
+    const MAX_SIDECAR_BYTES: u64 = 64 * 1024;
+    let sidecar = sidecar_of(path);
+    let name = sidecar
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let size = match std::fs::metadata(&sidecar) {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("its metadata file {name} cannot be read: {e}")),
+    };
+    if size > MAX_SIDECAR_BYTES {
+        return Err(format!(
+            "its metadata file {name} is over {MAX_SIDECAR_BYTES} bytes"
+        ));
+    }
+    let text = std::fs::read_to_string(&sidecar)
+        .map_err(|e| format!("its metadata file {name} cannot be read: {e}"))?;
+    front_matter::yaml(&text)
+        .map(Some)
+        .map_err(|e| format!("its metadata file {name}: {e}"))
+}
+
+/// What a metadata file says wins over what the briefing's file says of itself.
+fn merge_meta(meta: &mut Meta, over: Meta) {
+    for (field, value) in [
+        (&mut meta.title, over.title),
+        (&mut meta.url, over.url),
+        (&mut meta.date, over.date),
+        (&mut meta.author, over.author),
+    ] {
+        if value.is_some() {
+            *field = value;
+        }
+    }
+    if !over.tags.is_empty() {
+        meta.tags = over.tags;
+    }
 }
 
 /// Parses the contents of a file named `name` (its extension picks the format); the
 /// error is the reason the file would be skipped.
 pub fn parse(name: &Path, bytes: &[u8], options: &IngestOptions) -> Result<Parsed, String> {
-    let format = Format::of(name).ok_or("not a briefing format (.txt, .md or .html)")?;
+    let format = Format::of(name).ok_or("not a briefing format (.txt, .md, .html or .pdf)")?;
     parse_bytes(bytes, format, options)
 }
 
 /// Decodes and parses file contents.
 fn parse_bytes(bytes: &[u8], format: Format, options: &IngestOptions) -> Result<Parsed, String> {
+    match format {
+        Format::Pdf => pdf::parse(bytes, &options.pdf),
+        Format::Text => Ok(text::parse(decode(bytes)?, options)),
+        Format::Markdown => markdown::parse(decode(bytes)?),
+        Format::Html => html::parse_checked(decode(bytes)?),
+    }
+}
+
+/// A text format's contents as UTF-8, without a byte-order mark.
+fn decode(bytes: &[u8]) -> Result<&str, String> {
     if bytes.contains(&0) {
         return Err("binary file (contains NUL bytes)".into());
     }
@@ -339,12 +451,7 @@ fn parse_bytes(bytes: &[u8], format: Format, options: &IngestOptions) -> Result<
             e.valid_up_to()
         )
     })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match format {
-        Format::Text => Ok(text::parse(text, options)),
-        Format::Markdown => markdown::parse(text),
-        Format::Html => html::parse_checked(text),
-    }
+    Ok(text.strip_prefix('\u{feff}').unwrap_or(text))
 }
 
 fn finish(parsed: Parsed, slug: &str, source: &str) -> Result<Briefing, String> {
@@ -366,6 +473,11 @@ fn finish(parsed: Parsed, slug: &str, source: &str) -> Result<Briefing, String> 
         source: source.to_string(),
         paragraphs: parsed.paragraphs,
     })
+}
+
+/// What an HTML page says of itself: title, canonical address, date, author, keywords.
+pub fn html_meta(text: &str) -> Meta {
+    html::meta_of(text)
 }
 
 /// Collapses every run of white space into one space and trims the ends.

@@ -78,6 +78,7 @@ fn push_run(out: &mut Vec<Paragraph>, run: &[&str], section: &Option<String>) {
     out.extend(texts.into_iter().map(|text| Paragraph {
         section: section.clone(),
         text,
+        page: None,
     }));
 }
 

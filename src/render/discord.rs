@@ -503,7 +503,7 @@ fn passage_buttons(p: &Passage, trimmed: bool) -> Vec<Button> {
     row
 }
 
-/// The citation under a quote: linked title, section, ¶n, date, passage id.
+/// The citation under a quote: linked title, section, ¶n, page (PDF), date, passage id.
 pub fn citation(p: &Passage) -> String {
     let title = cut(&escape(&p.briefing), 150);
     let mut parts = vec![match &p.url {
@@ -514,6 +514,9 @@ pub fn citation(p: &Passage) -> String {
         parts.push(cut(&escape(section), 80));
     }
     parts.push(format!("¶{}", p.paragraph));
+    if let Some(page) = p.page {
+        parts.push(format!("p. {page}"));
+    }
     if let Some(date) = &p.date {
         parts.push(cut(&escape(date), 40));
     }

@@ -23,6 +23,9 @@ struct JsonHit<'a> {
     briefing: &'a str,
     section: Option<&'a str>,
     paragraph: u64,
+    /// The page it starts on, for briefings with pages (PDF); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<u64>,
     url: Option<&'a str>,
     date: Option<&'a str>,
     source: &'a str,
@@ -40,6 +43,7 @@ impl<'a> JsonHit<'a> {
             briefing: &p.briefing,
             section: p.section.as_deref(),
             paragraph: p.paragraph,
+            page: p.page,
             url: p.url.as_deref(),
             date: p.date.as_deref(),
             source: &p.source,

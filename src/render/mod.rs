@@ -65,7 +65,8 @@ pub fn mark(
     out
 }
 
-/// The citation of a passage: `Title — Section, ¶n, date`, then the url if known.
+/// The citation of a passage: `Title — Section, ¶n, p. n, date` (the page where the
+/// briefing has pages), then the url if known.
 pub fn citation(p: &Passage) -> String {
     let mut parts = vec![p.briefing.clone()];
     let mut place = Vec::new();
@@ -73,6 +74,9 @@ pub fn citation(p: &Passage) -> String {
         place.push(section.clone());
     }
     place.push(format!("¶{}", p.paragraph));
+    if let Some(page) = p.page {
+        place.push(format!("p. {page}"));
+    }
     if let Some(date) = &p.date {
         place.push(date.clone());
     }

@@ -54,6 +54,22 @@ pub fn informativeness(stem: &str) -> f32 {
     (MAX_ZIPF - zipf(stem)).max(0.05)
 }
 
+/// Whether English knows `word` as written (any form of it: it is stemmed with the
+/// index's analyzer and looked up among wordfreq's stems). Used to tell a word broken by
+/// hyphenation at a PDF line's end from a hyphenated compound.
+pub fn is_known_word(word: &str) -> bool {
+    use tantivy::tokenizer::TokenStream;
+    let mut analyzer = crate::index::analyzer();
+    let mut stream = analyzer.token_stream(word);
+    let mut known = false;
+    let mut count = 0;
+    while stream.advance() {
+        count += 1;
+        known = stems().contains_key(stream.token().text.as_str());
+    }
+    count == 1 && known
+}
+
 fn stems() -> &'static FxHashMap<&'static str, f32> {
     static STEMS: OnceLock<FxHashMap<&'static str, f32>> = OnceLock::new();
     STEMS.get_or_init(|| {

@@ -118,6 +118,7 @@ mod tests {
             briefing: "B".into(),
             section: (!section.is_empty()).then(|| section.to_string()),
             paragraph: n,
+            page: None,
             text: "word ".repeat(words),
             url: None,
             date: None,

@@ -196,9 +196,25 @@ async fn rest(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, body: B
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     if let ("GET", ["files", name]) = (method.as_str(), parts.as_slice()) {
         let file = inner.files.lock().unwrap().get(*name).cloned();
-        record(&inner, &method, path, body);
+        let name = name.to_string();
+        record(&inner, &method, path.clone(), body);
         return match file {
-            Some(bytes) => (StatusCode::OK, bytes).into_response(),
+            // Typed by extension, as a web server types what it serves (links are
+            // fetched by type; attachments are not).
+            Some(bytes) => {
+                let kind = match name.rsplit('.').next() {
+                    Some("html") => "text/html; charset=utf-8",
+                    Some("pdf") => "application/pdf",
+                    Some("md" | "txt") => "text/plain; charset=utf-8",
+                    _ => "application/octet-stream",
+                };
+                (
+                    StatusCode::OK,
+                    [(axum::http::header::CONTENT_TYPE, kind)],
+                    bytes,
+                )
+                    .into_response()
+            }
             None => StatusCode::NOT_FOUND.into_response(),
         };
     }

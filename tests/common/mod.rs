@@ -9,6 +9,7 @@ use briefbot::config::Settings;
 
 pub mod e2e;
 pub mod fake_discord;
+pub mod pdf;
 pub mod state;
 pub mod tiny_bert;
 
