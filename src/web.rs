@@ -201,12 +201,12 @@ async fn get(url: Url, policy: &FetchPolicy) -> Result<Fetched, FetchError> {
     if !status.is_success() {
         return Err(FetchError::Status(status.to_string()));
     }
-    let kind = kind_of(
-        response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok()),
-    )?;
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let kind = kind_of(content_type.as_deref())?;
     let cap = policy.max_bytes;
     let body = body_capped(&mut response, cap)
         .await
@@ -214,7 +214,7 @@ async fn get(url: Url, policy: &FetchPolicy) -> Result<Fetched, FetchError> {
         .ok_or(FetchError::TooLarge { cap })?;
     let found_at = response.url().clone();
     match kind {
-        Kind::Html => article(&body, &found_at),
+        Kind::Html => article(&decode(&body, content_type.as_deref()), &found_at),
         Kind::Pdf => Ok(document(body, &found_at, "pdf")),
         Kind::Text => Ok(document(body, &found_at, "txt")),
     }
@@ -365,15 +365,20 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || s[..6].iter().all(|&x| x == 0))
 }
 
-/// A PDF or text file as it came, named after its address, its address kept in YAML.
-fn document(bytes: Vec<u8>, found_at: &Url, ext: &str) -> Fetched {
-    let stem = found_at
-        .path_segments()
+/// A file name's stem from an address: its last path segment without extension, else
+/// its host.
+fn stem_of_url(url: &Url) -> String {
+    url.path_segments()
         .and_then(|mut s| s.next_back())
         .map(|last| last.rsplit_once('.').map_or(last, |(stem, _)| stem))
         .map(file_stem)
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| file_stem(found_at.host_str().unwrap_or("document")));
+        .unwrap_or_else(|| file_stem(url.host_str().unwrap_or("document")))
+}
+
+/// A PDF or text file as it came, named after its address, its address kept in YAML.
+fn document(bytes: Vec<u8>, found_at: &Url, ext: &str) -> Fetched {
+    let stem = stem_of_url(found_at);
     let url = found_at.to_string();
     Fetched {
         name: format!("{stem}.{ext}"),
@@ -384,14 +389,32 @@ fn document(bytes: Vec<u8>, found_at: &Url, ext: &str) -> Fetched {
 }
 
 /// A web page reduced to its article, as a clean HTML file with the page's metadata.
-fn article(body: &[u8], found_at: &Url) -> Result<Fetched, FetchError> {
-    let html = String::from_utf8_lossy(body);
+/// A page's text in the encoding it declares (the `Content-Type` header, else a
+/// `<meta charset>` near its top, else UTF-8; a byte-order mark wins over both).
+fn decode(body: &[u8], content_type: Option<&str>) -> String {
+    fn charset_in(text: &str) -> Option<&str> {
+        let at = text.to_ascii_lowercase().find("charset=")? + "charset=".len();
+        let rest = text[at..].trim_start_matches(['"', '\'']);
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(rest.len());
+        Some(&rest[..end])
+    }
+    let head = String::from_utf8_lossy(&body[..body.len().min(2048)]);
+    let label = content_type
+        .and_then(charset_in)
+        .or_else(|| charset_in(&head))
+        .unwrap_or("utf-8");
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+    encoding.decode(body).0.into_owned()
+}
+
+fn article(html: &str, found_at: &Url) -> Result<Fetched, FetchError> {
     // What the page says of itself (canonical address, date, author), read as a
     // briefing's HTML is.
-    let own = crate::ingest::html_meta(&html);
-    let mut readability =
-        dom_smoothie::Readability::new(html.as_ref(), Some(found_at.as_str()), None)
-            .map_err(|e| FetchError::Failed(format!("the page cannot be read: {e}")))?;
+    let own = crate::ingest::html_meta(html);
+    let mut readability = dom_smoothie::Readability::new(html, Some(found_at.as_str()), None)
+        .map_err(|e| FetchError::Failed(format!("the page cannot be read: {e}")))?;
     let found = readability.parse().map_err(|_| FetchError::NoArticle)?;
     if found.text_content.trim().is_empty() {
         return Err(FetchError::NoArticle);
@@ -445,12 +468,7 @@ fn article(body: &[u8], found_at: &Url) -> Result<Fetched, FetchError> {
     out.push_str("\n</body>\n</html>\n");
     let stem = Some(file_stem(&title))
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| {
-            document(Vec::new(), found_at, "html")
-                .name
-                .trim_end_matches(".html")
-                .to_string()
-        });
+        .unwrap_or_else(|| stem_of_url(found_at));
     Ok(Fetched {
         name: format!("{stem}.html"),
         bytes: out.into_bytes(),
@@ -561,6 +579,18 @@ mod tests {
         assert_eq!(kind_of(Some("text/plain")).unwrap(), Kind::Text);
         assert!(kind_of(Some("image/png")).is_err());
         assert!(kind_of(None).is_err());
+    }
+
+    #[test]
+    fn pages_are_read_in_the_encoding_they_declare() {
+        let latin1 = b"<p>caf\xe9 cr\xe8me</p>";
+        assert_eq!(
+            decode(latin1, Some("text/html; charset=ISO-8859-1")),
+            "<p>café crème</p>"
+        );
+        let meta = b"<meta charset=\"windows-1252\"><p>\x93quoted\x94</p>";
+        assert!(decode(meta, Some("text/html")).contains("\u{201c}quoted\u{201d}"));
+        assert_eq!(decode("<p>déjà</p>".as_bytes(), None), "<p>déjà</p>");
     }
 
     #[test]

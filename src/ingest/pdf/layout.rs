@@ -228,24 +228,22 @@ fn ligatures(text: &str) -> String {
 /// put a space inside "2025". The smallest step seen from a letter or digit straight to
 /// the next glyph, in one size, is that glyph's true advance.
 struct Advances {
-    seen: std::collections::HashMap<(String, i64), f64>,
+    seen: std::collections::HashMap<(char, i64), f64>,
 }
 
 impl Advances {
     fn of(glyphs: &[Glyph]) -> Advances {
-        let mut seen: std::collections::HashMap<(String, i64), f64> = Default::default();
+        let mut seen: std::collections::HashMap<(char, i64), f64> = Default::default();
         for pair in glyphs.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
             let step = b.x - a.x;
-            let alnum = |g: &Glyph| g.text.chars().all(char::is_alphanumeric);
-            if alnum(a)
+            if let Some(key) = Self::key(a).filter(|(c, _)| c.is_alphanumeric())
                 && !b.text.trim().is_empty()
                 && a.y == b.y
                 && a.size == b.size
                 && step > 0.0
                 && step < 0.9 * a.size
             {
-                let key = (a.text.clone(), (a.size * 10.0).round() as i64);
                 let min = seen.entry(key).or_insert(step);
                 *min = min.min(step);
             }
@@ -253,12 +251,19 @@ impl Advances {
         Advances { seen }
     }
 
+    /// A glyph of one character, in one size (a tenth of a point).
+    fn key(g: &Glyph) -> Option<(char, i64)> {
+        let mut chars = g.text.chars();
+        let c = chars.next()?;
+        chars
+            .next()
+            .is_none()
+            .then(|| (c, (g.size * 10.0).round() as i64))
+    }
+
     fn width(&self, g: &Glyph) -> f64 {
         let drawn = g.end - g.x;
-        match self
-            .seen
-            .get(&(g.text.clone(), (g.size * 10.0).round() as i64))
-        {
+        match Self::key(g).and_then(|k| self.seen.get(&k)) {
             Some(&step) if step > drawn => step,
             _ => drawn,
         }

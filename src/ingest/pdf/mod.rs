@@ -164,12 +164,11 @@ fn extract(bytes: &[u8], limits: &PdfLimits) -> Result<Extracted, String> {
 const ENCRYPTED: &str = "encrypted PDF: it needs a password to be read (send it unprotected)";
 
 fn load_error(err: &pdf_extract::Error) -> String {
-    let text = err.to_string();
-    let lower = format!("{err:?} {text}").to_lowercase();
-    if lower.contains("decrypt") || lower.contains("password") || lower.contains("encrypt") {
-        return ENCRYPTED.into();
+    use pdf_extract::Error;
+    match err {
+        Error::Decryption(_) | Error::InvalidPassword => ENCRYPTED.into(),
+        other => format!("broken PDF: {other}"),
     }
-    format!("broken PDF: {text}")
 }
 
 /// The document's `/Title`, if it has a real one (not a file name an exporter left).
