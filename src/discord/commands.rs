@@ -182,8 +182,8 @@ pub async fn help(ctx: Context<'_>) -> Result<(), Error> {
          scores, `/quiz stats` your own; `/cite id:…` gives a citation ready to paste.\n\
          • Here you read the bot's shared briefings and this server's own library (in a DM, \
          the shared ones).\n\
-         • Moderators: `/briefing add file:…` and `/briefing remove briefing:…` change this \
-         server's library; `/reindex [dry_run]` reads it again; `/audit` lists the \
+         • Moderators: `/briefing add file:…` (.txt, .md, .html, .pdf) or `url:…` (a web page \
+         or PDF) and `/briefing remove briefing:…` change this server's library; `/reindex [dry_run]` reads it again; `/audit` lists the \
          changes made here; `/gaps` shows what members asked that the briefings could not \
          answer; `/stats`. `/privacy questions:False` keeps your unanswered questions out of \
          that report. Admins: `/settings` (moderator role, default briefing, \
