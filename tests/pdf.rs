@@ -465,3 +465,45 @@ fn a_browsers_print_over_pages_drops_its_headers_and_joins_soft_hyphens() {
         );
     }
 }
+
+#[test]
+fn a_pdf_added_by_link_keeps_its_address_beside_it_and_leaves_with_it() {
+    use briefbot::library::{Library, Rights, Scope};
+    use briefbot::moderate;
+    let ws = Workspace::with_fixtures();
+    let settings = ws.settings();
+    let writer = briefbot::app::Writer::acquire(&settings, "test").unwrap();
+    let link = "https://example.org/reports/severn.pdf";
+    let fetched = briefbot::web::Fetched {
+        name: "severn.pdf".into(),
+        bytes: pdf::write(&one_page(), Some("Severn Barrage Briefing")),
+        sidecar: Some(format!("url: \"{link}\"\n")),
+        url: link.into(),
+    };
+    let added = moderate::add_fetched(
+        &settings,
+        &writer,
+        Rights::OPERATOR,
+        Library::Shared,
+        &fetched,
+    )
+    .unwrap();
+    assert_eq!(added.briefing.url.as_deref(), Some(link));
+    assert_eq!(added.briefing.paragraphs[1].page, Some(1));
+    let (pdf_at, yaml_at) = (
+        ws.content().join("severn.pdf"),
+        ws.content().join("severn.pdf.yaml"),
+    );
+    assert!(pdf_at.is_file() && yaml_at.is_file());
+    let removed = moderate::remove(
+        &settings,
+        &writer,
+        Rights::OPERATOR,
+        Scope::Shared,
+        "severn",
+    )
+    .unwrap();
+    assert!(!pdf_at.exists() && !yaml_at.exists());
+    assert!(removed.kept_at.is_file());
+    assert!(ingest::sidecar_of(&removed.kept_at).is_file());
+}
