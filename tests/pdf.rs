@@ -507,3 +507,113 @@ fn a_pdf_added_by_link_keeps_its_address_beside_it_and_leaves_with_it() {
     assert!(removed.kept_at.is_file());
     assert!(ingest::sidecar_of(&removed.kept_at).is_file());
 }
+
+/// A PDF written byte by byte (lopdf will not write a broken one): one page whose
+/// dictionary gets `page_extra`, drawing `content` in Helvetica; its cross-reference table
+/// is right, so the reader gets as far as the hostile part.
+fn raw_pdf(page_extra: &[u8], content: &[u8], pages_kids: &[u8]) -> Vec<u8> {
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    let mut page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+        /Resources << /Font << /F1 5 0 R >> >> "
+        .to_vec();
+    page.extend_from_slice(page_extra);
+    page.extend_from_slice(b" >>");
+    let mut pages = b"<< /Type /Pages /Count 1 /Kids ".to_vec();
+    pages.extend_from_slice(pages_kids);
+    pages.extend_from_slice(b" >>");
+    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+    stream.extend_from_slice(content);
+    stream.extend_from_slice(b"\nendstream");
+    let objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        pages,
+        page,
+        stream,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+    ];
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        out.extend_from_slice(object);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn hostile_structures_are_refused_without_a_crash() {
+    let text = b"BT /F1 12 Tf 72 712 Td (The harbour was dredged again this winter.) Tj ET";
+    // The same file, sound: what the hostile ones are changed from.
+    let sound = parse(&raw_pdf(b"", text, b"[3 0 R]")).unwrap();
+    assert_eq!(
+        texts(&sound),
+        ["The harbour was dredged again this winter."]
+    );
+    let deep = 100_000;
+    let nested = |open: &str, close: &str| {
+        let mut s = open.repeat(deep).into_bytes();
+        s.extend_from_slice(close.repeat(deep).as_bytes());
+        s
+    };
+    let mut deep_content = b"BT /F1 12 Tf 72 712 Td ".to_vec();
+    deep_content.extend_from_slice(&nested("[", "]"));
+    deep_content.extend_from_slice(b" TJ ET");
+    let mut deep_dict = b"/X ".to_vec();
+    deep_dict.extend_from_slice(&nested("<< /A ", ">>"));
+    for (what, bytes) in [
+        (
+            "arrays nested 100,000 deep in the page's drawing",
+            raw_pdf(b"", &deep_content, b"[3 0 R]"),
+        ),
+        (
+            "dictionaries nested 100,000 deep in the page",
+            raw_pdf(&deep_dict, text, b"[3 0 R]"),
+        ),
+        (
+            "a page tree that contains itself",
+            raw_pdf(b"", text, b"[2 0 R]"),
+        ),
+    ] {
+        let err = parse(&bytes).unwrap_err();
+        assert!(err.starts_with("broken PDF"), "{what}: {err}");
+    }
+}
+
+#[test]
+fn damaged_bytes_give_paragraphs_or_a_reason_never_a_crash() {
+    let whole = pdf::write(&one_page(), Some("Severn"));
+    // xorshift: the same damage on every run.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut refused = 0;
+    for _ in 0..64 {
+        let mut bytes = whole.clone();
+        for _ in 0..1 + next() % 8 {
+            let at = (next() % bytes.len() as u64) as usize;
+            bytes[at] = next() as u8;
+        }
+        match parse(&bytes) {
+            Ok(parsed) => assert!(!parsed.paragraphs.is_empty()),
+            Err(reason) => {
+                refused += 1;
+                assert!(!reason.is_empty());
+            }
+        }
+    }
+    // Most single-byte damage lands in compressed streams or the cross-reference table.
+    assert!(refused > 0, "no damage was ever noticed");
+}
