@@ -818,6 +818,39 @@ async fn moderators_add_a_web_page_by_link_and_private_links_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pdf_attachment_is_added_and_quoted_with_its_page() {
+    use common::pdf::{Page, lines, write};
+    let fake = FakeDiscord::start().await;
+    let bot = start(&fake, "").await;
+    let page = |text: &[&str]| Page::of(lines(72.0, 720.0, 11.0, 13.2, text));
+    let bytes = write(
+        &[
+            page(&["The lagoon at Swansea would hold back the tide behind a long wall."]),
+            page(&["Its wall would run for nine kilometres across the whole of the bay."]),
+        ],
+        Some("Swansea Lagoon Briefing"),
+    );
+    let token = add_briefing(
+        &fake,
+        "lagoon.pdf",
+        &bytes,
+        member(ASKER, MANAGE_GUILD, &[]),
+    );
+    let r = fake
+        .wait_for(0, "the added report", |r| is_answer_to(r, &token))
+        .await;
+    assert!(
+        shown(&r.body).contains("**Added** “Swansea Lagoon Briefing”"),
+        "{}",
+        r.body
+    );
+    let answer = ask_slash(&fake, "How long would the wall across the bay be?").await;
+    assert!(answer.contains("nine kilometres"), "{answer}");
+    assert!(answer.contains("¶2 · p. 2"), "{answer}");
+    drop(bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_watching_bot_answers_from_a_file_saved_into_content() {
     let fake = FakeDiscord::start().await;
     let bot = start(
