@@ -186,6 +186,8 @@ pub struct ContentSettings {
     pub pdf_max_pages: usize,
     /// Reading one PDF stops, and the file is skipped, after this many seconds.
     pub pdf_timeout_seconds: f64,
+    /// The most memory (address space, MB) the process reading one PDF may take.
+    pub pdf_max_memory_mb: u64,
     /// A page fetched by link (`/briefing add url:`, `briefbot add URL`) must arrive
     /// whole within this many seconds.
     pub fetch_timeout_seconds: u64,
@@ -213,6 +215,7 @@ impl Default for ContentSettings {
             audit_file: PathBuf::from("audit.jsonl"),
             pdf_max_pages: 500,
             pdf_timeout_seconds: 30.0,
+            pdf_max_memory_mb: 1024,
             fetch_timeout_seconds: 20,
             fetch_max_bytes: 10 * 1024 * 1024,
             fetch_allow_private: false,
@@ -672,6 +675,11 @@ impl RawSettings {
                 "must be a number of seconds greater than 0",
             ));
         }
+        in_range(
+            "content.pdf_max_memory_mb",
+            content.pdf_max_memory_mb,
+            256..=1_048_576,
+        )?;
         if content.fetch_timeout_seconds == 0 {
             return Err(invalid(
                 "content.fetch_timeout_seconds",

@@ -55,6 +55,9 @@ enum Command {
     /// Every library (shared, each server's) and whether the bot is still in its server;
     /// `prune` moves aside the libraries of servers it left.
     Libraries(cmd::libraries::Args),
+    /// Reads one PDF from standard input for briefbot itself (its child process).
+    #[command(hide = true)]
+    PdfExtract(cmd::pdf_extract::Args),
 }
 
 /// A closed pipe (`briefbot read --all | head`) ends briefbot quietly, as it ends any Unix
@@ -76,9 +79,17 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let command = match cli.command {
+        Command::PdfExtract(args) => return exit(cmd::pdf_extract::execute(args)),
+        command => command,
+    };
+    // Every PDF is read in a child process of this binary, under memory and time limits.
+    if let Ok(exe) = std::env::current_exe() {
+        briefbot::ingest::use_pdf_helper(exe);
+    }
     let result = Settings::load(cli.config.as_deref())
         .map_err(anyhow::Error::from)
-        .and_then(|settings| match cli.command {
+        .and_then(|settings| match command {
             Command::Index(args) => cmd::index::execute(&settings, args),
             Command::Add(args) => cmd::add::execute(&settings, args),
             Command::Ask(args) => cmd::ask::execute(&settings, args),
@@ -94,7 +105,12 @@ fn main() -> ExitCode {
             Command::Feedback(args) => cmd::records::feedback(&settings, args),
             Command::Gaps(args) => cmd::records::gaps(&settings, args),
             Command::Libraries(args) => cmd::libraries::execute(&settings, args),
+            Command::PdfExtract(_) => unreachable!("handled before the settings are read"),
         });
+    exit(result)
+}
+
+fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

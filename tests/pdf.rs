@@ -512,6 +512,11 @@ fn a_pdf_added_by_link_keeps_its_address_beside_it_and_leaves_with_it() {
 /// dictionary gets `page_extra`, drawing `content` in Helvetica; its cross-reference table
 /// is right, so the reader gets as far as the hostile part.
 fn raw_pdf(page_extra: &[u8], content: &[u8], pages_kids: &[u8]) -> Vec<u8> {
+    raw_pdf_with(page_extra, content, pages_kids, "")
+}
+
+/// [`raw_pdf`] with `filter` in the content stream's dictionary (`/Filter /FlateDecode`).
+fn raw_pdf_with(page_extra: &[u8], content: &[u8], pages_kids: &[u8], filter: &str) -> Vec<u8> {
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
     let mut page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
@@ -522,7 +527,7 @@ fn raw_pdf(page_extra: &[u8], content: &[u8], pages_kids: &[u8]) -> Vec<u8> {
     let mut pages = b"<< /Type /Pages /Count 1 /Kids ".to_vec();
     pages.extend_from_slice(pages_kids);
     pages.extend_from_slice(b" >>");
-    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+    let mut stream = format!("<< /Length {} {filter} >>\nstream\n", content.len()).into_bytes();
     stream.extend_from_slice(content);
     stream.extend_from_slice(b"\nendstream");
     let objects: Vec<Vec<u8>> = vec![
@@ -616,4 +621,107 @@ fn damaged_bytes_give_paragraphs_or_a_reason_never_a_crash() {
     }
     // Most single-byte damage lands in compressed streams or the cross-reference table.
     assert!(refused > 0, "no damage was ever noticed");
+}
+
+/// A zlib stream that inflates to `prefix` followed by `spaces` spaces, written by hand
+/// (fixed Huffman codes: one space, then copies of 258 bytes from one back, 13 bits
+/// each), so that a 1 GB page costs the test a few megabytes.
+fn deflate_bomb(prefix: &[u8], spaces: u64) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        bit: u32,
+    }
+    impl Bits {
+        fn put(&mut self, value: u32, len: u32) {
+            // Huffman codes go most significant bit first.
+            for i in (0..len).rev() {
+                if self.bit == 0 {
+                    self.out.push(0);
+                }
+                let last = self.out.len() - 1;
+                self.out[last] |= (((value >> i) & 1) as u8) << self.bit;
+                self.bit = (self.bit + 1) % 8;
+            }
+        }
+    }
+    let mut bits = Bits {
+        out: vec![0x78, 0x01],
+        bit: 0,
+    };
+    // BFINAL = 1, BTYPE = 01 (fixed codes), as bits in order.
+    bits.put(1, 1);
+    bits.put(0b10, 2);
+    let literal = |bits: &mut Bits, byte: u8| {
+        if byte < 144 {
+            bits.put(0x30 + u32::from(byte), 8);
+        } else {
+            bits.put(0x190 + u32::from(byte) - 144, 9);
+        }
+    };
+    for &b in prefix {
+        literal(&mut bits, b);
+    }
+    literal(&mut bits, b' ');
+    let mut left = spaces - 1;
+    while left >= 258 {
+        bits.put(0xc5, 8); // length 258 (code 285)
+        bits.put(0, 5); // distance 1 (code 0)
+        left -= 258;
+    }
+    for _ in 0..left {
+        literal(&mut bits, b' ');
+    }
+    bits.put(0, 7); // end of block
+    // Adler-32 of the whole output: by formula for the run of spaces.
+    const M: u128 = 65521;
+    let n = prefix.len() as u128 + u128::from(spaces);
+    let (mut a, mut b) = (1u128, 0u128);
+    for (j, &byte) in prefix.iter().enumerate() {
+        a += u128::from(byte);
+        b += u128::from(byte) * (n - j as u128);
+    }
+    let s = u128::from(spaces);
+    a = (a + 32 * s) % M;
+    b = (b + n + 32 * s * (s + 1) / 2) % M;
+    let mut out = bits.out;
+    out.extend_from_slice(&(((b << 16) | a) as u32).to_be_bytes());
+    out
+}
+
+#[test]
+fn a_pdf_that_inflates_to_a_gigabyte_is_refused_by_the_memory_limit_and_the_rest_indexed() {
+    let ws = Workspace::with_fixtures();
+    std::fs::write(ws.config(), "[content]\npdf_max_memory_mb = 256\n").unwrap();
+    let drawing = b"BT /F1 12 Tf 72 712 Td (A harbour briefing hidden in a bomb.) Tj ET\n";
+    // The same hand-made stream, small, reads: the bomb is refused for its size alone.
+    let small = raw_pdf_with(
+        b"",
+        &deflate_bomb(drawing, 10_000),
+        b"[3 0 R]",
+        "/Filter /FlateDecode",
+    );
+    assert_eq!(
+        texts(&parse(&small).unwrap()),
+        ["A harbour briefing hidden in a bomb."]
+    );
+    let bomb = raw_pdf_with(
+        b"",
+        &deflate_bomb(drawing, 1 << 30),
+        b"[3 0 R]",
+        "/Filter /FlateDecode",
+    );
+    assert!(bomb.len() < 8 << 20);
+    std::fs::write(ws.content().join("bomb.pdf"), bomb).unwrap();
+    let out = ws.cmd().arg("index").output().unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "bomb.pdf: broken PDF: reading it needed more than 256 MB (content.pdf_max_memory_mb)"
+        ),
+        "{said}"
+    );
+    let answer = ws.ask_json("night trains sleeper");
+    assert_eq!(answer["hits"][0]["source"], "rail.html", "{answer}");
 }

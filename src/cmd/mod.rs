@@ -7,6 +7,7 @@ pub mod generate;
 pub mod index;
 pub mod libraries;
 pub mod model;
+pub mod pdf_extract;
 pub mod records;
 pub mod serve;
 pub mod sources;

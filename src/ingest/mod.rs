@@ -11,7 +11,9 @@ mod markdown;
 mod pdf;
 mod text;
 
-pub use pdf::PdfLimits;
+pub use pdf::{
+    PdfLimits, Reply as PdfReply, parse_here as parse_pdf_here, use_helper as use_pdf_helper,
+};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -42,6 +44,7 @@ impl IngestOptions {
                 timeout: std::time::Duration::from_secs_f64(settings.content.pdf_timeout_seconds),
                 max_chars: PDF_MAX_CHARS,
                 heading_max_words: settings.content.heading_max_words,
+                max_memory_mb: settings.content.pdf_max_memory_mb,
             },
         }
     }
@@ -49,7 +52,7 @@ impl IngestOptions {
 
 /// The most characters of text a PDF may hold: about 2,000 pages of dense prose, and a
 /// bound on the memory reading one takes.
-const PDF_MAX_CHARS: usize = 8_000_000;
+pub const PDF_MAX_CHARS: usize = 8_000_000;
 
 /// Metadata a briefing file may give about itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -9,13 +9,18 @@
 //! two columns in order needs; `lopdf` alone gives text without positions, and the
 //! larger extractors bring image and office-format stacks a briefing bot does not need.
 //!
-//! A PDF is untrusted input, and its parser is not ours: it runs on a thread of its own,
-//! its panics are caught (per page, so one bad page does not lose the others), and the
-//! caller stops waiting after `content.pdf_timeout_seconds`. Encrypted files (with a
+//! A PDF is untrusted input, and its parser is not ours. The briefbot binary reads each
+//! one in a child process under a memory and a time limit ([`helper`]); inside it (and
+//! wherever the library is used without the binary) the parser runs on a thread of its
+//! own, its panics are caught (per page, so one bad page does not lose the others), and
+//! the caller stops waiting after `content.pdf_timeout_seconds`. Encrypted files (with a
 //! password), files without a text layer (scanned) and files that do not parse are
 //! refused with the reason; there is no OCR.
 
+mod helper;
 mod layout;
+
+pub use helper::{Reply, use_helper};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -36,6 +41,9 @@ pub struct PdfLimits {
     pub max_chars: usize,
     /// A line of at most this many words may be a heading (`content.heading_max_words`).
     pub heading_max_words: usize,
+    /// The reading process's address space, in MB, where PDFs are read in a child
+    /// process (`content.pdf_max_memory_mb`; see [`use_helper`]).
+    pub max_memory_mb: u64,
 }
 
 /// One glyph (or ligature) as drawn: its left and right edges and baseline in points
@@ -64,12 +72,22 @@ struct Extracted {
     pages: Vec<Page>,
 }
 
-/// Reads a PDF into paragraphs; the error is the reason it is skipped.
+/// Reads a PDF into paragraphs; the error is the reason it is skipped. In a child
+/// process when the binary named one ([`use_helper`]), else on a thread.
 pub fn parse(bytes: &[u8], limits: &PdfLimits) -> Result<Parsed, String> {
     let head = &bytes[..bytes.len().min(1024)];
     if !head.windows(5).any(|w| w == b"%PDF-") {
         return Err("not a PDF (no %PDF- header)".into());
     }
+    match helper::helper() {
+        Some(exe) => helper::read(exe, bytes, limits),
+        None => parse_here(bytes, limits),
+    }
+}
+
+/// Reads a PDF in this process, on a thread of its own (what `briefbot pdf-extract`, the
+/// child, does).
+pub fn parse_here(bytes: &[u8], limits: &PdfLimits) -> Result<Parsed, String> {
     let owned = bytes.to_vec();
     let limits = *limits;
     let (tx, rx) = mpsc::channel();
