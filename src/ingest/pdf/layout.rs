@@ -72,16 +72,13 @@ pub(super) fn parsed(
     if !has_text {
         return Err("no text in it: an image-only (scanned) PDF, and briefbot does no OCR".into());
     }
-    for p in pages {
-        for g in &p.glyphs {
-            tracing::trace!(x = g.x, end = g.end, y = g.y, text = %g.text, "PDF glyph");
-        }
-    }
     let spans: Vec<Vec<Span>> = pages.iter().map(|p| spans(&p.glyphs)).collect();
     let mut furniture = Furniture::of(pages, &spans);
     furniture.title = title.clone();
     let mut lines = Vec::new();
     for (page, spans) in pages.iter().zip(spans) {
+        // To see them: BRIEFBOT_LOG=briefbot=trace briefbot pdf-extract --max-pages=500
+        // --max-chars=8000000 --heading-max-words=12 --timeout-seconds=30 < FILE.pdf
         for s in &spans {
             tracing::trace!(page = page.number, x0 = s.x0, x1 = s.x1, y = s.y, size = s.size, text = %s.text, "PDF span");
         }
