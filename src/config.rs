@@ -666,9 +666,11 @@ impl RawSettings {
                 "must be greater than 0",
             ));
         }
-        if content.pdf_max_pages == 0 {
-            return Err(invalid("content.pdf_max_pages", "must be greater than 0"));
-        }
+        in_range(
+            "content.pdf_max_pages",
+            content.pdf_max_pages,
+            1..=1_000_000,
+        )?;
         if !(content.pdf_timeout_seconds.is_finite() && content.pdf_timeout_seconds > 0.0) {
             return Err(invalid(
                 "content.pdf_timeout_seconds",
@@ -680,15 +682,16 @@ impl RawSettings {
             content.pdf_max_memory_mb,
             256..=1_048_576,
         )?;
-        if content.fetch_timeout_seconds == 0 {
-            return Err(invalid(
-                "content.fetch_timeout_seconds",
-                "must be greater than 0",
-            ));
-        }
-        if content.fetch_max_bytes == 0 {
-            return Err(invalid("content.fetch_max_bytes", "must be greater than 0"));
-        }
+        in_range(
+            "content.fetch_timeout_seconds",
+            content.fetch_timeout_seconds,
+            1..=3_600,
+        )?;
+        in_range(
+            "content.fetch_max_bytes",
+            content.fetch_max_bytes,
+            1..=u64::MAX,
+        )?;
         let furniture = content
             .furniture
             .iter()

@@ -259,14 +259,17 @@ fn add_with(
     let io = |what: String| move |source| ModerateError::Io { what, source };
     fs::create_dir_all(&dir).map_err(io(format!("create {}", dir.display())))?;
     // The metadata file first: the briefing is never indexed without it.
-    let sidecar_path = ingest::sidecar_of(&path);
-    if let Some(yaml) = sidecar {
-        save_new(&dir, &sidecar_path, yaml.as_bytes())?;
+    let sidecar_path = sidecar.map(|_| ingest::sidecar_of(&path));
+    let take_back = |paths: &[Option<&PathBuf>]| {
+        for p in paths.iter().flatten() {
+            let _ = fs::remove_file(p);
+        }
+    };
+    if let (Some(yaml), Some(at)) = (sidecar, &sidecar_path) {
+        save_new(&dir, at, yaml.as_bytes())?;
     }
     if let Err(err) = save_new(&dir, &path, bytes) {
-        if sidecar.is_some() {
-            let _ = fs::remove_file(&sidecar_path);
-        }
+        take_back(&[sidecar_path.as_ref()]);
         return Err(err);
     }
     match writer.rebuild_library(settings, library) {
@@ -277,10 +280,7 @@ fn add_with(
             report,
         }),
         Err(err) => {
-            let _ = fs::remove_file(&path);
-            if sidecar.is_some() {
-                let _ = fs::remove_file(&sidecar_path);
-            }
+            take_back(&[Some(&path), sidecar_path.as_ref()]);
             Err(ModerateError::Reindex(err))
         }
     }

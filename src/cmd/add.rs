@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use briefbot::app;
 use briefbot::config::Settings;
 use briefbot::library::{Library, Rights};
-use briefbot::moderate::{self, Actor, Added};
+use briefbot::moderate::{self, Added};
 use briefbot::state::{self, audit};
 use briefbot::web::{self, FetchPolicy};
 
@@ -69,7 +69,7 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         ),
         Err(err) => format!("refused: {err:#}"),
     };
-    record(settings, &runtime, source, &outcome);
+    record(settings, source, &outcome);
     let added = result?;
     let b = &added.briefing;
     println!(
@@ -89,32 +89,23 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
 
 /// The audit line of a change made from the command line (kept in `content.audit_file`
 /// while the state database is unavailable, as the bot's are).
-fn record(settings: &Settings, runtime: &tokio::runtime::Runtime, target: &str, outcome: &str) {
+fn record(settings: &Settings, target: &str, outcome: &str) {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let actor = Actor {
-        id: 0,
-        name: format!("{user} (command line)"),
-        guild: None,
-    };
     let entry = audit::Entry {
         at: state::now(),
-        actor: actor.id,
-        actor_name: actor.name.clone(),
+        actor: 0,
+        actor_name: format!("{user} (command line)"),
         guild: None,
         action: "briefing add".into(),
         target: target.to_string(),
         outcome: outcome.to_string(),
     };
-    let recorded = runtime.block_on(async {
-        let store = state::open_and_import(settings).await?;
-        let out = audit::record(&store, &entry).await;
-        store.close().await;
-        out
-    });
+    let recorded =
+        super::records::with_store(settings, async |store| audit::record(store, &entry).await);
     if let Err(err) = recorded {
         match moderate::keep_audit_line(&settings.content.audit_file, &entry) {
             Ok(()) => eprintln!(
-                "briefbot: the state database is unavailable ({err}); the audit line was kept in {}",
+                "briefbot: the state database is unavailable ({err:#}); the audit line was kept in {}",
                 settings.content.audit_file.display()
             ),
             Err(e) => eprintln!("briefbot: cannot record the audit line: {e}"),

@@ -207,7 +207,8 @@ fn text_of(el: ElementRef<'_>) -> String {
     collapse_whitespace(&out)
 }
 
-/// The metadata of an HTML page, its body aside.
+/// What an HTML page says of itself (title, canonical address, date, author, keywords),
+/// its body aside.
 pub fn meta_of(text: &str) -> Meta {
     read_meta(&Html::parse_document(text))
 }

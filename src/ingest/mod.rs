@@ -11,6 +11,7 @@ mod markdown;
 mod pdf;
 mod text;
 
+pub use html::meta_of as html_meta;
 pub use pdf::{
     PdfLimits, Reply as PdfReply, parse_here as parse_pdf_here, use_helper as use_pdf_helper,
 };
@@ -476,11 +477,6 @@ fn finish(parsed: Parsed, slug: &str, source: &str) -> Result<Briefing, String> 
         source: source.to_string(),
         paragraphs: parsed.paragraphs,
     })
-}
-
-/// What an HTML page says of itself: title, canonical address, date, author, keywords.
-pub fn html_meta(text: &str) -> Meta {
-    html::meta_of(text)
 }
 
 /// Collapses every run of white space into one space and trims the ends.

@@ -73,8 +73,7 @@ pub(super) fn parsed(
         return Err("no text in it: an image-only (scanned) PDF, and briefbot does no OCR".into());
     }
     let spans: Vec<Vec<Span>> = pages.iter().map(|p| spans(&p.glyphs)).collect();
-    let mut furniture = Furniture::of(pages, &spans);
-    furniture.title = title.clone();
+    let furniture = Furniture::of(pages, &spans, title.clone());
     let mut lines = Vec::new();
     for (page, spans) in pages.iter().zip(spans) {
         // To see them: BRIEFBOT_LOG=briefbot=trace briefbot pdf-extract --max-pages=500
@@ -277,7 +276,7 @@ struct Furniture {
 }
 
 impl Furniture {
-    fn of(pages: &[Page], spans: &[Vec<Span>]) -> Furniture {
+    fn of(pages: &[Page], spans: &[Vec<Span>], title: Option<String>) -> Furniture {
         let mut pages_of: std::collections::HashMap<String, usize> = Default::default();
         for (page, spans) in pages.iter().zip(spans) {
             let mut seen = std::collections::HashSet::new();
@@ -289,7 +288,7 @@ impl Furniture {
         }
         let needed = ((pages.len() as f64 * 0.4).ceil() as usize).max(2);
         Furniture {
-            title: None,
+            title,
             repeated: pages_of
                 .into_iter()
                 .filter(|&(_, n)| n >= needed)
