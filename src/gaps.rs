@@ -26,8 +26,11 @@ pub const SEMANTIC_THRESHOLD: f32 = 0.18;
 /// A group of similar questions: indices into the questions given, oldest first.
 pub type Group = Vec<usize>;
 
-/// A sparse, L2-normalised TF-IDF vector.
-type Sparse = HashMap<String, f32>;
+/// A sparse, L2-normalised TF-IDF vector. Ordered: sums over it are then made in one
+/// order, so that near ties between groups fall the same way in every process (a hash
+/// map's order, seeded per process, made `tests/state_e2e.rs`'s grouping test fail once in
+/// 14 runs here).
+type Sparse = std::collections::BTreeMap<String, f32>;
 
 fn dot(a: &Sparse, b: &Sparse) -> f32 {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
