@@ -2,13 +2,13 @@
 //! what was indexed, and open the index for answering (building it first when it is
 //! missing, damaged or of another version).
 
-use std::collections::BTreeMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::config::{Role, Settings};
 use crate::index::{
-    BuildError, BuildReport, Depth, Diff, IndexStore, OpenError, OpenIndex, WriterLock,
-    all_passages, passages_of_source,
+    BuildError, BuildKind, BuildReport, Changes, Depth, Diff, IndexStore, OpenError, OpenIndex,
+    WriterLock, passages_of_source,
 };
 use crate::ingest::{self, Briefing, Corpus, IngestError, IngestOptions, Paragraph, Passage};
 use crate::library::Library;
@@ -43,18 +43,6 @@ pub enum AppError {
 /// The one process allowed to build an index folder: holds its writer lock while it lives.
 pub struct Writer {
     _lock: WriterLock,
-    /// What `content/` looked like when the last rebuild began to read it (at start: as
-    /// the live index's manifest says).
-    last_read: std::sync::Mutex<LastRead>,
-}
-
-/// What the live index was read from, as far as this writer knows.
-#[derive(Debug, Clone, Default)]
-struct LastRead {
-    /// [`Signature::combined`] of everything it holds; `None`: unknown.
-    combined: Option<String>,
-    /// Each library's part, by the library's term ([`Signature::libraries`]).
-    libraries: Option<BTreeMap<String, u64>>,
 }
 
 impl Writer {
@@ -64,97 +52,54 @@ impl Writer {
         if settings.index.role == Role::Reader {
             return Err(AppError::NotWriter);
         }
-        let store = store(settings);
-        let lock = store.writer_lock(who)?;
-        // Kept with the index, so that a writer that starts again over unchanged content
-        // knows it needs no rebuild.
-        let manifest = store.live_manifest();
-        let last_read = LastRead {
-            combined: manifest.as_ref().and_then(|m| m.content_signature.clone()),
-            libraries: manifest.and_then(|m| m.content_libraries),
-        };
-        Ok(Writer {
-            _lock: lock,
-            last_read: std::sync::Mutex::new(last_read),
-        })
+        let lock = store(settings).writer_lock(who)?;
+        Ok(Writer { _lock: lock })
     }
 
-    /// Reads one library's folder again and rebuilds the index with it, the other
-    /// libraries as the live index holds them (not read again: a server's reindex never
-    /// takes in another library's edits), atomically. Without a live index, everything is
-    /// read.
-    pub fn rebuild_library(
+    /// Brings the index up to date with `content/`, or with one library's folder alone
+    /// (`library`: a server's reindex never takes in another library's edits):
+    /// incrementally ([`IndexStore::update`]) when the live index opens and was built under
+    /// the same settings, reading only the files whose stamp changed; by a full rebuild
+    /// otherwise. Returns the files read (and every file skipped) and what was done; when
+    /// nothing changed, no version is made ([`BuildKind::Unchanged`]).
+    pub fn update(
         &self,
         settings: &Settings,
-        library: Library,
+        library: Option<Library>,
     ) -> Result<(Corpus, BuildReport), AppError> {
         let store = store(settings);
-        let Ok(open) = store.open() else {
-            return self.rebuild(settings);
+        let open = match store.open() {
+            Ok(open) if open.manifest.shaping.as_deref() == Some(shaping(settings).as_str()) => {
+                open
+            }
+            Ok(_) => {
+                tracing::info!("the settings that shape the index changed: a full rebuild");
+                return self.rebuild(settings);
+            }
+            Err(why) => {
+                tracing::info!(reason = %why, "the index cannot be updated: a full rebuild");
+                return self.rebuild(settings);
+            }
         };
-        let before = content_signature(settings);
-        let corpus = library_corpus(settings, &open, library)?;
-        // The other libraries were not read again: the new index is all of `content/` as
-        // it is now only if they are as this writer last read them.
-        let previous = self.last_read().libraries;
-        let whole = before.filter(|now| {
-            previous.is_some_and(|prev| {
-                let term = library.term();
-                let others = |m: &BTreeMap<String, u64>| -> Vec<(String, u64)> {
-                    m.iter()
-                        .filter(|(l, _)| **l != term)
-                        .map(|(l, s)| (l.clone(), *s))
-                        .collect()
-                };
-                others(&prev) == others(&now.libraries)
-            })
-        });
-        let result = store.rebuild_signed(&corpus, whole.clone().map(Signature::kept));
-        *self
-            .last_read
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = match (&result, whole) {
-            (Ok(_), Some(w)) => w.recorded(),
-            _ => LastRead::default(),
-        };
-        Ok((corpus, result?))
+        let started = std::time::Instant::now();
+        let (corpus, changes) = plan(settings, &open, library)?;
+        if changes.is_empty_for(&open.manifest) {
+            let report = BuildReport {
+                manifest: open.manifest.clone(),
+                diff: Diff::default(),
+                seconds: started.elapsed().as_secs_f64(),
+                kind: BuildKind::Unchanged,
+                bytes_written: 0,
+            };
+            return Ok((corpus, report));
+        }
+        let report = store.update(&open, &changes)?;
+        Ok((corpus, report))
     }
 
-    fn last_read(&self) -> LastRead {
-        self.last_read
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Reads `content/` and rebuilds the index from it, atomically.
+    /// Reads all of `content/` and rebuilds the whole index from it, atomically (the
+    /// previous version stays live until the new one is complete).
     pub fn rebuild(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
-        let before = content_signature(settings);
-        let result = self.rebuild_unrecorded(settings, before.clone().map(Signature::kept));
-        // Recorded only when the rebuild published what it read.
-        *self
-            .last_read
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = match (&result, before) {
-            (Ok(_), Some(b)) => b.recorded(),
-            _ => LastRead::default(),
-        };
-        result
-    }
-
-    /// Whether `content/` is as the last successful rebuild found it (every file's path,
-    /// size and modification time): a watched change that a rebuild already read (a
-    /// moderator's add, an editor's burst of saves) needs no second rebuild.
-    pub fn content_unchanged(&self, settings: &Settings) -> bool {
-        let last = self.last_read().combined;
-        last.is_some() && last == content_signature(settings).map(|s| s.combined)
-    }
-
-    fn rebuild_unrecorded(
-        &self,
-        settings: &Settings,
-        signature: Option<(String, BTreeMap<String, u64>)>,
-    ) -> Result<(Corpus, BuildReport), AppError> {
         let store = store(settings);
         let corpus = ingest(settings, &store)?;
         if corpus.briefings.is_empty() {
@@ -163,9 +108,82 @@ impl Writer {
                 skipped: corpus.skipped.len(),
             });
         }
-        let report = store.rebuild_signed(&corpus, signature)?;
+        let report = store.rebuild_shaped(&corpus, Some(shaping(settings)))?;
         Ok((corpus, report))
     }
+}
+
+/// What an update of `open` from `content/` (or `library`'s folder) would change: the
+/// files read, and the changes. A file that cannot be read now keeps the paragraphs the
+/// live index holds of it (its skip reason says so): a broken edit never removes a
+/// briefing. The result may not be an empty index.
+fn plan(
+    settings: &Settings,
+    open: &OpenIndex,
+    library: Option<Library>,
+) -> Result<(Corpus, Changes), AppError> {
+    let dir = &settings.content.dir;
+    let in_scope = |source: &str| library.is_none_or(|l| Library::of_source(source) == l);
+    let live: Vec<&crate::index::BriefingInfo> = open
+        .manifest
+        .briefings
+        .iter()
+        .filter(|b| in_scope(&b.source))
+        .collect();
+    let known: HashMap<String, u64> = live
+        .iter()
+        .filter_map(|b| Some((b.source.clone(), b.stamp?)))
+        .collect();
+    let options = IngestOptions::from_settings(settings);
+    let scan = ingest::scan_changed(dir, library, &options, &known)?;
+    let mut corpus = scan.corpus;
+    let mut present: HashSet<String> = scan.unchanged.into_iter().collect();
+    present.extend(corpus.briefings.iter().map(|b| b.source.clone()));
+    let live_sources: HashSet<&str> = live.iter().map(|b| b.source.as_str()).collect();
+    for skipped in &mut corpus.skipped {
+        let source = source_of(dir, &skipped.path);
+        if live_sources.contains(source.as_str()) && !present.contains(&source) {
+            skipped
+                .reason
+                .push_str("; the previously indexed version is kept");
+            present.insert(source);
+        }
+    }
+    let removed: Vec<String> = live
+        .iter()
+        .filter(|b| !present.contains(&b.source))
+        .map(|b| b.source.clone())
+        .collect();
+    let mut skipped = corpus.skipped.clone();
+    skipped.extend(
+        open.manifest
+            .skipped
+            .iter()
+            .filter(|s| !in_scope(&source_of(dir, &s.path)))
+            .cloned(),
+    );
+    let remaining = open.manifest.briefings.len() - live.len() + present.len();
+    if remaining == 0 {
+        return Err(AppError::NoBriefings {
+            dir: dir.display().to_string(),
+            skipped: corpus.skipped.len(),
+        });
+    }
+    let changes = Changes {
+        removed,
+        read: corpus.briefings.clone(),
+        skipped,
+        shaping: Some(shaping(settings)),
+    };
+    Ok((corpus, changes))
+}
+
+/// A path under `content/` as a source (`/`-separated, relative).
+fn source_of(content_dir: &Path, path: &Path) -> String {
+    path.strip_prefix(content_dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// Where the index writer of this index folder runs, as it wrote in its lock file, for a
@@ -203,47 +221,6 @@ pub fn ingest(settings: &Settings, store: &IndexStore) -> Result<Corpus, AppErro
     Ok(corpus)
 }
 
-/// The corpus of a rebuild of `library` alone: its folder read again (a broken file
-/// keeping its previous paragraphs, as in [`ingest`]), every other library's briefings
-/// and skipped files as `open` holds them.
-fn library_corpus(
-    settings: &Settings,
-    open: &OpenIndex,
-    library: Library,
-) -> Result<Corpus, AppError> {
-    let dir = &settings.content.dir;
-    let mut corpus = ingest::scan_library(dir, library, &IngestOptions::from_settings(settings))?;
-    keep_previous_versions(&mut corpus, dir, open);
-    let of_library = |source: &str| Library::of_source(source) == library;
-    let mut kept: std::collections::BTreeMap<String, Vec<Passage>> = Default::default();
-    for p in all_passages(open).map_err(BuildError::from)? {
-        if !of_library(&p.source) {
-            kept.entry(p.source.clone()).or_default().push(p);
-        }
-    }
-    corpus
-        .briefings
-        .extend(kept.values().map(|passages| briefing_of(passages)));
-    corpus.skipped.extend(
-        open.manifest
-            .skipped
-            .iter()
-            .filter(|s| {
-                let relative = s.path.strip_prefix(dir).unwrap_or(&s.path);
-                !of_library(&relative.to_string_lossy().replace('\\', "/"))
-            })
-            .cloned(),
-    );
-    corpus.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
-    if corpus.briefings.is_empty() {
-        return Err(AppError::NoBriefings {
-            dir: dir.display().to_string(),
-            skipped: corpus.skipped.len(),
-        });
-    }
-    Ok(corpus)
-}
-
 /// A briefing as the index holds it, from its passages (one source, in paragraph order).
 fn briefing_of(passages: &[Passage]) -> Briefing {
     let first = &passages[0];
@@ -265,6 +242,7 @@ fn briefing_of(passages: &[Passage]) -> Briefing {
                 page: p.page.and_then(|n| u32::try_from(n).ok()),
             })
             .collect(),
+        stamp: None,
     }
 }
 
@@ -290,52 +268,11 @@ fn keep_previous_versions(corpus: &mut Corpus, content_dir: &Path, open: &OpenIn
     corpus.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
 }
 
-/// What a rebuild would read.
-#[derive(Debug, Clone)]
-struct Signature {
-    /// Every file and the settings that shape the index, in one hash (kept in the
-    /// manifest).
-    combined: String,
-    /// Each library's files alone, by the library's term.
-    libraries: BTreeMap<String, u64>,
-}
-
-impl Signature {
-    /// As the manifest keeps it.
-    fn kept(self) -> (String, BTreeMap<String, u64>) {
-        (self.combined, self.libraries)
-    }
-
-    fn recorded(self) -> LastRead {
-        LastRead {
-            combined: Some(self.combined),
-            libraries: Some(self.libraries),
-        }
-    }
-}
-
-/// A hash of what a rebuild would read: every file under `content.dir` (hidden ones aside)
-/// with its size and modification time, and the settings that shape the index (and this
-/// briefbot's version); `None` when the folder cannot be read. Kept in the manifest, so it
-/// is hashed with [`Fnv64`](crate::fnv::Fnv64) over chosen bytes, stable across builds.
-fn content_signature(settings: &Settings) -> Option<Signature> {
-    let dir = &settings.content.dir;
-    let mut entries = Vec::new();
-    for entry in crate::library::walk(dir, None) {
-        let entry = entry.ok()?;
-        if entry.file_type().is_dir() {
-            continue;
-        }
-        let meta = entry.metadata().ok()?;
-        let modified = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        entries.push((entry.path().to_path_buf(), meta.len(), modified));
-    }
-    entries.sort();
-    let mut h = crate::fnv::Fnv64::default();
+/// A hash of what shapes the indexed text besides the files: this briefbot's version and
+/// schema, the sentence-embedding model, and the settings that change how files are read
+/// or indexed. Kept in the manifest: an update under another is a full rebuild. Hashed
+/// with [`Fnv64`](crate::fnv::Fnv64), stable across builds.
+fn shaping(settings: &Settings) -> String {
     let c = &settings.content;
     let model = crate::semantic::usable(&settings.search.semantic);
     let shaping = format!(
@@ -346,47 +283,74 @@ fn content_signature(settings: &Settings) -> Option<Signature> {
         settings.index.title_in_body,
         c.heading_max_words,
         c.max_file_bytes,
-        c.furniture
+        c.furniture,
     );
+    let mut h = crate::fnv::Fnv64::default();
     h.eat(shaping.as_bytes());
-    let mut libraries: BTreeMap<Library, crate::fnv::Fnv64> = BTreeMap::new();
-    for (path, len, modified) in &entries {
-        let relative = path.strip_prefix(dir).unwrap_or(path);
-        let library = Library::of_source(&relative.to_string_lossy().replace('\\', "/"));
-        let of_library = libraries.entry(library).or_default();
-        for h in [&mut h, of_library] {
-            h.eat(&[0xff]);
-            h.eat(path.as_os_str().as_encoded_bytes());
-            h.eat(&[0xff]);
-            h.eat(&len.to_le_bytes());
-            h.eat(&modified.to_le_bytes());
+    format!("{:016x}", h.finish())
+}
+
+/// One full rebuild by a one-shot writer (`briefbot index --full`): takes the writer lock
+/// for its length.
+pub fn rebuild(settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
+    Writer::acquire(settings, "briefbot index --full")?.rebuild(settings)
+}
+
+/// One update by a one-shot writer (`briefbot index`; see [`Writer::update`]).
+pub fn update(settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
+    Writer::acquire(settings, "briefbot index")?.update(settings, None)
+}
+
+/// Each briefing an index holds: its source and paragraphs.
+pub type Holds = Vec<(String, u64)>;
+
+/// What an update would do, touching nothing (of everything, or of one library): the
+/// files it would read, the paragraphs it would add, change and remove, and each briefing
+/// the index would then hold within that scope (source and paragraphs).
+pub fn dry_run(
+    settings: &Settings,
+    library: Option<Library>,
+) -> Result<(Corpus, Diff, Holds), AppError> {
+    let store = store(settings);
+    let in_scope = |source: &str| library.is_none_or(|l| Library::of_source(source) == l);
+    match store.open() {
+        Ok(open) if open.manifest.shaping.as_deref() == Some(shaping(settings).as_str()) => {
+            let (corpus, changes) = plan(settings, &open, library)?;
+            let diff = store.diff_of(&open, &changes).map_err(BuildError::from)?;
+            let touched: HashSet<&str> = changes
+                .removed
+                .iter()
+                .chain(changes.read.iter().map(|b| &b.source))
+                .map(String::as_str)
+                .collect();
+            let mut holds: Vec<(String, u64)> = open
+                .manifest
+                .briefings
+                .iter()
+                .filter(|b| in_scope(&b.source) && !touched.contains(b.source.as_str()))
+                .map(|b| (b.source.clone(), b.paragraphs))
+                .chain(
+                    changes
+                        .read
+                        .iter()
+                        .map(|b| (b.source.clone(), b.paragraphs.len() as u64)),
+                )
+                .collect();
+            holds.sort();
+            Ok((corpus, diff, holds))
+        }
+        _ => {
+            let corpus = ingest(settings, &store)?;
+            let diff = store.diff(&corpus);
+            let holds = corpus
+                .briefings
+                .iter()
+                .filter(|b| in_scope(&b.source))
+                .map(|b| (b.source.clone(), b.paragraphs.len() as u64))
+                .collect();
+            Ok((corpus, diff, holds))
         }
     }
-    Some(Signature {
-        combined: format!("{:016x}", h.finish()),
-        libraries: libraries
-            .into_iter()
-            .map(|(l, h)| (l.term(), h.finish()))
-            .collect(),
-    })
-}
-
-/// One rebuild by a one-shot writer (`briefbot index`): takes the writer lock for the
-/// length of the rebuild.
-pub fn rebuild(settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
-    Writer::acquire(settings, "briefbot index")?.rebuild(settings)
-}
-
-/// What a rebuild would change, touching nothing: of everything, or of one library
-/// ([`Writer::rebuild_library`]).
-pub fn dry_run(settings: &Settings, library: Option<Library>) -> Result<(Corpus, Diff), AppError> {
-    let store = store(settings);
-    let corpus = match (library, store.open()) {
-        (Some(library), Ok(open)) => library_corpus(settings, &open, library)?,
-        _ => ingest(settings, &store)?,
-    };
-    let diff = store.diff(&corpus);
-    Ok((corpus, diff))
 }
 
 /// An engine over the live index, and the rebuild that was needed to get it, if any.

@@ -281,7 +281,7 @@ impl Default for IndexSettings {
             title_in_body: true,
             writer_memory_mb: 100,
             role: Role::Writer,
-            reload_ms: 1000,
+            reload_ms: 100,
         }
     }
 }

@@ -154,6 +154,7 @@ pub fn corpus(paragraphs: usize, seed: u64) -> Corpus {
                         page: None,
                     })
                     .collect(),
+                stamp: None,
             }
         })
         .collect();

@@ -272,7 +272,7 @@ fn add_with(
         take_back(&[sidecar_path.as_ref()]);
         return Err(err);
     }
-    match writer.rebuild_library(settings, library) {
+    match writer.update(settings, Some(library)) {
         Ok((_, report)) => Ok(Added {
             library,
             briefing,
@@ -352,7 +352,7 @@ pub fn remove(
     // Its metadata file goes with it (kept beside it, as it was).
     let (sidecar_from, sidecar_kept) = (ingest::sidecar_of(&from), ingest::sidecar_of(&kept_at));
     let sidecar_moved = sidecar_from.is_file() && move_file(&sidecar_from, &sidecar_kept).is_ok();
-    match writer.rebuild_library(settings, library) {
+    match writer.update(settings, Some(library)) {
         Ok((_, report)) => Ok(Removed {
             library,
             title: info.title.clone(),
@@ -377,7 +377,12 @@ pub fn remove(
 pub struct Reindexed {
     /// `None`: every library.
     pub library: Option<Library>,
+    /// The files read (those new or changed since the last update), and every file
+    /// skipped.
     pub corpus: Corpus,
+    /// Each briefing of `library` the index holds afterwards (or would, for a dry run):
+    /// source and paragraphs.
+    pub holds: Vec<(String, u64)>,
     /// What changed, of `library`'s paragraphs.
     pub diff: Diff,
     /// `None` for a dry run.
@@ -403,16 +408,23 @@ pub fn reindex(
         }
         None => {}
     }
-    let (corpus, diff, report) = if dry_run {
-        let (corpus, diff) = app::dry_run(settings, library).map_err(ModerateError::Reindex)?;
-        (corpus, diff, None)
+    let in_scope = |source: &str| library.is_none_or(|l| Library::of_source(source) == l);
+    let (corpus, diff, holds, report) = if dry_run {
+        let (corpus, diff, holds) =
+            app::dry_run(settings, library).map_err(ModerateError::Reindex)?;
+        (corpus, diff, holds, None)
     } else {
-        let (corpus, report) = match library {
-            Some(l) => writer.rebuild_library(settings, l),
-            None => writer.rebuild(settings),
-        }
-        .map_err(ModerateError::Reindex)?;
-        (corpus, report.diff.clone(), Some(report))
+        let (corpus, report) = writer
+            .update(settings, library)
+            .map_err(ModerateError::Reindex)?;
+        let holds = report
+            .manifest
+            .briefings
+            .iter()
+            .filter(|b| in_scope(&b.source))
+            .map(|b| (b.source.clone(), b.paragraphs))
+            .collect();
+        (corpus, report.diff.clone(), holds, Some(report))
     };
     let diff = match library {
         Some(l) => diff_within(&diff, l),
@@ -421,6 +433,7 @@ pub fn reindex(
     Ok(Reindexed {
         library,
         corpus,
+        holds,
         diff,
         report,
     })

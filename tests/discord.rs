@@ -570,7 +570,8 @@ async fn messages_tell_no_server_paths() {
 }
 
 /// Regression (issue 13, item 9): the content signature lived in memory only, so a
-/// watching writer rebuilt an unchanged index at every start. It is kept with the index.
+/// watching writer rebuilt an unchanged index at every start. Each file's stamp and the
+/// settings that shape the index are kept in the manifest.
 #[tokio::test]
 async fn a_writer_that_starts_again_over_unchanged_content_does_not_rebuild() {
     let ws = Workspace::with_fixtures();
@@ -599,11 +600,13 @@ async fn a_writer_that_starts_again_over_unchanged_content_does_not_rebuild() {
     let second = bot.engine().manifest().version.clone();
     assert_ne!(second, first);
     drop(bot);
+    let writer = briefbot::app::Writer::acquire(&ws.settings(), "test").unwrap();
+    let (_, report) = writer.update(&ws.settings(), None).unwrap();
+    assert_eq!(report.kind, briefbot::index::BuildKind::Unchanged);
     let mut settings = ws.settings();
     settings.content.heading_max_words = 3;
-    let writer = briefbot::app::Writer::acquire(&settings, "test").unwrap();
-    assert!(!writer.content_unchanged(&settings));
-    assert!(writer.content_unchanged(&ws.settings()));
+    let (_, report) = writer.update(&settings, None).unwrap();
+    assert_eq!(report.kind, briefbot::index::BuildKind::Full);
 }
 
 /// Serves one HTTP response on 127.0.0.1, written by `respond` (raw bytes, as a server that

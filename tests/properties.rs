@@ -293,6 +293,8 @@ mod discord_rendering {
                     date: None,
                     url: None,
                     paragraphs: 3,
+                    first_row: 0,
+                    stamp: None,
                 })
                 .collect();
             let m = sources_message(&briefings, page, "v1");
@@ -334,6 +336,8 @@ mod discord_rendering {
                 date: None,
                 url: Some("https://x.org/".into()),
                 paragraphs: passages.len() as u64,
+                first_row: 0,
+                stamp: None,
             };
             let reading = Reading::new(info, passages.clone());
             let m = reading_message(&reading, page, "v1");
@@ -369,6 +373,8 @@ proptest! {
                 date: None,
                 url: None,
                 paragraphs: *n,
+                first_row: 0,
+                stamp: None,
             })
             .collect();
         let wanted = partial.to_lowercase();

@@ -100,6 +100,8 @@ fn a_second_writer_is_told_a_reindex_is_running() {
         .open(ws.index().join(".lock"))
         .unwrap();
     lock.try_lock().unwrap();
+    // A change to index (with nothing changed, no version is made and no lock taken).
+    add_zeppelin_briefing(&ws);
     let out = index(&ws);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("a reindex is already running"));

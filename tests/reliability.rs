@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use briefbot::app;
-use briefbot::search::{Engine, Ranking, SearchOptions};
 use common::Workspace;
 
 /// Writes generation `g` of a small corpus: every paragraph carries the marker `genG`.
@@ -42,19 +41,8 @@ fn eight_threads_keep_answering_while_fifty_rebuilds_run() {
             scope.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
                     // As `briefbot ask` does: open the live version, then search it.
-                    let result = app::store(&settings)
-                        .open()
-                        .map_err(|e| e.to_string())
-                        .and_then(|open| {
-                            let engine = Engine::new(
-                                open,
-                                SearchOptions::from_settings(&settings, Ranking::Full),
-                            )
-                            .map_err(|e| e.to_string())?;
-                            engine
-                                .search("lighthouse harbour storm records", 20, None)
-                                .map_err(|e| e.to_string())
-                        });
+                    let result =
+                        common::search_live(&settings, "lighthouse harbour storm records", 20);
                     match result {
                         Ok(hits) => {
                             let mut gens: Vec<&str> = hits
@@ -80,15 +68,7 @@ fn eight_threads_keep_answering_while_fifty_rebuilds_run() {
                 }
             });
         }
-        // The readers stop however the rebuilds end (a failed one must fail the test,
-        // not leave it waiting for the readers).
-        struct StopOnDrop<'a>(&'a AtomicBool);
-        impl Drop for StopOnDrop<'_> {
-            fn drop(&mut self) {
-                self.0.store(true, Ordering::Relaxed);
-            }
-        }
-        let _stop = StopOnDrop(&stop);
+        let _stop = common::StopOnDrop(&stop);
         for g in 1..=50 {
             write_generation(&ws, g);
             if let Err(e) = app::rebuild(&settings) {
@@ -280,27 +260,39 @@ fn a_full_disk_fails_the_rebuild_clearly_and_the_old_index_answers() {
     write_big(&ws, 100);
     assert!(ws.cmd().arg("index").output().unwrap().status.success());
     let before = ws.current_version().unwrap();
-    fs::write(ws.content().join("new.md"), "# New\n\nZeppelin news.\n").unwrap();
-    // Writes past 16 KiB fail with EFBIG, as on a full disk (SIGXFSZ ignored).
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(r#"trap '' XFSZ; ulimit -f 16; exec "$0" "$@""#)
-        .arg(assert_cmd::cargo::cargo_bin("briefbot"))
-        .arg("--config")
-        .arg(ws.config())
-        .arg("index")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("briefbot: error:"), "{stderr}");
-    assert!(stderr.to_lowercase().contains("file too large"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(ws.current_version().unwrap(), before);
-    let answer = ws.ask_json("tariffs shipping lanes");
-    assert_eq!(
-        format!("v-{}", answer["index_version"].as_str().unwrap()),
-        before
-    );
-    assert!(!answer["hits"].as_array().unwrap().is_empty());
+    // An update writes little: a new briefing of 3,000 distinct words, whose segment does
+    // not fit.
+    let mut new = String::from("# New\n\n");
+    for p in 0u64..300 {
+        let words: Vec<String> = (0..10)
+            .map(|w| format!("z{:x}", (p * 10 + w).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            .collect();
+        new.push_str(&format!("Zeppelin news {}.\n\n", words.join(" ")));
+    }
+    fs::write(ws.content().join("new.md"), new).unwrap();
+    // Writes past 16 KiB fail with EFBIG, as on a full disk (SIGXFSZ ignored): an update,
+    // then a full rebuild.
+    for args in [&["index"][..], &["index", "--full"]] {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(r#"trap '' XFSZ; ulimit -f 16; exec "$0" "$@""#)
+            .arg(assert_cmd::cargo::cargo_bin("briefbot"))
+            .arg("--config")
+            .arg(ws.config())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("briefbot: error:"), "{stderr}");
+        assert!(stderr.to_lowercase().contains("file too large"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert_eq!(ws.current_version().unwrap(), before);
+        let answer = ws.ask_json("tariffs shipping lanes");
+        assert_eq!(
+            format!("v-{}", answer["index_version"].as_str().unwrap()),
+            before
+        );
+        assert!(!answer["hits"].as_array().unwrap().is_empty());
+    }
 }

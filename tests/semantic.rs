@@ -218,6 +218,44 @@ fn vectors_are_kept_with_the_version_and_a_rebuild_embeds_only_what_changed() {
 }
 
 #[test]
+fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let writer = app::Writer::acquire(&settings, "test").unwrap();
+    let (_, full) = writer.update(&settings, None).unwrap();
+    assert_eq!(full.kind, briefbot::index::BuildKind::Full);
+    let rows = full.manifest.next_row;
+
+    // A briefing gains a paragraph: read again whole, its old paragraphs' vectors are
+    // taken from the live version, and one text is embedded.
+    let file = ws.content().join("harbour-report.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let added = "The ferry timetable changes in spring, after the pier reopens.";
+    std::fs::write(&file, format!("{text}\n\n{added}\n")).unwrap();
+    let before = model.embedded();
+    let (read, report) = writer.update(&settings, None).unwrap();
+    assert_eq!(report.kind, briefbot::index::BuildKind::Incremental);
+    assert_eq!(model.embedded() - before, 1);
+    let new_rows = read.passage_count() as u64;
+    let parts = &report.manifest.vectors.as_ref().unwrap().parts;
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert_eq!((parts[1].first_row, parts[1].rows), (rows, new_rows));
+    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    assert!(version.join(&parts[1].file).is_file());
+
+    // The new version opens with both files, and the new paragraph is found by its
+    // vector as by its words.
+    let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+    assert!(opened.built.is_none());
+    let hits = opened
+        .engine
+        .search("ferry timetable pier reopens", 3, None)
+        .unwrap();
+    assert_eq!(hits[0].passage.text, added);
+}
+
+#[test]
 fn an_index_without_this_models_vectors_is_rebuilt_with_them() {
     let ws = Workspace::with_fixtures();
     let lexical = ws.settings();

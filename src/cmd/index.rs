@@ -1,6 +1,6 @@
-//! `briefbot index [--dry-run | --watch | --check]`: rebuild the index from `content/`,
-//! show what a rebuild would change, keep rebuilding as files change, or check the live
-//! index's files.
+//! `briefbot index [--full | --dry-run | --watch | --check]`: bring the index up to date
+//! with `content/` (reading only the files that changed), rebuild it whole, show what an
+//! update would change, keep updating as files change, or check the live index's files.
 
 use anyhow::Result;
 use briefbot::app;
@@ -8,7 +8,7 @@ use briefbot::config::Settings;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use briefbot::index::{BuildReport, Diff};
+use briefbot::index::{BuildKind, BuildReport, Diff};
 use briefbot::ingest::{Corpus, Skipped};
 
 use super::count;
@@ -18,7 +18,12 @@ pub struct Args {
     /// Show what would be added, changed and removed; change nothing.
     #[arg(long, conflicts_with = "watch")]
     dry_run: bool,
-    /// Stay running as the index writer: rebuild now, then again whenever files under the
+    /// Rebuild the whole index from every file, instead of updating it with the files that
+    /// changed (done on its own when the schema, the model or a setting that shapes the
+    /// index changed; also merges the index into one segment again).
+    #[arg(long, conflicts_with_all = ["dry_run", "watch"])]
+    full: bool,
+    /// Stay running as the index writer: update now, then again whenever files under the
     /// content folder change (after content.watch_delay_ms of quiet), until stopped.
     #[arg(long)]
     watch: bool,
@@ -48,13 +53,14 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         return Ok(());
     }
     if args.dry_run {
-        let (corpus, diff) = app::dry_run(settings, None)?;
+        let (corpus, diff, holds) = app::dry_run(settings, None)?;
         println!("Dry run: nothing was changed.");
         println!(
-            "Would index {}, {} from {}.",
-            count(corpus.briefings.len(), "briefing"),
-            count(corpus.passage_count(), "passage"),
-            settings.content.dir.display()
+            "Would index {}, {} from {} ({} read).",
+            count(holds.len(), "briefing"),
+            count(holds.iter().map(|(_, n)| *n as usize).sum(), "passage"),
+            settings.content.dir.display(),
+            count(corpus.briefings.len(), "file")
         );
         print_diff(&diff, true);
         print_skipped(&corpus.skipped);
@@ -63,7 +69,11 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     if args.watch {
         return watch(settings);
     }
-    let (corpus, report) = app::rebuild(settings)?;
+    let (corpus, report) = if args.full {
+        app::rebuild(settings)?
+    } else {
+        app::update(settings)?
+    };
     print_report(settings, &corpus, &report);
     Ok(())
 }
@@ -71,37 +81,25 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
 /// `--watch`: the standalone writer of a fleet whose bots are all readers.
 fn watch(settings: &Settings) -> Result<()> {
     let writer = app::Writer::acquire(settings, "briefbot index --watch")?;
-    // Watch first, then build: a file saved during the first build is seen.
+    // Watch first, then update: a file saved during the first update is seen.
     let delay = Duration::from_millis(settings.content.watch_delay_ms);
     let watch = briefbot::watch::ContentWatch::start(&settings.content.dir, delay)?;
-    // The live index says what content it was built from: unchanged content, and an index
-    // that opens, need no rebuild at start.
-    let store = app::store(settings);
-    if writer.content_unchanged(settings)
-        && let Ok(open) = store.open()
-    {
-        println!(
-            "The index (version {}) is up to date with {}.",
-            open.manifest.version,
-            settings.content.dir.display()
-        );
-    } else {
-        let (corpus, report) = writer.rebuild(settings)?;
-        print_report(settings, &corpus, &report);
-    }
+    // Catches up with what changed while no writer ran (nothing, if nothing did).
+    let (corpus, report) = writer.update(settings, None)?;
+    print_report(settings, &corpus, &report);
     println!(
         "Watching {} for changes (Ctrl-C to stop).",
         settings.content.dir.display()
     );
     watch.run(|paths| {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        if writer.content_unchanged(settings) {
-            return ControlFlow::Continue(());
-        }
-        println!("Changed: {}", shown.join(", "));
-        tracing::info!(files = ?shown, "content changed; reindexing");
-        match writer.rebuild(settings) {
-            Ok((corpus, report)) => print_report(settings, &corpus, &report),
+        tracing::info!(files = ?shown, "content changed; updating the index");
+        match writer.update(settings, None) {
+            Ok((_, report)) if report.kind == BuildKind::Unchanged => {}
+            Ok((corpus, report)) => {
+                println!("Changed: {}", shown.join(", "));
+                print_report(settings, &corpus, &report);
+            }
             Err(err) => eprintln!("briefbot: reindex failed, the previous index stays live: {err}"),
         }
         ControlFlow::Continue(())
@@ -110,14 +108,38 @@ fn watch(settings: &Settings) -> Result<()> {
 }
 
 fn print_report(settings: &Settings, corpus: &Corpus, report: &BuildReport) {
-    println!(
-        "Indexed {}, {} into {} (version {}) in {:.2} s.",
-        count(corpus.briefings.len(), "briefing"),
-        count(corpus.passage_count(), "passage"),
-        settings.index.dir.display(),
-        report.manifest.version,
-        report.seconds
+    let m = &report.manifest;
+    let holds = format!(
+        "{}, {}",
+        count(m.briefings.len(), "briefing"),
+        count(m.passages as usize, "passage")
     );
+    match report.kind {
+        BuildKind::Unchanged => {
+            println!(
+                "The index (version {}, {holds}) is up to date with {}.",
+                m.version,
+                settings.content.dir.display()
+            );
+            print_skipped(&corpus.skipped);
+            return;
+        }
+        BuildKind::Full => println!(
+            "Indexed {holds} into {} (version {}) in {:.2} s: a full rebuild, {} written.",
+            settings.index.dir.display(),
+            m.version,
+            report.seconds,
+            bytes(report.bytes_written)
+        ),
+        BuildKind::Incremental => println!(
+            "Indexed {holds} into {} (version {}) in {:.2} s: an update, {} read, {} written.",
+            settings.index.dir.display(),
+            m.version,
+            report.seconds,
+            count(corpus.briefings.len(), "file"),
+            bytes(report.bytes_written)
+        ),
+    }
     for b in &corpus.briefings {
         println!(
             "  {} — {} ({} paragraphs)",
@@ -128,6 +150,15 @@ fn print_report(settings: &Settings, corpus: &Corpus, report: &BuildReport) {
     }
     print_diff(&report.diff, false);
     print_skipped(&corpus.skipped);
+}
+
+/// A byte count as people read it.
+fn bytes(n: u64) -> String {
+    match n {
+        n if n < 10_000 => format!("{n} bytes"),
+        n if n < 10_000_000 => format!("{} kB", n / 1000),
+        n => format!("{} MB", n / 1_000_000),
+    }
 }
 
 fn print_diff(diff: &Diff, would: bool) {

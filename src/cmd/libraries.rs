@@ -176,7 +176,7 @@ fn prune(settings: &Settings, rows: &[Row], before: i64, dry_run: bool) -> Resul
     for (l, to) in &moved {
         println!("moved {} to {}", l.describe(), to.display());
     }
-    match app::rebuild(settings) {
+    match app::update(settings) {
         Ok((_, report)) => {
             println!(
                 "reindexed: index version {}, {} passages",
@@ -186,7 +186,7 @@ fn prune(settings: &Settings, rows: &[Row], before: i64, dry_run: bool) -> Resul
         }
         Err(e) => Err(anyhow!(
             "{e}\nThe libraries were moved; the index still holds them until the writer's next \
-             full reindex (/reindex every_library, or its restart)."
+             reindex (/reindex every_library, `briefbot index`, or its restart)."
         )),
     }
 }

@@ -608,44 +608,53 @@ impl Bot {
             .collect()
     }
 
-    /// Rebuilds with the writer (the caller holds `reindexing`) and swaps the new index in.
-    async fn rebuild_locked(
+    /// Updates the index with the writer (the caller holds `reindexing`) and swaps the
+    /// new version in, if one was made.
+    async fn update_locked(
         &self,
         writer: Arc<app::Writer>,
     ) -> Result<Result<(Corpus, Box<BuildReport>), app::AppError>, tokio::task::JoinError> {
         let settings = self.settings.clone();
         let built = tokio::task::spawn_blocking(move || {
-            let (corpus, report) = writer.rebuild(&settings)?;
-            let opened = app::open_or_build(&settings, Ranking::Full, Some(&writer))?;
-            Ok::<_, app::AppError>((corpus, Box::new(report), opened.engine))
+            let (corpus, report) = writer.update(&settings, None)?;
+            let engine = match report.kind {
+                crate::index::BuildKind::Unchanged => None,
+                _ => Some(app::open_or_build(&settings, Ranking::Full, Some(&writer))?.engine),
+            };
+            Ok::<_, app::AppError>((corpus, Box::new(report), engine))
         })
         .await?;
         Ok(built.map(|(corpus, report, engine)| {
-            self.swap_engine(engine);
+            if let Some(engine) = engine {
+                self.swap_engine(engine);
+            }
             (corpus, report)
         }))
     }
 
-    /// A reindex after `content.watch` saw files change: waits for a running reindex to
-    /// end, then rebuilds; logs what changed. A broken file keeps its previous paragraphs.
+    /// An update after `content.watch` saw files change: waits for a running reindex to
+    /// end, then reads the files that changed; logs what changed. A broken file keeps its
+    /// previous paragraphs.
     pub async fn reindex_watched(&self, changed: &[std::path::PathBuf]) {
         let Some(writer) = self.writer.clone() else {
             return;
         };
         let _guard = self.reindexing.lock().await;
         let files: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
-        if writer.content_unchanged(&self.settings) {
-            tracing::debug!(files = ?files, "content changed on disk, but the last reindex read it already");
-            return;
-        }
-        match self.rebuild_locked(writer).await {
+        match self.update_locked(writer).await {
+            Ok(Ok((_, report))) if report.kind == crate::index::BuildKind::Unchanged => {
+                tracing::debug!(files = ?files, "content changed on disk, but the index holds it already");
+            }
             Ok(Ok((corpus, report))) => tracing::info!(
                 files = ?files,
                 version = %report.manifest.version,
+                kind = ?report.kind,
                 added = report.diff.added.len(),
                 changed = report.diff.changed.len(),
                 removed = report.diff.removed.len(),
                 skipped = corpus.skipped.len(),
+                bytes_written = report.bytes_written,
+                seconds = report.seconds,
                 "content changed on disk; reindexed"
             ),
             Ok(Err(err)) => {

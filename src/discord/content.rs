@@ -9,7 +9,6 @@ use super::bot::{Bot, SOMETHING_WENT_WRONG};
 use crate::app;
 use crate::config::Settings;
 use crate::index::{Depth, Diff};
-use crate::ingest::Corpus;
 use crate::library::{Library, Rights};
 use crate::moderate::{self, Actor, ModerateError};
 use crate::render::discord::{Message, cut, escape, notice};
@@ -328,12 +327,9 @@ fn shown_library(library: Library) -> &'static str {
 
 /// Briefings, passages and skipped files of what a reindex was asked for.
 fn counts(settings: &Settings, done: &moderate::Reindexed) -> (usize, usize, usize) {
-    let of = |source: &str| done.library.is_none_or(|l| Library::of_source(source) == l);
-    let corpus: &Corpus = &done.corpus;
-    let briefings: Vec<_> = corpus.briefings.iter().filter(|b| of(&b.source)).collect();
-    let passages = briefings.iter().map(|b| b.paragraphs.len()).sum();
+    let passages = done.holds.iter().map(|(_, n)| *n as usize).sum();
     let skipped = skipped_of(settings, done).count();
-    (briefings.len(), passages, skipped)
+    (done.holds.len(), passages, skipped)
 }
 
 /// The skipped files of what a reindex was asked for, with their paths under `content/`.

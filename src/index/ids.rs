@@ -141,6 +141,8 @@ mod tests {
             date: None,
             url: None,
             paragraphs,
+            first_row: 0,
+            stamp: None,
         }
     }
 

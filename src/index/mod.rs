@@ -1,11 +1,12 @@
 //! The built index: a tantivy index of passages in `index.dir`, rebuilt atomically.
 //!
 //! Layout of `index.dir`:
-//! - `v-<version>/` one complete tantivy index per build, with `briefbot.json` (the
-//!   [`Manifest`]: schema version, build time, briefings, files skipped) and
-//!   `fingerprints.jsonl` (each passage's id and hash, for the next build's [`Diff`]), and
-//!   `vectors.bin` (each passage's vector, by its `row` field) when built with a
-//!   sentence-embedding model;
+//! - `v-<version>/` one complete tantivy index per version, with `briefbot.json` (the
+//!   [`Manifest`]: schema version, build time, files skipped, and what updates changed of
+//!   the list of briefings in `briefings.json`, each with its rows and file stamp), and the
+//!   vectors files (each passage's vector, by its `row` field)
+//!   when built with a sentence-embedding model. Each passage keeps a hash of what it
+//!   shows in a fast field, for the next build's [`Diff`];
 //! - `embeddings/<model id>.bin` every passage vector made by a model, by text hash: a
 //!   rebuild embeds only the paragraphs it has not seen;
 //! - `CURRENT` the name of the live version, replaced by an atomic rename;
@@ -13,8 +14,12 @@
 //!   allowed at a time;
 //! - `.build-*` a build in progress, or left by one that crashed (removed by the next).
 //!
-//! A rebuild is prepared aside and published by renaming `CURRENT`: a reader sees the old
+//! A version is prepared aside and published by renaming `CURRENT`: a reader sees the old
 //! version or the new one, never a mix, and a crash at any point leaves the old one live.
+//! A full rebuild writes a whole new index; an update ([`IndexStore::update`], every
+//! ordinary change) starts from hard links to the live version's files, deletes and adds
+//! the changed briefings' passages in one tantivy commit, and writes only the new segment,
+//! the deletes files and the manifest.
 //! This module never reads `content/`: it is handed a [`Corpus`](crate::ingest::Corpus).
 
 mod ids;
@@ -26,6 +31,7 @@ pub use ids::passage_ids_containing;
 pub use integrity::Depth;
 pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer, passage as passage_of};
 pub use store::{
-    BriefingInfo, BuildError, BuildReport, Diff, IndexStore, Manifest, OpenError, OpenIndex,
-    Semantic, VectorsInfo, WriterLock, all_passages, passages_of_source, source_passages,
+    BriefingChanges, BriefingInfo, BuildError, BuildKind, BuildReport, Changes, Diff, IndexStore,
+    Manifest, OpenError, OpenIndex, Semantic, VectorPart, VectorsInfo, WriterLock, all_passages,
+    passages_of_source, source_passages,
 };

@@ -14,7 +14,7 @@ use crate::ingest::Passage;
 
 /// Bumped whenever the schema, the analyzer or what is indexed changes: an index of
 /// another version is rebuilt, never misread.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Name under which [`analyzer`] is registered with tantivy.
 pub const ANALYZER: &str = "briefbot_en";
@@ -56,6 +56,9 @@ pub struct Fields {
     /// The passage's [`Library`](crate::library::Library), as its term: what a scope
     /// filters on.
     pub library: Field,
+    /// A hash of what the passage shows (a fast field): what the next build's diff
+    /// compares, read without opening a stored document.
+    pub fingerprint: Field,
 }
 
 /// Builds the schema.
@@ -70,7 +73,7 @@ pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
-        slug: b.add_text_field("slug", STRING | STORED),
+        slug: b.add_text_field("slug", STRING | STORED | FAST),
         title: b.add_text_field("title", searchable_stored.clone()),
         section: b.add_text_field("section", searchable_stored),
         text: b.add_text_field("text", STORED),
@@ -84,6 +87,7 @@ pub fn schema() -> (Schema, Fields) {
         source: b.add_text_field("source", STRING | STORED),
         row: b.add_u64_field("row", INDEXED | FAST),
         library: b.add_text_field("library", STRING),
+        fingerprint: b.add_u64_field("fingerprint", FAST),
     };
     (b.build(), fields)
 }
@@ -107,6 +111,7 @@ pub fn fields_of(schema: &Schema) -> tantivy::Result<Fields> {
         source: f("source")?,
         row: f("row")?,
         library: f("library")?,
+        fingerprint: f("fingerprint")?,
     })
 }
 
@@ -115,10 +120,17 @@ pub fn register(index: &Index) {
     index.tokenizers().register(ANALYZER, analyzer());
 }
 
-/// The tantivy document of a passage.
-pub fn document(fields: &Fields, p: &Passage, row: u64, title_in_body: bool) -> TantivyDocument {
+/// The tantivy document of a passage, with its row and [`fingerprint`](super::store).
+pub fn document(
+    fields: &Fields,
+    p: &Passage,
+    row: u64,
+    fingerprint: u64,
+    title_in_body: bool,
+) -> TantivyDocument {
     let mut doc = TantivyDocument::default();
     doc.add_u64(fields.row, row);
+    doc.add_u64(fields.fingerprint, fingerprint);
     doc.add_text(fields.id, &p.id);
     doc.add_text(fields.slug, &p.slug);
     doc.add_text(fields.title, &p.briefing);

@@ -13,16 +13,15 @@ use std::sync::Arc;
 
 use super::integrity::{self, Depth};
 use super::schema::{self, Fields, SCHEMA_VERSION};
-use crate::ingest::{Corpus, Passage, Skipped};
+use crate::ingest::{Briefing, Corpus, Passage, Skipped};
 use crate::semantic::{Model, Vectors};
 
 const CURRENT: &str = "CURRENT";
 const LOCK: &str = ".lock";
 const WRITER: &str = ".writer";
 const MANIFEST: &str = "briefbot.json";
-/// Beside the manifest: each passage's id and fingerprint, one `["id", n]` a line, so the
-/// next rebuild's diff reads one small file instead of every stored passage.
-const FINGERPRINTS: &str = "fingerprints.jsonl";
+/// Beside the manifest: the briefings of the last full build (see [`write_manifest`]).
+const BRIEFINGS: &str = "briefings.json";
 const BUILD_PREFIX: &str = ".build-";
 const VERSION_PREFIX: &str = "v-";
 
@@ -38,19 +37,78 @@ pub struct Manifest {
     pub passages: u64,
     pub briefings: Vec<BriefingInfo>,
     pub skipped: Vec<Skipped>,
-    /// What `content/` (and the settings that shape the index) looked like when this
-    /// build began to read it, as the writer's content signature: a watching writer that
-    /// starts again over unchanged content does not rebuild. Absent in older indexes.
+    /// A hash of the settings and the briefbot build that shaped the indexed text (see
+    /// `app`): an update under others is a full rebuild.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_signature: Option<String>,
-    /// Each library's part of it (by the library's term), so that a writer started again
-    /// knows which libraries a later change left as they were. Absent in older indexes.
+    pub shaping: Option<String>,
+    /// The `row` the next passage added gets: rows are given out once along a line of
+    /// updates (a removed passage's row is not reused, so that its vector is never read
+    /// as another's).
+    #[serde(default)]
+    pub next_row: u64,
+    /// On disk, the briefings are kept in `briefings.json`, written by a full build and
+    /// shared (linked) by the updates after it, and in this: what the updates since
+    /// changed of that list, so that an update writes the few briefings it changed and
+    /// not the list of all. Read back into [`Manifest::briefings`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content_libraries: Option<std::collections::BTreeMap<String, u64>>,
+    pub briefings_since_build: Option<BriefingChanges>,
     /// The passage vectors kept with this version (`vectors.bin`), when it was built with
     /// a sentence-embedding model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vectors: Option<VectorsInfo>,
+}
+
+/// What the updates since the last full build changed of its list of briefings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BriefingChanges {
+    /// Sources whose briefing was removed or replaced.
+    pub removed: std::collections::BTreeSet<String>,
+    /// Briefings added or replaced, by source (applied after `removed`).
+    pub added: std::collections::BTreeMap<String, BriefingInfo>,
+}
+
+/// Writes a version's manifest: with `whole`, its briefings into `briefings.json` (a new
+/// file: never into the one shared with the version before) and none in the manifest;
+/// otherwise the manifest keeps [`Manifest::briefings_since_build`] and the shared
+/// `briefings.json` is left as it is.
+fn write_manifest(dir: &Path, manifest: &Manifest, whole: bool) -> Result<(), BuildError> {
+    let mut on_disk = Manifest {
+        briefings: Vec::new(),
+        ..manifest.clone()
+    };
+    let list = dir.join(BRIEFINGS);
+    if whole {
+        // Never through the link a version before this one may share.
+        let _ = fs::remove_file(&list);
+        let json = serde_json::to_vec(&manifest.briefings).expect("briefings serialize");
+        write_synced(&list, &json)?;
+        on_disk.briefings_since_build = None;
+    }
+    let path = dir.join(MANIFEST);
+    let json = serde_json::to_vec_pretty(&on_disk).expect("a manifest serializes");
+    write_synced(&path, &json)
+}
+
+/// Reads a version's manifest, with its whole list of briefings (sorted by slug).
+fn read_manifest(dir: &Path) -> Result<Manifest, String> {
+    let read = |name: &str| -> Result<Vec<u8>, String> {
+        fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"))
+    };
+    let mut manifest: Manifest =
+        serde_json::from_slice(&read(MANIFEST)?).map_err(|e| format!("{MANIFEST}: {e}"))?;
+    if manifest.schema_version != SCHEMA_VERSION || !manifest.briefings.is_empty() {
+        // Another schema's (refused by the caller), or one that holds its list itself.
+        return Ok(manifest);
+    }
+    let mut briefings: Vec<BriefingInfo> =
+        serde_json::from_slice(&read(BRIEFINGS)?).map_err(|e| format!("{BRIEFINGS}: {e}"))?;
+    if let Some(changes) = &manifest.briefings_since_build {
+        briefings.retain(|b| !changes.removed.contains(&b.source));
+        briefings.extend(changes.added.values().cloned());
+        briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
+    }
+    manifest.briefings = briefings;
+    Ok(manifest)
 }
 
 /// Which model made a version's passage vectors.
@@ -61,6 +119,18 @@ pub struct VectorsInfo {
     pub dim: usize,
     /// The model folder, as the writer knew it (for messages only).
     pub model_dir: String,
+    /// The files holding them, each with its first row: `vectors.bin` from the full
+    /// build (from row 0), then one per update that added rows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<VectorPart>,
+}
+
+/// One vectors file of a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VectorPart {
+    pub file: String,
+    pub first_row: u64,
+    pub rows: u64,
 }
 
 /// One briefing of a built index.
@@ -72,6 +142,34 @@ pub struct BriefingInfo {
     pub date: Option<String>,
     pub url: Option<String>,
     pub paragraphs: u64,
+    /// The `row` of its first paragraph (the others follow).
+    #[serde(default)]
+    pub first_row: u64,
+    /// What its file (and metadata file) looked like when it was read
+    /// ([`crate::ingest::Briefing::stamp`]): an update re-reads only files that changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<u64>,
+}
+
+impl BriefingInfo {
+    /// The rows of its paragraphs.
+    pub fn rows(&self) -> std::ops::Range<usize> {
+        let start = self.first_row as usize;
+        start..start + self.paragraphs as usize
+    }
+
+    fn of(b: &Briefing, first_row: u64) -> BriefingInfo {
+        BriefingInfo {
+            slug: b.slug.clone(),
+            title: b.title.clone(),
+            source: b.source.clone(),
+            date: b.date.clone(),
+            url: b.url.clone(),
+            paragraphs: b.paragraphs.len() as u64,
+            first_row,
+            stamp: b.stamp,
+        }
+    }
 }
 
 /// Paragraphs that a rebuild adds, changes or removes, by passage id.
@@ -82,12 +180,68 @@ pub struct Diff {
     pub removed: Vec<String>,
 }
 
-/// What a rebuild did.
+/// What a rebuild or an update did.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildReport {
     pub manifest: Manifest,
     pub diff: Diff,
     pub seconds: f64,
+    /// How it was made: a whole new index, an update of the previous version, or nothing
+    /// (the content was as the live version holds it).
+    pub kind: BuildKind,
+    /// Bytes of the files it wrote (not those it shared with the previous version).
+    pub bytes_written: u64,
+}
+
+/// How a version was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildKind {
+    Full,
+    Incremental,
+    /// No new version: nothing had changed.
+    Unchanged,
+}
+
+/// What an incremental update changes ([`IndexStore::update`]).
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// Sources (paths under `content/`) whose passages go.
+    pub removed: Vec<String>,
+    /// Briefings read again (new, or changed): each replaces its source's passages.
+    pub read: Vec<Briefing>,
+    /// The new version's files skipped, all of them.
+    pub skipped: Vec<Skipped>,
+    /// [`Manifest::shaping`] of the new version.
+    pub shaping: Option<String>,
+}
+
+impl Changes {
+    /// Every source whose passages go: removed, or read again.
+    fn touched(&self) -> std::collections::BTreeSet<&str> {
+        self.removed
+            .iter()
+            .map(String::as_str)
+            .chain(self.read.iter().map(|b| b.source.as_str()))
+            .collect()
+    }
+
+    /// The ids and fingerprints of the passages read.
+    fn new_prints(&self) -> Vec<(String, u64)> {
+        self.read
+            .iter()
+            .flat_map(Briefing::passages)
+            .map(|p| {
+                let print = fingerprint(&p);
+                (p.id, print)
+            })
+            .collect()
+    }
+
+    /// Whether it changes nothing of what `manifest` holds.
+    pub fn is_empty_for(&self, manifest: &Manifest) -> bool {
+        self.removed.is_empty() && self.read.is_empty() && self.skipped == manifest.skipped
+    }
 }
 
 /// An opened, checked index version.
@@ -147,6 +301,10 @@ pub enum BuildError {
     },
     #[error("building the index failed: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    #[error("the live index cannot be updated ({0}); it needs a full rebuild")]
+    NotUpdatable(#[from] OpenError),
+    #[error("the live index changed while this update was prepared; try again")]
+    Moved,
     #[error("embedding the paragraphs failed: {0}")]
     Embed(#[from] crate::semantic::ModelError),
     #[error(
@@ -273,10 +431,7 @@ impl IndexStore {
             return Err(self.damaged(format!("{CURRENT} names no index version ({name:?})")));
         }
         let dir = self.root.join(&name);
-        let manifest: Manifest = fs::read(dir.join(MANIFEST))
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()))
-            .map_err(|e| self.damaged(format!("{name}/{MANIFEST}: {e}")))?;
+        let manifest = read_manifest(&dir).map_err(|e| self.damaged(format!("{name}/{e}")))?;
         if manifest.schema_version != SCHEMA_VERSION {
             return Err(OpenError::Stale {
                 dir,
@@ -306,15 +461,13 @@ impl IndexStore {
                         });
                     }
                 }
-                let path = dir.join(crate::semantic::vectors::FILE);
-                let vectors =
-                    Vectors::open(&path).map_err(|e| self.damaged(format!("{name}: {e}")))?;
-                if vectors.len() as u64 != manifest.passages || vectors.dim() != model.dim() {
+                let vectors = open_vectors(&dir, &manifest)
+                    .map_err(|e| self.damaged(format!("{name}: {e}")))?;
+                if vectors.dim() != model.dim() {
                     return Err(self.damaged(format!(
-                        "{name}: {} vectors of {} dimensions for {} passages",
-                        vectors.len(),
+                        "{name}: vectors of {} dimensions, the model makes {}",
                         vectors.dim(),
-                        manifest.passages
+                        model.dim()
                     )));
                 }
                 Some(Semantic {
@@ -352,33 +505,22 @@ impl IndexStore {
         let old = self
             .open()
             .ok()
-            .and_then(|open| {
-                read_fingerprints(&open.dir.join(FINGERPRINTS)).or_else(|| {
-                    // An index built before fingerprints were kept.
-                    let passages = all_passages(&open).ok()?;
-                    Some(
-                        passages
-                            .iter()
-                            .map(|p| (p.id.clone(), fingerprint(p)))
-                            .collect(),
-                    )
-                })
-            })
+            .and_then(|open| all_fingerprints(&open).ok())
             .unwrap_or_default();
         diff(&old, new)
     }
 
     /// Builds a new version from `corpus` and makes it the live one.
     pub fn rebuild(&self, corpus: &Corpus) -> Result<BuildReport, BuildError> {
-        self.rebuild_signed(corpus, None)
+        self.rebuild_shaped(corpus, None)
     }
 
-    /// [`IndexStore::rebuild`], keeping `signature` (what the content looked like when it
-    /// was read: the whole, and each library's part) in the new version's manifest.
-    pub fn rebuild_signed(
+    /// [`IndexStore::rebuild`], keeping `shaping` ([`Manifest::shaping`]) in the new
+    /// version's manifest.
+    pub fn rebuild_shaped(
         &self,
         corpus: &Corpus,
-        signature: Option<(String, std::collections::BTreeMap<String, u64>)>,
+        shaping: Option<String>,
     ) -> Result<BuildReport, BuildError> {
         let started = Instant::now();
         fs::create_dir_all(&self.root).map_err(io_err(&self.root))?;
@@ -387,10 +529,8 @@ impl IndexStore {
         let diff = self.diff_to(&prints);
         self.remove_leftover_builds();
 
-        let (content_signature, content_libraries) = signature.unzip();
         let manifest = Manifest {
-            content_signature,
-            content_libraries,
+            shaping,
             ..self.manifest_for(corpus)
         };
         let build = tempfile::Builder::new()
@@ -398,7 +538,26 @@ impl IndexStore {
             .tempdir_in(&self.root)
             .map_err(io_err(&self.root))?;
         self.write_index(build.path(), corpus, &prints, &manifest)?;
+        self.publish_build(build, manifest, diff, started, BuildKind::Full)
+    }
 
+    /// What [`IndexStore::update`] of `base` with `changes` would add, change and remove.
+    pub fn diff_of(&self, base: &OpenIndex, changes: &Changes) -> tantivy::Result<Diff> {
+        let (old, _) = touched_passages(base, &changes.touched())?;
+        Ok(diff(&old, &changes.new_prints()))
+    }
+
+    /// Renames a finished build to its version folder, makes it the live version, and
+    /// reports it.
+    fn publish_build(
+        &self,
+        build: tempfile::TempDir,
+        manifest: Manifest,
+        diff: Diff,
+        started: Instant,
+        kind: BuildKind,
+    ) -> Result<BuildReport, BuildError> {
+        let bytes_written = new_bytes(build.path());
         let name = format!("{VERSION_PREFIX}{}", manifest.version);
         let dest = self.root.join(&name);
         let build_path = build.keep();
@@ -417,7 +576,128 @@ impl IndexStore {
             manifest,
             diff,
             seconds: started.elapsed().as_secs_f64(),
+            kind,
+            bytes_written,
         })
+    }
+
+    /// Makes a new version from the live one, `base`, with `changes`: the passages of
+    /// every removed or re-read source are deleted by their `source` term, the re-read
+    /// briefings' passages added, in one tantivy commit, in a copy of `base` made of hard
+    /// links (segment files are never written twice, so the copy costs no bytes and
+    /// `base` stays exactly as readers have it). Unchanged briefings are not read at all.
+    /// Then published as a rebuild is, atomically; a crash at any point leaves `base` live.
+    pub fn update(&self, base: &OpenIndex, changes: &Changes) -> Result<BuildReport, BuildError> {
+        let started = Instant::now();
+        let _lock = self.lock()?;
+        if self.live_version().as_deref() != base.dir.file_name().and_then(|n| n.to_str()) {
+            return Err(BuildError::Moved);
+        }
+        self.remove_leftover_builds();
+        let touched = changes.touched();
+        let (old_prints, known_vectors) = touched_passages(base, &touched)?;
+        let diff = diff(&old_prints, &changes.new_prints());
+
+        let build = tempfile::Builder::new()
+            .prefix(BUILD_PREFIX)
+            .tempdir_in(&self.root)
+            .map_err(io_err(&self.root))?;
+        link_files(&base.dir, build.path())?;
+        failpoint("after-links");
+        let index = Index::open_in_dir(build.path())?;
+        schema::register(&index);
+        let fields = schema::fields_of(&index.schema())?;
+        let budget = self.writer_memory_bytes.clamp(
+            UPDATE_WRITER_MIN_BYTES,
+            UPDATE_WRITER_MAX_BYTES.max(UPDATE_WRITER_MIN_BYTES),
+        );
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, budget)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
+        for source in &touched {
+            writer.delete_term(tantivy::Term::from_field_text(fields.source, source));
+        }
+        let mut manifest = base.manifest.clone();
+        manifest
+            .briefings
+            .retain(|b| !touched.contains(b.source.as_str()));
+        let first_new_row = manifest.next_row;
+        let mut row = first_new_row;
+        for briefing in &changes.read {
+            manifest.briefings.push(BriefingInfo::of(briefing, row));
+            for passage in briefing.passages() {
+                let print = fingerprint(&passage);
+                writer.add_document(schema::document(
+                    &fields,
+                    &passage,
+                    row,
+                    print,
+                    self.title_in_body,
+                ))?;
+                row += 1;
+            }
+        }
+        failpoint("after-documents");
+        writer.commit()?;
+        failpoint("after-commit");
+        // The merges the policy chose run on tantivy's merge threads; the version is
+        // published once they end, as a published version is never written again.
+        writer.wait_merging_threads()?;
+        failpoint("after-merges");
+
+        if let (Some(model), Some(info)) = (&self.model, manifest.vectors.as_mut()) {
+            let texts: Vec<&str> = changes
+                .read
+                .iter()
+                .flat_map(|b| b.paragraphs.iter().map(|p| p.text.as_str()))
+                .collect();
+            if !texts.is_empty() {
+                let (cache, _) = self
+                    .embedding_cache
+                    .clone()
+                    .unwrap_or_else(|| (crate::semantic::cache_dir(&self.root), true));
+                let rows = crate::semantic::embed_update(model, &cache, &texts, &known_vectors)?;
+                let file = format!("vectors-{first_new_row}.bin");
+                let path = build.path().join(&file);
+                crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
+                    .map_err(io_err(&path))?;
+                info.parts.push(VectorPart {
+                    file,
+                    first_row: first_new_row,
+                    rows: rows.len() as u64,
+                });
+            }
+            compact_vector_parts(build.path(), info)?;
+        }
+
+        let new_sources: std::collections::HashSet<&str> =
+            changes.read.iter().map(|b| b.source.as_str()).collect();
+        manifest.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
+        manifest.passages = manifest.briefings.iter().map(|b| b.paragraphs).sum();
+        manifest.next_row = row;
+        manifest.skipped = changes.skipped.clone();
+        manifest.shaping = changes.shaping.clone();
+        let (version, built_at) = new_version_name();
+        manifest.version = version;
+        manifest.built_at = built_at;
+        // The list of briefings is written whole again when what the updates changed of it
+        // has grown to a quarter of it.
+        let since = manifest
+            .briefings_since_build
+            .get_or_insert_with(Default::default);
+        for source in &touched {
+            since.added.remove(*source);
+            since.removed.insert(source.to_string());
+        }
+        for b in &manifest.briefings {
+            if new_sources.contains(b.source.as_str()) {
+                since.added.insert(b.source.clone(), b.clone());
+            }
+        }
+        let whole = (since.removed.len() + since.added.len()) * 4 > manifest.briefings.len()
+            || !build.path().join(BRIEFINGS).is_file();
+        write_manifest(build.path(), &manifest, whole)?;
+        sync_dir(build.path())?;
+        self.publish_build(build, manifest, diff, started, BuildKind::Incremental)
     }
 
     /// The manifest of the live version, read without opening the index (`None` when
@@ -427,8 +707,7 @@ impl IndexStore {
         if !name.starts_with(VERSION_PREFIX) || name.contains(['/', '\\']) {
             return None;
         }
-        let bytes = fs::read(self.root.join(name).join(MANIFEST)).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        read_manifest(&self.root.join(name)).ok()
     }
 
     /// The name of the live version (`v-…`), as `CURRENT` says now.
@@ -497,38 +776,37 @@ impl IndexStore {
     }
 
     fn manifest_for(&self, corpus: &Corpus) -> Manifest {
-        let now = SystemTime::now();
-        let nanos = now
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let stamp = humantime::format_rfc3339_seconds(now).to_string();
-        let compact: String = stamp.chars().filter(char::is_ascii_alphanumeric).collect();
+        let (version, built_at) = new_version_name();
+        let mut row = 0u64;
+        let briefings = corpus
+            .briefings
+            .iter()
+            .map(|b| {
+                let info = BriefingInfo::of(b, row);
+                row += info.paragraphs;
+                info
+            })
+            .collect();
         Manifest {
             schema_version: SCHEMA_VERSION,
-            version: format!("{compact}-{:04x}", (nanos ^ std::process::id()) & 0xffff),
-            built_at: stamp,
+            version,
+            built_at,
             title_in_body: self.title_in_body,
             passages: corpus.passage_count() as u64,
-            briefings: corpus
-                .briefings
-                .iter()
-                .map(|b| BriefingInfo {
-                    slug: b.slug.clone(),
-                    title: b.title.clone(),
-                    source: b.source.clone(),
-                    date: b.date.clone(),
-                    url: b.url.clone(),
-                    paragraphs: b.paragraphs.len() as u64,
-                })
-                .collect(),
+            briefings,
             skipped: corpus.skipped.clone(),
-            content_signature: None,
-            content_libraries: None,
+            shaping: None,
+            next_row: row,
+            briefings_since_build: None,
             vectors: self.model.as_ref().map(|m| VectorsInfo {
                 model: m.id().to_string(),
                 dim: m.dim(),
                 model_dir: m.dir().display().to_string(),
+                parts: vec![VectorPart {
+                    file: crate::semantic::vectors::FILE.to_string(),
+                    first_row: 0,
+                    rows: row,
+                }],
             }),
         }
     }
@@ -553,14 +831,18 @@ impl IndexStore {
         // Every build is a whole new index, read-only once published: no merges while
         // writing, then one merge into a single segment (below).
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-        for (row, passage) in corpus.passages().enumerate() {
+        let bar = progress_bar(corpus.passage_count() as u64, "indexing paragraphs");
+        for (row, (passage, (_, print))) in corpus.passages().zip(prints).enumerate() {
             writer.add_document(schema::document(
                 &fields,
                 &passage,
                 row as u64,
+                *print,
                 self.title_in_body,
             ))?;
+            bar.inc(1);
         }
+        bar.finish_and_clear();
         failpoint("after-documents");
         writer.commit()?;
         // One segment per indexing thread (or per memory budget) would each be searched
@@ -589,10 +871,7 @@ impl IndexStore {
             crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
                 .map_err(io_err(&path))?;
         }
-        write_fingerprints(&dir.join(FINGERPRINTS), prints)?;
-        let path = dir.join(MANIFEST);
-        let json = serde_json::to_vec_pretty(manifest).expect("a manifest serializes");
-        write_synced(&path, &json)?;
+        write_manifest(dir, manifest, true)?;
         sync_dir(dir)
     }
 
@@ -682,6 +961,235 @@ fn open_unguarded(
     Ok((index, fields))
 }
 
+/// A writer's memory for an update: the few documents of a change need little, and the
+/// writer's peak is held well under what a full build takes (tantivy's floor is 15 MB a
+/// thread).
+const UPDATE_WRITER_MIN_BYTES: usize = 15_000_000;
+const UPDATE_WRITER_MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// How many vectors files an update lets a version have before it joins those the updates
+/// wrote into one.
+const MAX_VECTOR_PARTS: usize = 16;
+
+/// The merge policy of updates: tantivy's log-structured policy, leaving segments of more
+/// than `MERGE_MAX_DOCS` documents alone (the full build's one big segment is never
+/// rewritten by an update; only its deletes file is) and merging the small segments that
+/// updates add once eight of a size have gathered, so that their count stays bounded. A
+/// segment that has lost more than `MERGE_DELETED_RATIO` of its documents is merged too,
+/// which rewrites it: after that much change, a full rebuild (`briefbot index --full`)
+/// costs no more.
+const MERGE_MAX_DOCS: usize = 100_000;
+const MERGE_DELETED_RATIO: f32 = 0.4;
+
+fn merge_policy() -> tantivy::indexer::LogMergePolicy {
+    let mut policy = tantivy::indexer::LogMergePolicy::default();
+    policy.set_min_num_segments(8);
+    policy.set_max_docs_before_merge(MERGE_MAX_DOCS);
+    policy.set_del_docs_ratio_before_merge(MERGE_DELETED_RATIO);
+    policy
+}
+
+/// A new version's name and build time (RFC 3339, UTC).
+fn new_version_name() -> (String, String) {
+    let now = SystemTime::now();
+    let nanos = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let stamp = humantime::format_rfc3339_seconds(now).to_string();
+    let compact: String = stamp.chars().filter(char::is_ascii_alphanumeric).collect();
+    (
+        format!("{compact}-{:04x}", (nanos ^ std::process::id()) & 0xffff),
+        stamp,
+    )
+}
+
+/// A progress bar drawn on a terminal's standard error (nothing otherwise).
+fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    indicatif::ProgressBar::new(len).with_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{what} {{bar:30}} {{pos}}/{{len}} ({{per_sec}}, {{eta}} left)"
+        ))
+        .expect("a valid template"),
+    )
+}
+
+/// Gives `to` a hard link to every file of the version folder `from`, but its manifest
+/// and tantivy's lock files: a copy that costs no bytes. tantivy never writes a file in
+/// place (new segments, deletes and `meta.json` are new files, the last renamed over the
+/// old), so a change in the copy never reaches `from`.
+fn link_files(from: &Path, to: &Path) -> Result<(), BuildError> {
+    for entry in fs::read_dir(from).map_err(io_err(from))? {
+        let entry = entry.map_err(io_err(from))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == MANIFEST || name.starts_with(".tantivy") || !entry.path().is_file() {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        fs::hard_link(entry.path(), &dest).map_err(io_err(&dest))?;
+    }
+    Ok(())
+}
+
+/// Bytes of the files in `dir` that no other folder links to: what a build wrote.
+fn new_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file() && m.nlink() == 1)
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Joins the vectors files updates wrote (all but the full build's) into one when there
+/// are more than [`MAX_VECTOR_PARTS`]: their rows follow each other, so the join is their
+/// records end to end.
+fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildError> {
+    if info.parts.len() <= MAX_VECTOR_PARTS {
+        return Ok(());
+    }
+    let (base, updates): (Vec<VectorPart>, Vec<VectorPart>) =
+        info.parts.iter().cloned().partition(|p| p.first_row == 0);
+    let Some(first) = updates.first() else {
+        return Ok(());
+    };
+    let mut rows = Vec::new();
+    for part in &updates {
+        let path = dir.join(&part.file);
+        let vectors = Vectors::open(&path).map_err(|e| BuildError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        rows.extend((0..vectors.len()).filter_map(|r| vectors.get(r)));
+    }
+    let file = format!("vectors-{}-joined.bin", first.first_row);
+    let path = dir.join(&file);
+    crate::semantic::vectors::write(&path, &info.model, info.dim, &rows).map_err(io_err(&path))?;
+    for part in &updates {
+        let _ = fs::remove_file(dir.join(&part.file));
+    }
+    let joined = VectorPart {
+        file,
+        first_row: first.first_row,
+        rows: rows.len() as u64,
+    };
+    info.parts = base.into_iter().chain([joined]).collect();
+    Ok(())
+}
+
+/// Opens a version's vectors files, checking that every briefing's rows have vectors.
+fn open_vectors(dir: &Path, manifest: &Manifest) -> Result<Vectors, String> {
+    let parts: Vec<(PathBuf, usize)> = match manifest.vectors.as_ref().map(|v| &v.parts) {
+        Some(parts) if !parts.is_empty() => parts
+            .iter()
+            .map(|p| {
+                if p.file.contains(['/', '\\']) || !p.file.starts_with("vectors") {
+                    return Err(format!("{MANIFEST} names no vectors file ({:?})", p.file));
+                }
+                Ok((dir.join(&p.file), p.first_row as usize))
+            })
+            .collect::<Result<_, _>>()?,
+        _ => vec![(dir.join(crate::semantic::vectors::FILE), 0)],
+    };
+    let vectors = Vectors::open_parts(&parts)?;
+    if let Some(b) = manifest
+        .briefings
+        .iter()
+        .find(|b| !vectors.covers(b.rows()))
+    {
+        return Err(format!(
+            "no vectors for rows {:?} (briefing {})",
+            b.rows(),
+            b.slug
+        ));
+    }
+    Ok(vectors)
+}
+
+/// Every passage's id and fingerprint, from the fast fields (no stored document read).
+fn all_fingerprints(open: &OpenIndex) -> tantivy::Result<HashMap<String, u64>> {
+    let reader = open.index.reader()?;
+    let searcher = reader.searcher();
+    let mut out = HashMap::with_capacity(searcher.num_docs() as usize);
+    let mut slug = String::new();
+    for segment in searcher.segment_readers() {
+        let fast = segment.fast_fields();
+        let slugs = fast
+            .str("slug")?
+            .ok_or_else(|| tantivy::TantivyError::SchemaError("no slug column".into()))?;
+        let paragraphs = fast.u64("paragraph")?;
+        let prints = fast.u64("fingerprint")?;
+        for doc in segment.doc_ids_alive() {
+            let (Some(ord), Some(paragraph), Some(print)) = (
+                slugs.term_ords(doc).next(),
+                paragraphs.first(doc),
+                prints.first(doc),
+            ) else {
+                continue;
+            };
+            slug.clear();
+            slugs.ord_to_str(ord, &mut slug)?;
+            out.insert(format!("{slug}:{paragraph}"), print);
+        }
+    }
+    Ok(out)
+}
+
+/// The ids and fingerprints of the passages `base` holds of `sources`, and their vectors
+/// by text hash (when `base` has vectors): what an update replaces.
+fn touched_passages(
+    base: &OpenIndex,
+    sources: &std::collections::BTreeSet<&str>,
+) -> tantivy::Result<(HashMap<String, u64>, KnownVectors)> {
+    let searcher = base.index.reader()?.searcher();
+    let mut prints = HashMap::new();
+    let mut vectors = HashMap::new();
+    for source in sources {
+        for (passage, row) in source_passages_with_rows(&searcher, &base.fields, source)? {
+            if let (Some(semantic), Some(row)) = (&base.semantic, row)
+                && let Some(v) = semantic.vectors.get(row as usize)
+            {
+                vectors.insert(crate::semantic::cache::key(&passage.text), v);
+            }
+            prints.insert(passage.id.clone(), fingerprint(&passage));
+        }
+    }
+    Ok((prints, vectors))
+}
+
+/// Vectors by the hash of their text.
+type KnownVectors = HashMap<u64, crate::semantic::Quantized>;
+
+/// [`source_passages`], each with its `row`.
+fn source_passages_with_rows(
+    searcher: &tantivy::Searcher,
+    fields: &Fields,
+    source: &str,
+) -> tantivy::Result<Vec<(Passage, Option<u64>)>> {
+    let query = tantivy::query::TermQuery::new(
+        tantivy::Term::from_field_text(fields.source, source),
+        tantivy::schema::IndexRecordOption::Basic,
+    );
+    let docs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+    let mut out = Vec::with_capacity(docs.len());
+    for address in docs {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let row = searcher
+            .segment_reader(address.segment_ord)
+            .fast_fields()
+            .u64("row")
+            .ok()
+            .and_then(|c| c.first(address.doc_id));
+        out.push((schema::passage(fields, &doc), row));
+    }
+    out.sort_by_key(|(p, _)| p.paragraph);
+    Ok(out)
+}
+
 /// Every passage stored in an index, in index order.
 pub fn all_passages(open: &OpenIndex) -> tantivy::Result<Vec<Passage>> {
     let reader = open.index.reader()?;
@@ -708,18 +1216,10 @@ pub fn source_passages(
     fields: &Fields,
     source: &str,
 ) -> tantivy::Result<Vec<Passage>> {
-    let query = tantivy::query::TermQuery::new(
-        tantivy::Term::from_field_text(fields.source, source),
-        tantivy::schema::IndexRecordOption::Basic,
-    );
-    let docs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
-    let mut out = Vec::with_capacity(docs.len());
-    for address in docs {
-        let doc: TantivyDocument = searcher.doc(address)?;
-        out.push(schema::passage(fields, &doc));
-    }
-    out.sort_by_key(|p| p.paragraph);
-    Ok(out)
+    Ok(source_passages_with_rows(searcher, fields, source)?
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect())
 }
 
 /// What a passage shows, hashed with FNV-1a (64 bits; fixed forever, unlike the standard
@@ -761,29 +1261,6 @@ fn fingerprints(corpus: &Corpus) -> Vec<(String, u64)> {
             let print = fingerprint(&p);
             (p.id, print)
         })
-        .collect()
-}
-
-/// Keeps the fingerprints of a build beside it, one `["id", n]` a line, synced.
-fn write_fingerprints(path: &Path, prints: &[(String, u64)]) -> Result<(), BuildError> {
-    let mut out = std::io::BufWriter::new(File::create(path).map_err(io_err(path))?);
-    for print in prints {
-        let line = serde_json::to_string(print).expect("an id and a number serialize");
-        writeln!(out, "{line}").map_err(io_err(path))?;
-    }
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|file| file.sync_all())
-        .map_err(io_err(path))
-}
-
-/// The fingerprints a build kept, by passage id (`None` if the file is missing or broken).
-fn read_fingerprints(path: &Path) -> Option<HashMap<String, u64>> {
-    use std::io::BufRead;
-    let file = File::open(path).ok()?;
-    std::io::BufReader::new(file)
-        .lines()
-        .map(|line| serde_json::from_str::<(String, u64)>(&line.ok()?).ok())
         .collect()
 }
 

@@ -96,6 +96,9 @@ pub struct Briefing {
     /// Path of the file under `content/`.
     pub source: String,
     pub paragraphs: Vec<Paragraph>,
+    /// What its file looked like when it was read ([`stamp_of`]); `None` for a briefing
+    /// not read from a file as it is now.
+    pub stamp: Option<u64>,
 }
 
 /// One paragraph with everything needed to quote and cite it: the unit that is indexed.
@@ -202,7 +205,28 @@ impl Format {
 /// Hidden files and folders are ignored; symbolic links are not followed (a link could
 /// lead outside `content/`) and are reported. Files of other types are reported too.
 pub fn scan(dir: &Path, options: &IngestOptions) -> Result<Corpus, IngestError> {
-    scan_in(dir, None, options)
+    Ok(scan_in(dir, None, options, None)?.corpus)
+}
+
+/// What [`scan_changed`] found.
+#[derive(Debug, Default)]
+pub struct ChangedScan {
+    /// The files read (new, or changed since their stamp), and every file skipped.
+    pub corpus: Corpus,
+    /// Sources found as they were ([`Briefing::stamp`] unchanged), not read.
+    pub unchanged: Vec<String>,
+}
+
+/// Walks `dir` (or one library of it) as [`scan`] does, but reads only the files whose
+/// stamp ([`stamp_of`]) differs from the one `known` gives for their source: what an
+/// incremental update needs. A progress bar shows on a terminal when many files are read.
+pub fn scan_changed(
+    dir: &Path,
+    library: Option<Library>,
+    options: &IngestOptions,
+    known: &HashMap<String, u64>,
+) -> Result<ChangedScan, IngestError> {
+    scan_in(dir, library, options, Some(known))
 }
 
 /// Reads the briefings of one library of the content folder `dir` (see
@@ -213,14 +237,15 @@ pub fn scan_library(
     library: Library,
     options: &IngestOptions,
 ) -> Result<Corpus, IngestError> {
-    scan_in(dir, Some(library), options)
+    Ok(scan_in(dir, Some(library), options, None)?.corpus)
 }
 
 fn scan_in(
     dir: &Path,
     library: Option<Library>,
     options: &IngestOptions,
-) -> Result<Corpus, IngestError> {
+    known: Option<&HashMap<String, u64>>,
+) -> Result<ChangedScan, IngestError> {
     let meta = std::fs::metadata(dir).map_err(|source| IngestError::Folder {
         path: dir.to_path_buf(),
         source,
@@ -232,22 +257,33 @@ fn scan_in(
         });
     }
     let mut corpus = Corpus::default();
+    let mut unchanged = Vec::new();
     let mut slugs: HashMap<String, PathBuf> = HashMap::new();
     if library.is_some_and(|l| !l.folder(dir).is_dir()) {
-        return Ok(corpus);
+        return Ok(ChangedScan::default());
     }
+    // Files are listed first, then those to read are read (with a progress bar).
+    let mut entries = Vec::new();
     for entry in crate::library::walk(dir, library) {
-        let entry = match entry {
-            Ok(entry) => entry,
+        match entry {
+            Ok(entry) => entries.push(entry),
             Err(err) => {
                 let path = err.path().unwrap_or(dir).to_path_buf();
                 corpus.skipped.push(Skipped {
                     path,
                     reason: format!("cannot be read: {err}"),
                 });
-                continue;
             }
-        };
+        }
+    }
+    // Every file listed: a metadata file is looked at only where one is listed.
+    let listed: std::collections::HashSet<&Path> = entries
+        .iter()
+        .filter(|e| !e.file_type().is_dir())
+        .map(walkdir::DirEntry::path)
+        .collect();
+    let mut to_read = Vec::new();
+    for entry in &entries {
         let path = entry.path();
         if entry.file_type().is_dir() {
             continue;
@@ -279,18 +315,50 @@ fn scan_in(
             });
             continue;
         }
-        match read_file(path, relative, &slug, format, options) {
-            Ok(briefing) => {
-                slugs.insert(slug, path.to_path_buf());
-                corpus.briefings.push(briefing);
-            }
-            Err(reason) => corpus.skipped.push(Skipped {
-                path: path.to_path_buf(),
-                reason,
-            }),
+        slugs.insert(slug.clone(), path.to_path_buf());
+        let source = relative.to_string_lossy().replace('\\', "/");
+        let unchanged_since = |&k: &u64| {
+            let sidecar = sidecar_of(path);
+            let sidecar = listed
+                .contains(sidecar.as_path())
+                .then(|| std::fs::metadata(&sidecar).ok())
+                .flatten();
+            entry
+                .metadata()
+                .ok()
+                .map(|m| stamp_from(&m, sidecar.as_ref()))
+                == Some(k)
+        };
+        if let Some(known) = known
+            && known.get(&source).is_some_and(unchanged_since)
+        {
+            unchanged.push(source);
+            continue;
         }
+        to_read.push((path.to_path_buf(), slug, format));
     }
-    Ok(corpus)
+    let bar = if to_read.len() >= 100 {
+        indicatif::ProgressBar::new(to_read.len() as u64).with_style(
+            indicatif::ProgressStyle::with_template(
+                "reading briefings {bar:30} {pos}/{len} ({per_sec}, {eta} left)",
+            )
+            .expect("a valid template"),
+        )
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    for (path, slug, format) in to_read {
+        let relative = path.strip_prefix(dir).unwrap_or(&path);
+        match read_file(&path, relative, &slug, format, options) {
+            Ok(briefing) => corpus.briefings.push(briefing),
+            Err(reason) => corpus.skipped.push(Skipped { path, reason }),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    // Sorted as the walk found them, read or not.
+    corpus.briefings.sort_by(|a, b| a.slug.cmp(&b.slug));
+    Ok(ChangedScan { corpus, unchanged })
 }
 
 /// A briefing's slug: its path under `content/` without the extension, `/`-separated.
@@ -340,6 +408,35 @@ pub fn parse_briefing_with(
     finish(parsed, &slug_of(relative), &source)
 }
 
+/// A file's stamp: a hash of its size and modification time, and its metadata file's
+/// ([`sidecar_of`]) if it has one: what tells an update that a file changed without reading
+/// it. `None` when the file cannot be read.
+pub fn stamp_of(path: &Path) -> Option<u64> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let sidecar = std::fs::metadata(sidecar_of(path)).ok();
+    Some(stamp_from(&meta, sidecar.as_ref()))
+}
+
+/// [`stamp_of`] from the file's metadata and its metadata file's, if it has one.
+fn stamp_from(meta: &std::fs::Metadata, sidecar: Option<&std::fs::Metadata>) -> u64 {
+    let mut h = crate::fnv::Fnv64::default();
+    for meta in [Some(meta), sidecar] {
+        match meta {
+            Some(m) => {
+                let modified = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                h.eat(&m.len().to_le_bytes());
+                h.eat(&modified.to_le_bytes());
+            }
+            None => h.eat(&[0xfe]),
+        }
+    }
+    h.finish()
+}
+
 /// Reads and parses one file; the error is the reason it is skipped.
 fn read_file(
     path: &Path,
@@ -348,6 +445,9 @@ fn read_file(
     format: Format,
     options: &IngestOptions,
 ) -> Result<Briefing, String> {
+    // Taken before the file is read: a change made while it is read changes the file's
+    // stamp from this one, and the next update reads it again.
+    let stamp = stamp_of(path);
     let size = std::fs::metadata(path)
         .map_err(|e| format!("cannot be read: {e}"))?
         .len();
@@ -366,7 +466,10 @@ fn read_file(
     if let Some(meta) = read_sidecar(path)? {
         merge_meta(&mut parsed.meta, meta);
     }
-    finish(parsed, slug, &source)
+    Ok(Briefing {
+        stamp,
+        ..finish(parsed, slug, &source)?
+    })
 }
 
 /// The metadata file kept beside a briefing that cannot hold its own (a PDF fetched by
@@ -476,6 +579,7 @@ fn finish(parsed: Parsed, slug: &str, source: &str) -> Result<Briefing, String> 
         tags: parsed.meta.tags,
         source: source.to_string(),
         paragraphs: parsed.paragraphs,
+        stamp: None,
     })
 }
 
@@ -516,8 +620,9 @@ mod tests {
             write(path);
         }
         let slugs = |library: Option<Library>| -> Vec<String> {
-            scan_in(dir.path(), library, &options())
+            scan_in(dir.path(), library, &options(), None)
                 .unwrap()
+                .corpus
                 .briefings
                 .into_iter()
                 .map(|b| b.slug)

@@ -197,7 +197,7 @@ struct Core {
     manifest: Manifest,
     options: SearchOptions,
     semantic: Option<crate::index::Semantic>,
-    /// Each briefing's rows in the vectors file (a briefing's passages are consecutive),
+    /// Each briefing's rows in the vectors files (a briefing's passages are consecutive),
     /// and its library.
     rows: HashMap<String, (Range<usize>, Library)>,
     /// Each briefing's library, in the manifest's order.
@@ -217,20 +217,28 @@ impl Engine {
         let mut rows = HashMap::with_capacity(open.manifest.briefings.len());
         let mut libraries = Vec::with_capacity(open.manifest.briefings.len());
         let mut library_rows: BTreeMap<Library, (Vec<Range<usize>>, u64, usize)> = BTreeMap::new();
-        let mut start = 0usize;
         for b in &open.manifest.briefings {
-            let end = start + b.paragraphs as usize;
+            let range = b.rows();
             let library = Library::of_source(&b.source);
-            rows.insert(b.slug.clone(), (start..end, library));
+            rows.insert(b.slug.clone(), (range.clone(), library));
             libraries.push(library);
             let (ranges, passages, briefings) = library_rows.entry(library).or_default();
-            match ranges.last_mut() {
-                Some(last) if last.end == start => last.end = end,
-                _ => ranges.push(start..end),
-            }
+            ranges.push(range);
             *passages += b.paragraphs;
             *briefings += 1;
-            start = end;
+        }
+        // Merged where consecutive (a full build gives a library's briefings
+        // consecutive rows; an update's briefings get rows of their own).
+        for (ranges, _, _) in library_rows.values_mut() {
+            ranges.sort_by_key(|r| r.start);
+            let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+            for r in ranges.drain(..) {
+                match merged.last_mut() {
+                    Some(last) if last.end == r.start => last.end = r.end,
+                    _ => merged.push(r),
+                }
+            }
+            *ranges = merged;
         }
         Ok(Engine {
             core: Arc::new(Core {

@@ -75,6 +75,39 @@ impl Cache {
         cache
     }
 
+    /// The cache of `model_id` in `dir` for appending only: nothing is read into memory.
+    pub fn unloaded(dir: &Path, model_id: &str, dim: usize) -> Cache {
+        let path = dir.join(format!("{model_id}.bin"));
+        let size = (8 + 4 + dim) as u64;
+        // A file whose header is not this model's, or whose last record was cut short, is
+        // rewritten from scratch (only a cost).
+        let on_disk = fs::metadata(&path)
+            .ok()
+            .map(|m| m.len())
+            .filter(|&len| len >= HEADER as u64 && (len - HEADER as u64).is_multiple_of(size))
+            .filter(|_| Self::header_is(&path, dim))
+            .map_or(0, |len| ((len - HEADER as u64) / size) as usize);
+        Cache {
+            path,
+            dim,
+            entries: HashMap::new(),
+            on_disk,
+        }
+    }
+
+    /// Whether the file at `path` starts with a cache header of `dim` dimensions.
+    fn header_is(path: &Path, dim: usize) -> bool {
+        use std::io::Read;
+        let mut header = [0u8; HEADER];
+        File::open(path)
+            .and_then(|mut f| f.read_exact(&mut header))
+            .is_ok_and(|()| {
+                &header[..8] == MAGIC
+                    && u32::from_le_bytes(header[8..12].try_into().expect("4 bytes")) as usize
+                        == dim
+            })
+    }
+
     pub fn get(&self, key: u64) -> Option<&Quantized> {
         self.entries.get(&key)
     }

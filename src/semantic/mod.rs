@@ -68,6 +68,78 @@ pub fn cache_dir(index_dir: &Path) -> PathBuf {
     index_dir.join("embeddings")
 }
 
+/// Embeds `missing` (text hashes and texts) on every core, with a progress bar on a
+/// terminal.
+fn embed_missing(
+    model: &Model,
+    missing: &[(u64, &str)],
+) -> Result<Vec<(u64, Quantized)>, ModelError> {
+    if missing.is_empty() {
+        return Ok(Vec::new());
+    }
+    let started = std::time::Instant::now();
+    let bar = indicatif::ProgressBar::new(missing.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "embedding paragraphs {bar:30} {pos}/{len} ({per_sec}, {eta} left)",
+        )
+        .expect("a valid template"),
+    );
+    // One text per core: faster here than one text at a time over candle's own
+    // threads (1,023 squad-a paragraphs on 2 cores: 101 s against 123 s).
+    let made: Result<Vec<(u64, Quantized)>, ModelError> = missing
+        .par_iter()
+        .map(|(k, t)| {
+            let v = model.embed(t)?;
+            bar.inc(1);
+            Ok((*k, Quantized::of(&v)))
+        })
+        .collect();
+    bar.finish_and_clear();
+    let made = made?;
+    tracing::info!(
+        paragraphs = made.len(),
+        seconds = started.elapsed().as_secs_f64(),
+        "embedded paragraphs"
+    );
+    Ok(made)
+}
+
+/// The vectors of the few `texts` of an incremental update, in order: from `known` (the
+/// vectors the live version holds of the briefings it changes) where it has them, the
+/// others embedded and appended to the cache, which is not loaded (at a million
+/// paragraphs it alone would take 400 MB).
+pub fn embed_update(
+    model: &Model,
+    cache_dir: &Path,
+    texts: &[&str],
+    known: &HashMap<u64, Quantized>,
+) -> Result<Vec<Quantized>, ModelError> {
+    let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
+    let mut queued = std::collections::HashSet::new();
+    let missing: Vec<(u64, &str)> = keys
+        .iter()
+        .zip(texts)
+        .filter(|(k, _)| !known.contains_key(k) && queued.insert(**k))
+        .map(|(k, t)| (*k, *t))
+        .collect();
+    let made = embed_missing(model, &missing)?;
+    if let Err(e) = cache::Cache::unloaded(cache_dir, model.id(), model.dim()).append(made.clone())
+    {
+        tracing::warn!(error = %e, "cannot write the embedding cache");
+    }
+    let fresh: HashMap<u64, Quantized> = made.into_iter().collect();
+    Ok(keys
+        .iter()
+        .map(|k| {
+            known
+                .get(k)
+                .or_else(|| fresh.get(k))
+                .cloned()
+                .expect("every text known or just embedded")
+        })
+        .collect())
+}
+
 /// The vectors of `texts`, in order: from the cache where it has them, the others
 /// embedded on every core (a progress bar on a terminal) and added to the cache. With
 /// `compact`, the cache then drops the vectors of texts not in this build when they
@@ -87,38 +159,12 @@ pub fn embed_passages(
             missing.push((*k, t));
         }
     }
-    let mut fresh: HashMap<u64, Quantized> = HashMap::new();
-    if !missing.is_empty() {
-        let started = std::time::Instant::now();
-        let bar = indicatif::ProgressBar::new(missing.len() as u64).with_style(
-            indicatif::ProgressStyle::with_template(
-                "embedding paragraphs {bar:30} {pos}/{len} ({per_sec}, {eta} left)",
-            )
-            .expect("a valid template"),
-        );
-        // One text per core: faster here than one text at a time over candle's own
-        // threads (1,023 squad-a paragraphs on 2 cores: 101 s against 123 s).
-        let made: Result<Vec<(u64, Quantized)>, ModelError> = missing
-            .par_iter()
-            .map(|(k, t)| {
-                let v = model.embed(t)?;
-                bar.inc(1);
-                Ok((*k, Quantized::of(&v)))
-            })
-            .collect();
-        bar.finish_and_clear();
-        let made = made?;
-        tracing::info!(
-            paragraphs = made.len(),
-            seconds = started.elapsed().as_secs_f64(),
-            "embedded paragraphs"
-        );
-        if let Err(e) = cache.append(made.clone()) {
-            // Only a cost: the next build embeds them again.
-            tracing::warn!(error = %e, "cannot write the embedding cache");
-        }
-        fresh = made.into_iter().collect();
+    let made = embed_missing(model, &missing)?;
+    if let Err(e) = cache.append(made.clone()) {
+        // Only a cost: the next build embeds them again.
+        tracing::warn!(error = %e, "cannot write the embedding cache");
     }
+    let fresh: HashMap<u64, Quantized> = made.into_iter().collect();
     let out: Vec<Quantized> = keys
         .iter()
         .map(|k| {

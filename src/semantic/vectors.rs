@@ -1,5 +1,6 @@
-//! Passage vectors on disk, one file per index version (`vectors.bin`), memory-mapped by
-//! every reader of that version.
+//! Passage vectors on disk, memory-mapped by every reader of an index version: one file
+//! per full build (`vectors.bin`), and one per incremental update for the rows it added
+//! (`vectors-<first row>.bin`), shared by the versions that follow (hard links).
 //!
 //! Each vector is stored as 8-bit integers with one scale (symmetric quantisation:
 //! `x ≈ scale × q`, `scale = max|x| / 127`): 4 + dim bytes a passage (388 for 384
@@ -58,7 +59,7 @@ impl Quantized {
     }
 }
 
-/// Writes the vectors of an index version, in row order.
+/// Writes vectors, in row order (a version's first row first).
 pub fn write(path: &Path, model_id: &str, dim: usize, rows: &[Quantized]) -> std::io::Result<()> {
     let file = File::create(path)?;
     let mut w = BufWriter::new(file);
@@ -77,11 +78,26 @@ pub fn write(path: &Path, model_id: &str, dim: usize, rows: &[Quantized]) -> std
     file.sync_all()
 }
 
-/// The vectors of one index version, memory-mapped.
-pub struct Vectors {
+/// One vectors file, memory-mapped: `count` records, the first being row `first_row`.
+struct Part {
     map: Mmap,
-    dim: usize,
+    first_row: usize,
     count: usize,
+}
+
+impl Part {
+    fn rows(&self) -> std::ops::Range<usize> {
+        self.first_row..self.first_row + self.count
+    }
+}
+
+/// The vectors of one index version, memory-mapped: one file from a full build, then one
+/// more for each incremental update's new rows (see [`crate::index`]), each file covering
+/// the consecutive rows that build or update gave out.
+pub struct Vectors {
+    /// By first row, not overlapping.
+    parts: Vec<Part>,
+    dim: usize,
     model_id: String,
 }
 
@@ -89,39 +105,83 @@ impl std::fmt::Debug for Vectors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vectors")
             .field("dim", &self.dim)
-            .field("count", &self.count)
+            .field("count", &self.len())
+            .field("parts", &self.parts.len())
             .field("model_id", &self.model_id)
             .finish()
     }
 }
 
+/// Opens and checks one vectors file (its size must match its header).
+fn open_part(path: &Path, first_row: usize) -> Result<(Part, usize, String), String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    // SAFETY: vectors files are written once, then only read and finally deleted (never
+    // truncated or written in place); a deleted file stays mapped until dropped.
+    let map = unsafe { Mmap::map(&file) }.map_err(|e| format!("{}: {e}", path.display()))?;
+    if map.len() < HEADER || &map[..8] != MAGIC {
+        return Err(format!("{}: not a briefbot vectors file", path.display()));
+    }
+    let dim = u32::from_le_bytes(map[8..12].try_into().expect("4 bytes")) as usize;
+    let count = u64::from_le_bytes(map[12..20].try_into().expect("8 bytes")) as usize;
+    let model_id = String::from_utf8_lossy(&map[20..HEADER]).trim().to_string();
+    let expected = (dim + 4)
+        .checked_mul(count)
+        .and_then(|b| b.checked_add(HEADER));
+    if dim == 0 || expected != Some(map.len()) {
+        return Err(format!(
+            "{}: {} bytes, the header says {count} vectors of {dim} dimensions",
+            path.display(),
+            map.len()
+        ));
+    }
+    Ok((
+        Part {
+            map,
+            first_row,
+            count,
+        },
+        dim,
+        model_id,
+    ))
+}
+
 impl Vectors {
-    /// Opens and checks a vectors file (its size must match its header).
+    /// Opens and checks a vectors file (its size must match its header), its records
+    /// being rows 0, 1, ….
     pub fn open(path: &Path) -> Result<Vectors, String> {
-        let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        // SAFETY: index versions are written once, then only read and finally deleted
-        // (never truncated in place); a deleted file stays mapped until dropped.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| format!("{}: {e}", path.display()))?;
-        if map.len() < HEADER || &map[..8] != MAGIC {
-            return Err(format!("{}: not a briefbot vectors file", path.display()));
+        Vectors::open_parts(&[(path.to_path_buf(), 0)])
+    }
+
+    /// Opens the vectors files of a version, each with the row of its first record: they
+    /// must be of one model and dimension, and must not overlap.
+    pub fn open_parts(files: &[(std::path::PathBuf, usize)]) -> Result<Vectors, String> {
+        let mut parts = Vec::with_capacity(files.len());
+        let mut seen: Option<(usize, String)> = None;
+        for (path, first_row) in files {
+            let (part, dim, model_id) = open_part(path, *first_row)?;
+            match &seen {
+                Some((d, m)) if *d != dim || *m != model_id => {
+                    return Err(format!(
+                        "{}: vectors of {model_id} ({dim} dimensions) beside those of {m} ({d})",
+                        path.display()
+                    ));
+                }
+                _ => seen = Some((dim, model_id)),
+            }
+            parts.push(part);
         }
-        let dim = u32::from_le_bytes(map[8..12].try_into().expect("4 bytes")) as usize;
-        let count = u64::from_le_bytes(map[12..20].try_into().expect("8 bytes")) as usize;
-        let model_id = String::from_utf8_lossy(&map[20..HEADER]).trim().to_string();
-        let expected = (dim + 4)
-            .checked_mul(count)
-            .and_then(|b| b.checked_add(HEADER));
-        if dim == 0 || expected != Some(map.len()) {
+        parts.sort_by_key(|p| p.first_row);
+        if let Some(w) = parts.windows(2).find(|w| w[0].rows().end > w[1].first_row) {
             return Err(format!(
-                "{}: {} bytes, the header says {count} vectors of {dim} dimensions",
-                path.display(),
-                map.len()
+                "vectors files overlap: rows {:?} and {:?}",
+                w[0].rows(),
+                w[1].rows()
             ));
         }
+        let (dim, model_id) = seen.ok_or("no vectors file")?;
         Ok(Vectors {
-            map,
+            parts,
             dim,
-            count,
             model_id,
         })
     }
@@ -130,34 +190,60 @@ impl Vectors {
         self.dim
     }
 
+    /// How many records the files hold (rows of removed passages included).
     pub fn len(&self) -> usize {
-        self.count
+        self.parts.iter().map(|p| p.count).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.len() == 0
     }
 
     pub fn model_id(&self) -> &str {
         &self.model_id
     }
 
-    fn record(&self, row: usize) -> &[u8] {
+    /// Whether every row of `rows` has a vector.
+    pub fn covers(&self, rows: std::ops::Range<usize>) -> bool {
+        let mut at = rows.start;
+        for part in self.parts.iter().filter(|p| p.rows().end > rows.start) {
+            if at >= rows.end {
+                break;
+            }
+            if part.first_row > at {
+                return false;
+            }
+            at = part.rows().end;
+        }
+        at >= rows.end
+    }
+
+    /// The part holding `row`, and the record's place in it.
+    fn locate(&self, row: usize) -> Option<(&Part, usize)> {
+        let i = self.parts.partition_point(|p| p.first_row <= row);
+        let part = self.parts.get(i.checked_sub(1)?)?;
+        (row < part.rows().end).then(|| (part, row - part.first_row))
+    }
+
+    fn record_in<'a>(&self, part: &'a Part, local: usize) -> &'a [u8] {
         let size = self.dim + 4;
-        let start = HEADER + row * size;
-        &self.map[start..start + size]
+        let start = HEADER + local * size;
+        &part.map[start..start + size]
     }
 
     pub fn get(&self, row: usize) -> Option<Quantized> {
-        (row < self.count).then(|| Quantized::from_bytes(self.record(row)))
+        let (part, local) = self.locate(row)?;
+        Some(Quantized::from_bytes(self.record_in(part, local)))
     }
 
-    /// The cosine of a unit `query` with the passage of `row` (`None` past the end).
+    /// The cosine of a unit `query` with the passage of `row` (`None` where no file holds
+    /// it).
     pub fn cosine(&self, query: &[f32], row: usize) -> Option<f32> {
-        if row >= self.count || query.len() != self.dim {
+        if query.len() != self.dim {
             return None;
         }
-        let r = self.record(row);
+        let (part, local) = self.locate(row)?;
+        let r = self.record_in(part, local);
         let scale = f32::from_le_bytes(r[..4].try_into().expect("4 bytes"));
         Some(dot_f32_i8(query, &r[4..]) * scale)
     }
@@ -171,12 +257,20 @@ impl Vectors {
         k: usize,
         rows: &[std::ops::Range<usize>],
     ) -> Vec<(usize, f32)> {
-        let rows: Vec<std::ops::Range<usize>> = rows
-            .iter()
-            .map(|r| r.start.min(self.count)..r.end.min(self.count))
-            .filter(|r| !r.is_empty())
-            .collect();
-        if k == 0 || query.len() != self.dim || rows.is_empty() {
+        // Each range cut at the files' bounds: the scan then walks one file at a time.
+        let mut pieces: Vec<(&Part, std::ops::Range<usize>)> = Vec::new();
+        for range in rows {
+            for part in &self.parts {
+                let (start, end) = (
+                    range.start.max(part.first_row),
+                    range.end.min(part.rows().end),
+                );
+                if start < end {
+                    pieces.push((part, start..end));
+                }
+            }
+        }
+        if k == 0 || query.len() != self.dim || pieces.is_empty() {
             return Vec::new();
         }
         // The query quantised too: the scan is then integer dot products, which the
@@ -186,15 +280,17 @@ impl Vectors {
         let q: Vec<i16> = quantized.q.iter().map(|&x| i16::from(x)).collect();
         let mut best: std::collections::BinaryHeap<std::cmp::Reverse<(Score, usize)>> =
             std::collections::BinaryHeap::with_capacity(k + 1);
-        for row in rows.into_iter().flatten() {
-            let r = self.record(row);
-            let scale = f32::from_le_bytes(r[..4].try_into().expect("4 bytes"));
-            let cos = dot_i16_i8(&q, &r[4..]) as f32 * scale * query_scale;
-            if best.len() < k {
-                best.push(std::cmp::Reverse((Score(cos), row)));
-            } else if best.peek().is_some_and(|w| cos > w.0.0.0) {
-                best.pop();
-                best.push(std::cmp::Reverse((Score(cos), row)));
+        for (part, range) in pieces {
+            for row in range {
+                let r = self.record_in(part, row - part.first_row);
+                let scale = f32::from_le_bytes(r[..4].try_into().expect("4 bytes"));
+                let cos = dot_i16_i8(&q, &r[4..]) as f32 * scale * query_scale;
+                if best.len() < k {
+                    best.push(std::cmp::Reverse((Score(cos), row)));
+                } else if best.peek().is_some_and(|w| cos > w.0.0.0) {
+                    best.pop();
+                    best.push(std::cmp::Reverse((Score(cos), row)));
+                }
             }
         }
         let mut out: Vec<(usize, f32)> = best
@@ -333,6 +429,36 @@ mod tests {
                 .all(|(r, _)| *r < 3 || (40..44).contains(r) || *r >= 290)
         );
         assert!(vectors.cosine(&query, 300).is_none());
+    }
+
+    #[test]
+    fn rows_are_read_across_the_files_of_a_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let all: Vec<Vec<f32>> = (0..10).map(|i| unit(i + 1, 64)).collect();
+        let part = |name: &str, rows: std::ops::Range<usize>| {
+            let path = dir.path().join(name);
+            let q: Vec<Quantized> = all[rows].iter().map(|v| Quantized::of(v)).collect();
+            write(&path, "m", 64, &q).unwrap();
+            path
+        };
+        // Rows 0-3 from a build, 6-9 from an update (rows 4-5 given out and dropped).
+        let (a, b) = (part("vectors.bin", 0..4), part("vectors-6.bin", 6..10));
+        let vectors = Vectors::open_parts(&[(b.clone(), 6), (a.clone(), 0)]).unwrap();
+        assert_eq!(vectors.len(), 8);
+        assert!(vectors.covers(0..4) && vectors.covers(6..10) && !vectors.covers(2..8));
+        assert!(vectors.cosine(&all[7], 5).is_none());
+        assert!((vectors.cosine(&all[7], 7).unwrap() - 1.0).abs() < 2e-3);
+        assert_eq!(vectors.get(8), Some(Quantized::of(&all[8])));
+        let near = vectors.nearest(&all[7], 3, std::slice::from_ref(&(0..10)));
+        assert_eq!(near[0].0, 7);
+        assert!(near.iter().all(|(r, _)| *r != 4 && *r != 5));
+        let near = vectors.nearest(&all[7], 3, std::slice::from_ref(&(0..2)));
+        assert_eq!(near.len(), 2);
+        assert!(near.iter().all(|(r, _)| *r < 2));
+        // Overlapping files are a damaged version.
+        let c = part("vectors-3.bin", 3..5);
+        let err = Vectors::open_parts(&[(a, 0), (c, 3)]).unwrap_err();
+        assert!(err.contains("overlap"), "{err}");
     }
 
     #[test]

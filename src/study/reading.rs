@@ -136,6 +136,8 @@ mod tests {
             date: None,
             url: None,
             paragraphs: 0,
+            first_row: 0,
+            stamp: None,
         }
     }
 

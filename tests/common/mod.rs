@@ -193,3 +193,31 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Opens the live index version and searches it, as `briefbot ask` does: what a reader
+/// sees at this moment.
+#[allow(dead_code)]
+pub fn search_live(
+    settings: &Settings,
+    question: &str,
+    k: usize,
+) -> Result<Vec<briefbot::search::Hit>, String> {
+    use briefbot::search::{Engine, Ranking, SearchOptions};
+    let open = briefbot::app::store(settings)
+        .open()
+        .map_err(|e| e.to_string())?;
+    let engine = Engine::new(open, SearchOptions::from_settings(settings, Ranking::Full))
+        .map_err(|e| e.to_string())?;
+    engine.search(question, k, None).map_err(|e| e.to_string())
+}
+
+/// Sets its flag when dropped: readers stop however the writer's loop ends (a failed
+/// build must fail the test, not leave it waiting for the readers).
+#[allow(dead_code)]
+pub struct StopOnDrop<'a>(pub &'a std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
