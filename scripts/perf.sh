@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The Performance table of the README, for generated corpora of the given sizes:
 #   scripts/perf.sh [SIZES]        (default: 10000 100000; add 1000000 for the largest)
+#   UPDATES=1 scripts/perf.sh 1000000   also the "update" rows (examples/update_latency.rs)
 # Writes corpora under target/perf/, builds each index with the release binary, and prints
 # build rate, index size, peak RSS of `ask`, start-to-first-answer and throughput with 1
-# and 2 threads. Latency figures of raw tantivy vs briefbot come from `cargo bench`.
+# and 2 threads; with UPDATES=1, then how fast an added, changed and removed briefing
+# reaches a reader process (20 tries each), the writer's peak RSS and bytes written, and
+# segments, size and search latency after 200 updates against a fresh full rebuild.
+# Latency figures of raw tantivy vs briefbot come from `cargo bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${*:-10000 100000}
 cargo build --release --quiet
+[ -z "${UPDATES:-}" ] || cargo build --release --quiet --example update_latency
 bin=$PWD/target/release/briefbot
 for n in $sizes; do
   dir=target/perf/$n
@@ -41,3 +46,9 @@ print(f"| {n:,} | {n/secs:,.0f} /s ({float(mb)/secs:.1f} MB/s, {int(build_kb)//1
       f"| {int(ask_kb)//1024} MB | {float(start_s)*1000:.0f} ms | {one:,.0f} / {two:,.0f} ({two/one:.2f}×) |")
 PY
 done
+if [ -n "${UPDATES:-}" ]; then
+  for n in $sizes; do
+    echo "updates at $n paragraphs:"
+    target/release/examples/update_latency "target/perf/$n" 20 200
+  done
+fi
