@@ -1,7 +1,7 @@
 //! FNV-1a, 64 bits: a hash whose values are fixed forever, for what is kept on disk from one
-//! run to the next (passage fingerprints, the content signature). The standard library's
-//! hasher may change between Rust releases, and `Hash` impls (of paths, of times) are not
-//! promised to be stable either, so callers feed bytes they chose.
+//! run to the next (passage fingerprints, file stamps, the shaping settings). The standard
+//! library's hasher may change between Rust releases, and `Hash` impls (of paths, of times)
+//! are not promised to be stable either, so callers feed bytes they chose.
 //!
 //! Written out rather than taken from a crate: it is five lines, and its output must never
 //! change with a dependency's version.

@@ -207,7 +207,7 @@ pub fn shelves(content: &Path, indexed: &[(Library, usize, u64)]) -> Vec<Shelf> 
 /// The files and folders under the content folder `content`, in file-name order, hidden
 /// ones left out and symbolic links not followed: of one library (`Some`: the shared one
 /// without the servers' folders, or one server's folder, empty if it has none yet), or of
-/// all (`None`). Every walk of `content/` (ingestion, the writer's content signature, a
+/// all (`None`). Every walk of `content/` (ingestion and the files an update reads, a
 /// library's size) goes through here, so they agree on what a library holds.
 pub fn walk(
     content: &Path,
