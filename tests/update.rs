@@ -452,3 +452,38 @@ fn a_server_library_update_leaves_other_libraries_unread() {
     assert_eq!(read.briefings.len(), 1, "{:?}", read.briefings);
     assert!(!report.diff.changed.is_empty());
 }
+
+#[test]
+fn an_update_of_one_library_with_nothing_changed_makes_no_version() {
+    let ws = Workspace::with_fixtures();
+    // Files skipped in the shared library and in a server's: the server's update lists its
+    // own first, and is still no change.
+    ws.add_bad("empty.md");
+    let server = ws.content().join("servers/42");
+    fs::create_dir_all(&server).unwrap();
+    fs::copy(
+        common::fixtures().join("bad/empty.md"),
+        server.join("empty.md"),
+    )
+    .unwrap();
+    write_briefing(
+        &server,
+        "club.md",
+        "Club",
+        &["The rowing club meets on Tuesdays.".into()],
+    );
+    index(&ws, &[]);
+    let version = ws.current_version().unwrap();
+    let settings = ws.settings();
+    let writer = app::Writer::acquire(&settings, "test").unwrap();
+    for library in [
+        Some(briefbot::library::Library::Server(42)),
+        Some(briefbot::library::Library::Shared),
+        None,
+    ] {
+        let (read, report) = writer.update(&settings, library).unwrap();
+        assert_eq!(report.kind, BuildKind::Unchanged, "{library:?}");
+        assert!(read.briefings.is_empty(), "{library:?}");
+    }
+    assert_eq!(ws.current_version().unwrap(), version);
+}

@@ -67,6 +67,16 @@ pub struct BriefingChanges {
     pub added: std::collections::BTreeMap<String, BriefingInfo>,
 }
 
+/// Files skipped and why, in one order (for comparing lists made in other orders).
+fn sorted_skips(skipped: &[Skipped]) -> Vec<(&Path, &str)> {
+    let mut out: Vec<(&Path, &str)> = skipped
+        .iter()
+        .map(|s| (s.path.as_path(), s.reason.as_str()))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 /// Writes a version's manifest: with `whole`, its briefings into `briefings.json` (a new
 /// file: never into the one shared with the version before) and none in the manifest;
 /// otherwise the manifest keeps [`Manifest::briefings_since_build`] and the shared
@@ -240,7 +250,11 @@ impl Changes {
 
     /// Whether it changes nothing of what `manifest` holds.
     pub fn is_empty_for(&self, manifest: &Manifest) -> bool {
-        self.removed.is_empty() && self.read.is_empty() && self.skipped == manifest.skipped
+        // The same files skipped for the same reasons, in whatever order (an update of one
+        // library lists its own first).
+        self.removed.is_empty()
+            && self.read.is_empty()
+            && sorted_skips(&self.skipped) == sorted_skips(&manifest.skipped)
     }
 }
 
