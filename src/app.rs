@@ -317,12 +317,7 @@ pub fn dry_run(
         Ok(open) if open.manifest.shaping.as_deref() == Some(shaping(settings).as_str()) => {
             let (corpus, changes) = plan(settings, &open, library)?;
             let diff = store.diff_of(&open, &changes).map_err(BuildError::from)?;
-            let touched: HashSet<&str> = changes
-                .removed
-                .iter()
-                .chain(changes.read.iter().map(|b| &b.source))
-                .map(String::as_str)
-                .collect();
+            let touched = changes.touched();
             let mut holds: Vec<(String, u64)> = open
                 .manifest
                 .briefings

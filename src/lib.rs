@@ -19,6 +19,7 @@ pub mod index;
 pub mod ingest;
 pub mod library;
 pub mod moderate;
+mod progress;
 pub mod render;
 pub mod search;
 pub mod semantic;

@@ -228,7 +228,7 @@ pub struct Changes {
 
 impl Changes {
     /// Every source whose passages go: removed, or read again.
-    fn touched(&self) -> std::collections::BTreeSet<&str> {
+    pub fn touched(&self) -> std::collections::BTreeSet<&str> {
         self.removed
             .iter()
             .map(String::as_str)
@@ -845,7 +845,7 @@ impl IndexStore {
         // Every build is a whole new index, read-only once published: no merges while
         // writing, then one merge into a single segment (below).
         writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-        let bar = progress_bar(corpus.passage_count() as u64, "indexing paragraphs");
+        let bar = crate::progress::bar(corpus.passage_count() as u64, "indexing paragraphs");
         for (row, (passage, (_, print))) in corpus.passages().zip(prints).enumerate() {
             writer.add_document(schema::document(
                 &fields,
@@ -1015,16 +1015,6 @@ fn new_version_name() -> (String, String) {
     (
         format!("{compact}-{:04x}", (nanos ^ std::process::id()) & 0xffff),
         stamp,
-    )
-}
-
-/// A progress bar drawn on a terminal's standard error (nothing otherwise).
-fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
-    indicatif::ProgressBar::new(len).with_style(
-        indicatif::ProgressStyle::with_template(&format!(
-            "{what} {{bar:30}} {{pos}}/{{len}} ({{per_sec}}, {{eta}} left)"
-        ))
-        .expect("a valid template"),
     )
 }
 

@@ -338,12 +338,7 @@ fn scan_in(
         to_read.push((path.to_path_buf(), slug, format));
     }
     let bar = if to_read.len() >= 100 {
-        indicatif::ProgressBar::new(to_read.len() as u64).with_style(
-            indicatif::ProgressStyle::with_template(
-                "reading briefings {bar:30} {pos}/{len} ({per_sec}, {eta} left)",
-            )
-            .expect("a valid template"),
-        )
+        crate::progress::bar(to_read.len() as u64, "reading briefings")
     } else {
         indicatif::ProgressBar::hidden()
     };

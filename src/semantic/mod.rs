@@ -78,12 +78,7 @@ fn embed_missing(
         return Ok(Vec::new());
     }
     let started = std::time::Instant::now();
-    let bar = indicatif::ProgressBar::new(missing.len() as u64).with_style(
-        indicatif::ProgressStyle::with_template(
-            "embedding paragraphs {bar:30} {pos}/{len} ({per_sec}, {eta} left)",
-        )
-        .expect("a valid template"),
-    );
+    let bar = crate::progress::bar(missing.len() as u64, "embedding paragraphs");
     // One text per core: faster here than one text at a time over candle's own
     // threads (1,023 squad-a paragraphs on 2 cores: 101 s against 123 s).
     let made: Result<Vec<(u64, Quantized)>, ModelError> = missing
