@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Would sentence vectors help? The study behind the README's "Questions in other words".
+
+Reads what `examples/probe_semantic.rs` wrote (passage, title+passage and sentence vectors
+of all-MiniLM-L6-v2, question vectors, and each question's candidates with the
+re-ranker's features) and prints:
+
+1. dense retrieval alone over every passage, by the passage's vector (p), the
+   title-prefixed passage's (t), the best sentence's (s), and sums of them;
+2. the hybrid re-ranker as shipped, refitted on squad-a (listwise softmax, as
+   `briefbot eval --fit`), and refitted with five sentence-vector features added (the best
+   sentence's cosine, its z-score and rank among the candidates, the z-score times the
+   share of the question's words the best-covered candidate lacks, the briefing's best
+   sentence cosine): squad-a cross-validated by briefing (two folds), paraphrase-a with
+   weights fitted on squad-a only (it is too small to fit on).
+
+    S=../shared/eval
+    cargo run --release --example probe_semantic -- $S/squad-a/content \\
+        models/all-MiniLM-L6-v2 target/probe $S/paraphrase-a/questions.jsonl \\
+        $S/squad-a/questions.jsonl
+    pip install numpy && python3 scripts/semantic_study.py target/probe
+
+Needs numpy. Takes a few minutes (the fits are plain numpy).
+"""
+
+import json
+import sys
+
+import numpy as np
+
+DIM = 384
+# [search.semantic.weights] as shipped (src/search/features.rs), then 0 for the five
+# sentence features this study adds.
+SHIPPED = [1.0, 1.19, 1.01, 0.9, 0.59, 0.23, 0.88, 0.1, 0.37, 1.81, 0.02, 0.09, 0.99,
+           0.68, 1.23, 0.43, -0.87, 2.36, 1.58, 0.76, 2.24, 3.6, 0, 0, 0, 0, 0]
+LEXICAL_AND_COSINE = 22
+
+
+def load(out):
+    passages = [json.loads(line) for line in open(f"{out}/passages.jsonl")]
+
+    def matrix(name):
+        return np.fromfile(f"{out}/{name}.f32", dtype="<f4").reshape(-1, DIM)
+
+    starts = np.r_[0, np.cumsum([len(p["sentences"]) for p in passages])]
+    return passages, matrix("p"), matrix("t"), matrix("s"), starts, matrix
+
+
+def best_sentence(cos_sentences, starts):
+    """Per passage, the best of its sentences' cosines (columns: passages)."""
+    cols = []
+    for j in range(len(starts) - 1):
+        a, b = starts[j], starts[j + 1]
+        cols.append(cos_sentences[..., a:b].max(-1) if b > a else np.full(cos_sentences.shape[:-1], -1.0))
+    return np.stack(cols, -1)
+
+
+def recall(scores, gold):
+    ranks = np.array([(scores[i] > scores[i, g]).sum() + 1 for i, g in enumerate(gold) if g is not None])
+    return f"R@1 {np.mean(ranks <= 1):.3f}  R@3 {np.mean(ranks <= 3):.3f}  R@10 {np.mean(ranks <= 10):.3f}"
+
+
+def samples(out, name, passages, sv, starts, qv):
+    """Each question's candidates: features (the engine's 22 and five sentence ones), gold."""
+    rows = []
+    for i, line in enumerate(open(f"{out}/{name}.jsonl")):
+        q = json.loads(line)
+        if q["gold"] is None or not q["cands"]:
+            rows.append((np.zeros((0, 27)), np.zeros(0, bool), q))
+            continue
+        feats = np.array([c["f"] for c in q["cands"]], dtype=np.float64)
+        idx = np.array([c["p"] for c in q["cands"]])
+        sm = best_sentence(sv @ qv[i], starts)[idx]
+        z = (sm - sm.mean()) / max(sm.std(), 1e-3) / 3
+        rank = 1 / (1 + np.argsort(np.argsort(-sm)))
+        best_cov = max(c["coverage"] for c in q["cands"])
+        by_briefing = {}
+        for j, v in zip(idx, sm):
+            s = passages[j]["slug"]
+            by_briefing[s] = max(by_briefing.get(s, -1), v)
+        briefing = np.array([by_briefing[passages[j]["slug"]] for j in idx])
+        extra = np.stack([sm, z, rank, z * (1 - best_cov), briefing], 1)
+        rows.append((np.concatenate([feats, extra], 1), idx == q["gold"], q))
+    return rows
+
+
+def fit(rows, features, l2=1e-4, steps=400):
+    """Listwise softmax regression with Adam, as src/tune.rs fits; BM25's weight scaled to 1."""
+    w = np.zeros(27)
+    w[0] = 1
+    mask = np.zeros(27)
+    mask[:features] = 1
+    m = np.zeros(27)
+    v = np.zeros(27)
+    lists = [(f, g) for f, g, _ in rows if g.any()]
+    for t in range(1, steps + 1):
+        grad = np.zeros(27)
+        for f, g in lists:
+            s = f @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            grad += (p - g / g.sum()) @ f
+        grad = (grad / len(lists) + l2 * w) * mask
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad * grad
+        w -= 0.05 * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+    return w / w[0] if w[0] > 1e-6 else w
+
+
+def ranks(rows, w):
+    out = []
+    for f, g, _ in rows:
+        if not g.any():
+            out.append(999)
+            continue
+        s = f @ w
+        k = np.argmax(g)
+        out.append(1 + ((s > s[k]) | ((s == s[k]) & (np.arange(len(s)) < k))).sum())
+    return np.array(out)
+
+
+def quality(r):
+    return f"R@1 {np.mean(r <= 1):.3f}  R@3 {np.mean(r <= 3):.3f}  MRR@10 {np.mean(np.where(r <= 10, 1 / r, 0)):.3f}"
+
+
+def cross_validated(rows, passages, features):
+    groups = sorted({passages[q["gold"]]["slug"] for _, _, q in rows})
+    fold = np.array([groups.index(passages[q["gold"]]["slug"]) % 2 for _, _, q in rows])
+    r = np.zeros(len(rows))
+    for f in (0, 1):
+        w = fit([x for x, k in zip(rows, fold) if k != f], features)
+        held = np.where(fold == f)[0]
+        r[held] = ranks([rows[i] for i in held], w)
+    return r
+
+
+def main(out):
+    passages, pv, tv, sv, starts, matrix = load(out)
+    print(f"{len(passages)} passages, {len(sv)} sentences\n\ndense retrieval alone, every passage:")
+    for name in ("paraphrase-a", "squad-a"):
+        qv = matrix(name)
+        gold = [json.loads(line)["gold"] for line in open(f"{out}/{name}.jsonl")]
+        cp, ct, cs = qv @ pv.T, qv @ tv.T, best_sentence(qv @ sv.T, starts)
+        for label, scores in (("p", cp), ("t (title. text)", ct), ("s (best sentence)", cs), ("p + s", cp + cs)):
+            print(f"  {name:13s} {label:18s} {recall(scores, gold)}")
+
+    rows = {n: samples(out, n, passages, sv, starts, matrix(n)) for n in ("squad-a", "paraphrase-a")}
+    print("\nhybrid re-ranker over the engine's candidates:")
+    shipped = np.array(SHIPPED)
+    print(f"  shipped weights      squad-a {quality(ranks(rows['squad-a'], shipped))}   "
+          f"paraphrase-a {quality(ranks(rows['paraphrase-a'], shipped))}")
+    for label, features in (("refit, as today", LEXICAL_AND_COSINE), ("refit, + sentences", 27)):
+        w = fit(rows["squad-a"], features)
+        cv = cross_validated(rows["squad-a"], passages, features)
+        print(f"  {label:20s} squad-a (cross-validated) {quality(cv)}   "
+              f"paraphrase-a {quality(ranks(rows['paraphrase-a'], w))}")
+        for k in (1.5, 2.0, 3.0):
+            scaled = w.copy()
+            scaled[17:] *= k
+            print(f"    semantic weights x{k}: squad-a (in-sample) {quality(ranks(rows['squad-a'], scaled))}   "
+                  f"paraphrase-a {quality(ranks(rows['paraphrase-a'], scaled))}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "target/probe")
