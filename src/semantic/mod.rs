@@ -6,6 +6,7 @@
 //! for the vectors of a build, and search asks the [`Model`] for a question's vector and
 //! the [`Vectors`] for its nearest passages.
 
+pub mod bert;
 pub mod cache;
 pub mod fetch;
 pub mod model;

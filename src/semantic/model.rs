@@ -1,16 +1,18 @@
 //! A sentence-transformers BERT-family model run in-process on the CPU: candle for the
-//! network (candle-transformers' BERT), `tokenizers` for WordPiece, pooling as the model
-//! folder's `1_Pooling/config.json` says, L2 normalisation.
+//! network (a BERT of our own over candle's tensors, [`super::bert`]), `tokenizers` for
+//! WordPiece, pooling as the model folder's `1_Pooling/config.json` says, L2
+//! normalisation.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokenizers::{Tokenizer, TruncationParams};
+
+use super::bert::{Bert, Config};
 
 /// Longest input, in tokens ([CLS] and [SEP] included): sentence-transformers' own limit
 /// for all-MiniLM-L6-v2 (`max_seq_length` 256); the rest of a longer text is not seen.
@@ -69,7 +71,7 @@ struct Architecture {
 
 /// A loaded model. `Send + Sync`: one per process, shared by every search and build.
 pub struct Model {
-    bert: BertModel,
+    bert: Bert,
     tokenizer: Tokenizer,
     pooling: Pooling,
     dim: usize,
@@ -189,7 +191,7 @@ impl Model {
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
             .map_err(|e| unsupported(&weights_path, e.to_string()))?;
         let bert =
-            BertModel::load(vb, &config).map_err(|e| unsupported(&weights_path, e.to_string()))?;
+            Bert::load(vb, &config).map_err(|e| unsupported(&weights_path, e.to_string()))?;
         let model = Model {
             bert,
             tokenizer,
@@ -232,10 +234,8 @@ impl Model {
             .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
         let ids = encoding.get_ids();
         let n = ids.len();
-        let input = Tensor::new(ids, &Device::Cpu)?.unsqueeze(0)?;
-        let types = input.zeros_like()?;
         // One unpadded text: every token is attended to, so no mask is needed.
-        let out = self.bert.forward(&input, &types, None)?.squeeze(0)?;
+        let out = self.bert.forward(ids)?;
         let pooled = match self.pooling {
             Pooling::Mean => (out.sum(0)? / n as f64)?,
             Pooling::Cls => out.get(0)?,
