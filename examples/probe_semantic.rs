@@ -2,7 +2,8 @@
 //!
 //!   cargo run --release --example probe_semantic -- CONTENT MODEL_DIR OUT QUESTIONS...
 //!
-//! Writes to OUT: `passages.jsonl` (id, slug, title, sentences' byte ranges), `p.f32`
+//! Writes to OUT: `weights.json` (the `[search.semantic.weights]` in use, as [name,
+//! weight] pairs in feature order), `passages.jsonl` (id, slug, title, sentences' byte ranges), `p.f32`
 //! (each passage's vector), `t.f32` (each passage embedded after its title), `s.f32` (each
 //! sentence's vector, in passage order) and, per question file, `<name>.jsonl` (each
 //! question's candidates as the engine sees them: passage index, features, gold) and
@@ -15,7 +16,7 @@ use anyhow::Context;
 use briefbot::config::Settings;
 use briefbot::index::{IndexStore, all_passages};
 use briefbot::ingest::{self, IngestOptions, collapse_whitespace};
-use briefbot::search::{Engine, Ranking, SearchOptions, analyze};
+use briefbot::search::{Engine, FEATURE_NAMES, Ranking, SearchOptions, analyze};
 use rayon::prelude::*;
 
 fn write_f32(path: PathBuf, rows: &[Vec<f32>]) -> anyhow::Result<()> {
@@ -39,13 +40,25 @@ fn main() -> anyhow::Result<()> {
     let model = briefbot::semantic::usable(&settings.search.semantic).context("model")?;
     let corpus = ingest::scan(&content, &IngestOptions::from_settings(&settings))?;
     let scratch = tempfile::tempdir()?;
-    let store = IndexStore::new(scratch.path(), true, 64)
-        .with_model(Some(model.clone()))
-        .with_shared_embedding_cache(PathBuf::from("target/probe-cache"));
+    let store = IndexStore::new(
+        scratch.path(),
+        settings.index.title_in_body,
+        settings.index.writer_memory_mb,
+    )
+    .with_model(Some(model.clone()))
+    .with_shared_embedding_cache(PathBuf::from("target/probe-cache"));
     store.rebuild(&corpus)?;
     let open = store.open()?;
     let passages = all_passages(&open)?;
-    let engine = Engine::new(open, SearchOptions::from_settings(&settings, Ranking::Full))?;
+    let options = SearchOptions::from_settings(&settings, Ranking::Full);
+    // In feature order, as [name, weight] pairs.
+    let weights: Vec<(&str, f32)> = FEATURE_NAMES
+        .iter()
+        .copied()
+        .zip(options.semantic_weights)
+        .collect();
+    std::fs::write(out.join("weights.json"), serde_json::to_string(&weights)?)?;
+    let engine = Engine::new(open, options)?;
     let index: std::collections::HashMap<&str, usize> = passages
         .iter()
         .enumerate()
@@ -74,16 +87,14 @@ fn main() -> anyhow::Result<()> {
             .map(|t| model.embed(t).expect("embeds"))
             .collect()
     };
-    if !out.join("p.f32").exists() {
-        let texts: Vec<String> = passages.iter().map(|p| p.text.clone()).collect();
-        write_f32(out.join("p.f32"), &embed_all(&texts))?;
-        let titled: Vec<String> = passages
-            .iter()
-            .map(|p| format!("{}. {}", p.briefing, p.text))
-            .collect();
-        write_f32(out.join("t.f32"), &embed_all(&titled))?;
-        write_f32(out.join("s.f32"), &embed_all(&sentences))?;
-    }
+    let texts: Vec<String> = passages.iter().map(|p| p.text.clone()).collect();
+    write_f32(out.join("p.f32"), &embed_all(&texts))?;
+    let titled: Vec<String> = passages
+        .iter()
+        .map(|p| format!("{}. {}", p.briefing, p.text))
+        .collect();
+    write_f32(out.join("t.f32"), &embed_all(&titled))?;
+    write_f32(out.join("s.f32"), &embed_all(&sentences))?;
     for file in &args[3..] {
         let questions = briefbot::eval::load_questions(std::path::Path::new(file))?;
         let name = std::path::Path::new(file)

@@ -30,12 +30,12 @@ use briefbot::semantic::{self, Quantized, cache, vectors::random_unit};
 
 fn percentiles(mut ms: Vec<f64>) -> String {
     ms.sort_by(f64::total_cmp);
-    let at = |p: f64| ms[((p * ms.len() as f64).ceil() as usize).clamp(1, ms.len()) - 1];
+    let at = |p| briefbot::eval::percentile(&ms, p);
     format!(
         "p50 {:6.2} ms   p99 {:6.2} ms   max {:6.2} ms",
         at(0.50),
         at(0.99),
-        ms[ms.len() - 1]
+        at(1.0)
     )
 }
 

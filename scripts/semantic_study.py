@@ -29,10 +29,8 @@ import sys
 import numpy as np
 
 DIM = 384
-# [search.semantic.weights] as shipped (src/search/features.rs), then 0 for the five
+# The engine's features come first (22, the last five of them semantic), then the five
 # sentence features this study adds.
-SHIPPED = [1.0, 1.19, 1.01, 0.9, 0.59, 0.23, 0.88, 0.1, 0.37, 1.81, 0.02, 0.09, 0.99,
-           0.68, 1.23, 0.43, -0.87, 2.36, 1.58, 0.76, 2.24, 3.6, 0, 0, 0, 0, 0]
 LEXICAL_AND_COSINE = 22
 
 
@@ -60,8 +58,9 @@ def recall(scores, gold):
     return f"R@1 {np.mean(ranks <= 1):.3f}  R@3 {np.mean(ranks <= 3):.3f}  R@10 {np.mean(ranks <= 10):.3f}"
 
 
-def samples(out, name, passages, sv, starts, qv):
-    """Each question's candidates: features (the engine's 22 and five sentence ones), gold."""
+def samples(out, name, passages, best):
+    """Each question's candidates: features (the engine's 22 and five sentence ones), gold.
+    `best`: each question's best-sentence cosine with every passage."""
     rows = []
     for i, line in enumerate(open(f"{out}/{name}.jsonl")):
         q = json.loads(line)
@@ -70,7 +69,7 @@ def samples(out, name, passages, sv, starts, qv):
             continue
         feats = np.array([c["f"] for c in q["cands"]], dtype=np.float64)
         idx = np.array([c["p"] for c in q["cands"]])
-        sm = best_sentence(sv @ qv[i], starts)[idx]
+        sm = best[i][idx]
         z = (sm - sm.mean()) / max(sm.std(), 1e-3) / 3
         rank = 1 / (1 + np.argsort(np.argsort(-sm)))
         best_cov = max(c["coverage"] for c in q["cands"])
@@ -137,16 +136,20 @@ def cross_validated(rows, passages, features):
 def main(out):
     passages, pv, tv, sv, starts, matrix = load(out)
     print(f"{len(passages)} passages, {len(sv)} sentences\n\ndense retrieval alone, every passage:")
+    rows = {}
     for name in ("paraphrase-a", "squad-a"):
         qv = matrix(name)
         gold = [json.loads(line)["gold"] for line in open(f"{out}/{name}.jsonl")]
         cp, ct, cs = qv @ pv.T, qv @ tv.T, best_sentence(qv @ sv.T, starts)
         for label, scores in (("p", cp), ("t (title. text)", ct), ("s (best sentence)", cs), ("p + s", cp + cs)):
             print(f"  {name:13s} {label:18s} {recall(scores, gold)}")
+        rows[name] = samples(out, name, passages, cs)
 
-    rows = {n: samples(out, n, passages, sv, starts, matrix(n)) for n in ("squad-a", "paraphrase-a")}
     print("\nhybrid re-ranker over the engine's candidates:")
-    shipped = np.array(SHIPPED)
+    # The weights the probe's engine used ([search.semantic.weights]), then 0 for the five
+    # sentence features.
+    used = json.load(open(f"{out}/weights.json"))
+    shipped = np.r_[np.array([w for _, w in used]), np.zeros(5)]
     print(f"  shipped weights      squad-a {quality(ranks(rows['squad-a'], shipped))}   "
           f"paraphrase-a {quality(ranks(rows['paraphrase-a'], shipped))}")
     for label, features in (("refit, as today", LEXICAL_AND_COSINE), ("refit, + sentences", 27)):

@@ -271,7 +271,7 @@ pub fn throughput(engine: &Engine, questions: &[Question], threads: usize, k: us
 }
 
 /// Nearest-rank percentile of sorted values (0 for none).
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

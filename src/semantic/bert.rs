@@ -101,7 +101,6 @@ pub struct Bert {
     embeddings_norm: LayerNorm,
     layers: Vec<Layer>,
     heads: usize,
-    hidden: usize,
     activation: Activation,
 }
 
@@ -155,7 +154,6 @@ impl Bert {
             embeddings_norm: candle_nn::layer_norm(h, eps, e.pp("LayerNorm"))?,
             layers,
             heads: config.num_attention_heads,
-            hidden: h,
             activation: config.hidden_act,
         })
     }
@@ -178,7 +176,7 @@ impl Bert {
     }
 
     fn layer(&self, l: &Layer, x: &Tensor) -> Result<Tensor> {
-        let (n, h, heads) = (x.dim(0)?, self.hidden, self.heads);
+        let ((n, h), heads) = (x.dims2()?, self.heads);
         let size = h / heads;
         let qkv = l.qkv.forward(x)?;
         // [tokens, hidden] → [heads, tokens, head size]
