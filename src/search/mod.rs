@@ -637,10 +637,7 @@ impl Engine {
         let mut top = if info.terms.is_empty() {
             Vec::new()
         } else {
-            searcher.search(
-                &self.query(&info.terms, briefing),
-                &TopDocs::with_limit(n).order_by_score(),
-            )?
+            Self::bm25_top(searcher, &self.query(&info.terms, briefing), n)?
         };
         let best = top.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
 
@@ -672,9 +669,9 @@ impl Engine {
                 .collect(),
             None => vec![None; top.len()],
         };
-        // BM25 order over the whole pool (a stable sort: BM25's own ties keep its order).
+        // BM25 order over the whole pool, ties by row (as in `bm25_top`).
         let mut order: Vec<usize> = (0..top.len()).collect();
-        order.sort_by(|&a, &b| top[b].0.total_cmp(&top[a].0));
+        order.sort_by(|&a, &b| top[b].0.total_cmp(&top[a].0).then(rows[a].cmp(&rows[b])));
 
         let mut passages = Vec::with_capacity(top.len());
         for &i in &order {
@@ -765,6 +762,54 @@ impl Engine {
                 c.evidence.features[features::COSINE_Z] * (1.0 - best_coverage);
         }
         Ok(out)
+    }
+
+    /// The best `n` documents for `query` by BM25, best first, equal scores by row.
+    ///
+    /// tantivy breaks ties by document address, and addresses depend on how a build's
+    /// threads split the documents into segments and on the order of those segments (a
+    /// hash map's): the same briefings built twice would rank tied passages, and pick
+    /// those at the cutoff, differently. Rows follow the briefings' order in every build.
+    /// A few documents fetched past the cutoff settle most ties while keeping tantivy's
+    /// pruning; ties that run past them are settled by a collector ordering by
+    /// (score, row) over every match.
+    fn bm25_top(
+        searcher: &Searcher,
+        query: &dyn Query,
+        n: usize,
+    ) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
+        const MARGIN: usize = 8;
+        let by_row = |top: &mut Vec<(f32, tantivy::DocAddress)>| {
+            let mut keyed: Vec<(f32, Option<usize>, tantivy::DocAddress)> = top
+                .iter()
+                .map(|&(s, a)| (s, Self::row_of(searcher, a), a))
+                .collect();
+            keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            *top = keyed.into_iter().map(|(s, _, a)| (s, a)).collect();
+        };
+        let mut top = searcher.search(query, &TopDocs::with_limit(n + MARGIN).order_by_score())?;
+        let settled = top.len() < n + MARGIN || top[n - 1].0 != top[n + MARGIN - 1].0;
+        if settled {
+            by_row(&mut top);
+            top.truncate(n);
+            return Ok(top);
+        }
+        let exact = TopDocs::with_limit(n).tweak_score(|segment: &tantivy::SegmentReader| {
+            let rows = segment
+                .fast_fields()
+                .u64("row")
+                .ok()
+                .map(|c| c.first_or_default_col(u64::MAX));
+            move |doc: tantivy::DocId, score: tantivy::Score| {
+                let row = rows.as_ref().map_or(u64::MAX, |c| c.get_val(doc));
+                (score, std::cmp::Reverse(row))
+            }
+        });
+        Ok(searcher
+            .search(query, &exact)?
+            .into_iter()
+            .map(|((s, _), a)| (s, a))
+            .collect())
     }
 
     /// The documents of `rows`, each with its BM25 score for `terms` (0 when it holds
