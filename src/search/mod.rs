@@ -605,16 +605,6 @@ impl Engine {
         }
     }
 
-    /// The `row` of a document.
-    fn row_of(searcher: &Searcher, address: tantivy::DocAddress) -> Option<usize> {
-        let column = searcher
-            .segment_reader(address.segment_ord)
-            .fast_fields()
-            .u64("row")
-            .ok()?;
-        column.first(address.doc_id).map(|r| r as usize)
-    }
-
     /// BM25's best `n` passages for a prepared question and the `nearest` passages
     /// nearest to its vector (those not already among BM25's), with their evidence, in
     /// BM25 order (a passage that holds none of the question's words scores 0).
@@ -634,18 +624,16 @@ impl Engine {
         {
             return Ok(Vec::new());
         }
+        let row_of = RowColumns::of(searcher);
         let mut top = if info.terms.is_empty() {
             Vec::new()
         } else {
-            Self::bm25_top(searcher, &self.query(&info.terms, briefing), n)?
+            Self::bm25_top(searcher, &row_of, &self.query(&info.terms, briefing), n)?
         };
         let best = top.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
 
         // Each candidate's row, and the cosine of every row with the question.
-        let mut rows: Vec<Option<usize>> = top
-            .iter()
-            .map(|(_, a)| Self::row_of(searcher, *a))
-            .collect();
+        let mut rows: Vec<Option<usize>> = top.iter().map(|(_, a)| row_of.row(*a)).collect();
         if let Some((v, semantic)) = vector
             && nearest > 0
         {
@@ -658,7 +646,7 @@ impl Engine {
                 .filter(|row| !have.contains(row))
                 .collect();
             for (score, address) in self.rows_scored(searcher, &info.terms, &extra)? {
-                rows.push(Self::row_of(searcher, address));
+                rows.push(row_of.row(address));
                 top.push((score, address));
             }
         }
@@ -775,15 +763,14 @@ impl Engine {
     /// (score, row) over every match.
     fn bm25_top(
         searcher: &Searcher,
+        row_of: &RowColumns,
         query: &dyn Query,
         n: usize,
     ) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
         const MARGIN: usize = 8;
         let by_row = |top: &mut Vec<(f32, tantivy::DocAddress)>| {
-            let mut keyed: Vec<(f32, Option<usize>, tantivy::DocAddress)> = top
-                .iter()
-                .map(|&(s, a)| (s, Self::row_of(searcher, a), a))
-                .collect();
+            let mut keyed: Vec<(f32, Option<usize>, tantivy::DocAddress)> =
+                top.iter().map(|&(s, a)| (s, row_of.row(a), a)).collect();
             keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
             *top = keyed.into_iter().map(|(s, _, a)| (s, a)).collect();
         };
@@ -903,6 +890,28 @@ impl Engine {
                 Ok(Some(crate::index::passage_of(&self.core.fields, &doc)))
             }
         }
+    }
+}
+
+/// Each segment's `row` column, opened once for a search (opening one looks it up by name,
+/// which costs more than reading a row).
+struct RowColumns(Vec<Option<tantivy::columnar::Column<u64>>>);
+
+impl RowColumns {
+    fn of(searcher: &Searcher) -> RowColumns {
+        RowColumns(
+            searcher
+                .segment_readers()
+                .iter()
+                .map(|s| s.fast_fields().u64("row").ok())
+                .collect(),
+        )
+    }
+
+    /// The `row` of a document.
+    fn row(&self, address: tantivy::DocAddress) -> Option<usize> {
+        let column = self.0.get(address.segment_ord as usize)?.as_ref()?;
+        column.first(address.doc_id).map(|r| r as usize)
     }
 }
 
