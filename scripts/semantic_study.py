@@ -8,11 +8,14 @@ re-ranker's features) and prints:
 1. dense retrieval alone over every passage, by the passage's vector (p), the
    title-prefixed passage's (t), the best sentence's (s), and sums of them;
 2. the hybrid re-ranker as shipped, refitted on squad-a (listwise softmax, as
-   `briefbot eval --fit`), and refitted with five sentence-vector features added (the best
+   `briefbot eval --fit`), refitted with five sentence-vector features added (the best
    sentence's cosine, its z-score and rank among the candidates, the z-score times the
    share of the question's words the best-covered candidate lacks, the briefing's best
-   sentence cosine): squad-a cross-validated by briefing (two folds), paraphrase-a with
-   weights fitted on squad-a only (it is too small to fit on).
+   sentence cosine), and refitted with three neighbour features added (the better cosine
+   of the paragraphs before and after in the same briefing, its z-score among the
+   candidates, and the better of it and the paragraph's own: does the context a pronoun
+   leaves out sit next door?): squad-a cross-validated by briefing (two folds),
+   paraphrase-a with weights fitted on squad-a only (it is too small to fit on).
 
     S=../shared/eval
     cargo run --release --example probe_semantic -- $S/squad-a/content \\
@@ -30,8 +33,11 @@ import numpy as np
 
 DIM = 384
 # The engine's features come first (22, the last five of them semantic), then the five
-# sentence features this study adds.
+# sentence features and the three neighbour features this study adds.
 LEXICAL_AND_COSINE = 22
+SENTENCES = list(range(22, 27))
+NEIGHBOURS = list(range(27, 30))
+WIDTH = 30
 
 
 def load(out):
@@ -58,14 +64,25 @@ def recall(scores, gold):
     return f"R@1 {np.mean(ranks <= 1):.3f}  R@3 {np.mean(ranks <= 3):.3f}  R@10 {np.mean(ranks <= 10):.3f}"
 
 
-def samples(out, name, passages, best):
-    """Each question's candidates: features (the engine's 22 and five sentence ones), gold.
-    `best`: each question's best-sentence cosine with every passage."""
+def neighbours(cos, passages):
+    """Per passage, the better cosine of the passages before and after it in its briefing
+    (-1 where there is none; columns: passages, in row order)."""
+    slug = np.array([p["slug"] for p in passages])
+    before = np.r_[False, slug[1:] == slug[:-1]]
+    after = np.r_[slug[:-1] == slug[1:], False]
+    return np.maximum(np.where(before, np.roll(cos, 1, -1), -1.0), np.where(after, np.roll(cos, -1, -1), -1.0))
+
+
+def samples(out, name, passages, best, cos):
+    """Each question's candidates: features (the engine's 22, five sentence ones, three
+    neighbour ones), gold. `best`: each question's best-sentence cosine with every passage;
+    `cos`: its cosine with every passage."""
     rows = []
+    near = neighbours(cos, passages)
     for i, line in enumerate(open(f"{out}/{name}.jsonl")):
         q = json.loads(line)
         if q["gold"] is None or not q["cands"]:
-            rows.append((np.zeros((0, 27)), np.zeros(0, bool), q))
+            rows.append((np.zeros((0, WIDTH)), np.zeros(0, bool), q))
             continue
         feats = np.array([c["f"] for c in q["cands"]], dtype=np.float64)
         idx = np.array([c["p"] for c in q["cands"]])
@@ -79,21 +96,25 @@ def samples(out, name, passages, best):
             by_briefing[s] = max(by_briefing.get(s, -1), v)
         briefing = np.array([by_briefing[passages[j]["slug"]] for j in idx])
         extra = np.stack([sm, z, rank, z * (1 - best_cov), briefing], 1)
-        rows.append((np.concatenate([feats, extra], 1), idx == q["gold"], q))
+        nb = near[i][idx]
+        nb_z = (nb - nb.mean()) / max(nb.std(), 1e-3) / 3
+        context = np.stack([nb, nb_z, np.maximum(nb, cos[i][idx])], 1)
+        rows.append((np.concatenate([feats, extra, context], 1), idx == q["gold"], q))
     return rows
 
 
 def fit(rows, features, l2=1e-4, steps=400):
-    """Listwise softmax regression with Adam, as src/tune.rs fits; BM25's weight scaled to 1."""
-    w = np.zeros(27)
+    """Listwise softmax regression with Adam, as src/tune.rs fits, over the columns
+    `features`; BM25's weight scaled to 1."""
+    w = np.zeros(WIDTH)
     w[0] = 1
-    mask = np.zeros(27)
-    mask[:features] = 1
-    m = np.zeros(27)
-    v = np.zeros(27)
+    mask = np.zeros(WIDTH)
+    mask[features] = 1
+    m = np.zeros(WIDTH)
+    v = np.zeros(WIDTH)
     lists = [(f, g) for f, g, _ in rows if g.any()]
     for t in range(1, steps + 1):
-        grad = np.zeros(27)
+        grad = np.zeros(WIDTH)
         for f, g in lists:
             s = f @ w
             p = np.exp(s - s.max())
@@ -143,16 +164,21 @@ def main(out):
         cp, ct, cs = qv @ pv.T, qv @ tv.T, best_sentence(qv @ sv.T, starts)
         for label, scores in (("p", cp), ("t (title. text)", ct), ("s (best sentence)", cs), ("p + s", cp + cs)):
             print(f"  {name:13s} {label:18s} {recall(scores, gold)}")
-        rows[name] = samples(out, name, passages, cs)
+        rows[name] = samples(out, name, passages, cs, cp)
 
     print("\nhybrid re-ranker over the engine's candidates:")
-    # The weights the probe's engine used ([search.semantic.weights]), then 0 for the five
-    # sentence features.
+    # The weights the probe's engine used ([search.semantic.weights]), then 0 for the
+    # study's own features.
     used = json.load(open(f"{out}/weights.json"))
-    shipped = np.r_[np.array([w for _, w in used]), np.zeros(5)]
+    shipped = np.r_[np.array([w for _, w in used]), np.zeros(WIDTH - LEXICAL_AND_COSINE)]
     print(f"  shipped weights      squad-a {quality(ranks(rows['squad-a'], shipped))}   "
           f"paraphrase-a {quality(ranks(rows['paraphrase-a'], shipped))}")
-    for label, features in (("refit, as today", LEXICAL_AND_COSINE), ("refit, + sentences", 27)):
+    engine = list(range(LEXICAL_AND_COSINE))
+    for label, features in (
+        ("refit, as today", engine),
+        ("refit, + sentences", engine + SENTENCES),
+        ("refit, + neighbours", engine + NEIGHBOURS),
+    ):
         w = fit(rows["squad-a"], features)
         cv = cross_validated(rows["squad-a"], passages, features)
         print(f"  {label:20s} squad-a (cross-validated) {quality(cv)}   "
