@@ -199,12 +199,55 @@ impl Bert {
             .forward(&l.attention_out.forward(&context)?.add(x)?)?;
         let inner = l.intermediate.forward(&attended)?;
         let inner = match self.activation {
-            Activation::Gelu => inner.gelu_erf()?,
+            Activation::Gelu => gelu_erf(&inner)?,
             Activation::GeluTanh => inner.gelu()?,
             Activation::Relu => inner.relu()?,
         };
         l.out_norm.forward(&l.out.forward(&inner)?.add(&attended)?)
     }
+}
+
+/// GELU with erf, x · (1 + erf(x / √2)) / 2, of an f32 tensor.
+///
+/// candle's `gelu_erf` calls libm's `erff` for each element, which branches on |x| and past
+/// 0.84 computes two `expf`: 15 % of a paragraph's embedding on one core (`perf`). [`erf`]
+/// is branch-free, so this loop vectorises: a 50-word paragraph 24.3 → 19.4 ms, a
+/// question 6.6 → 5.8 ms (`cargo bench --bench semantic`, one core).
+fn gelu_erf(x: &Tensor) -> Result<Tensor> {
+    let mut v = x.flatten_all()?.to_vec1::<f32>()?;
+    for y in &mut v {
+        *y = 0.5 * *y * (1.0 + erf(*y * std::f32::consts::FRAC_1_SQRT_2));
+    }
+    Tensor::from_vec(v, x.shape(), x.device())
+}
+
+/// erf as the rational function of XLA's and Eigen's `float` erf (odd polynomial of degree
+/// 13 over one of degree 8, x clamped to ±4, where erf is ±1 to within 2e-8): at most 4.5e-7
+/// from the exact value (the unit test below measures it against libm's `erff`, itself
+/// within an ulp), far below the 8-bit rounding of stored vectors (≈ 4e-3).
+fn erf(x: f32) -> f32 {
+    // Plain products and sums: `mul_add` is a library call where the CPU target lacks FMA.
+    const P: [f32; 7] = [
+        -2.726_142_4e-10,
+        2.770_681_5e-8,
+        -2.101_024e-6,
+        -5.692_506_2e-5,
+        -7.349_906_4e-4,
+        -2.954_6e-3,
+        -1.609_603_3e-2,
+    ];
+    const Q: [f32; 5] = [
+        -1.456_607_15e-5,
+        -2.133_740_5e-4,
+        -1.682_827e-3,
+        -7.373_329_3e-3,
+        -1.426_473_9e-2,
+    ];
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let p = P.iter().fold(0.0, |acc, c| acc * x2 + c);
+    let q = Q.iter().fold(0.0, |acc, c| acc * x2 + c);
+    x * p / q
 }
 
 #[cfg(test)]
@@ -244,5 +287,38 @@ mod tests {
         .unwrap();
         let z: Vec<Vec<f32>> = stacked.forward(&x).unwrap().to_vec2().unwrap();
         assert_eq!(z, y);
+    }
+
+    #[test]
+    fn gelu_stays_within_two_millionths_of_the_exact_one() {
+        // Every 1/1000 from -12 to 11.999 (both tails, where erf saturates, included), as a
+        // matrix like a layer's, against candle's GELU over libm's `erff`.
+        let xs: Vec<f32> = (-12_000..12_000).map(|i| i as f32 / 1000.0).collect();
+        let x = Tensor::from_vec(xs.clone(), (3, xs.len() / 3), &Device::Cpu).unwrap();
+        let ours: Vec<f32> = gelu_erf(&x)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let exact: Vec<f32> = x
+            .gelu_erf()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let worst = ours
+            .iter()
+            .zip(&exact)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(worst < 2e-6, "GELU off by {worst}");
+        assert!(worst > 0.0, "the comparison compared nothing");
+        assert_eq!(gelu_erf(&x).unwrap().dims(), x.dims());
+        for x in [0.1f32, 0.5, 1.0, 2.0, 3.5] {
+            assert_eq!(erf(-x), -erf(x));
+        }
+        assert!((erf(9.0) - 1.0).abs() < 1e-6 && erf(0.0) == 0.0);
     }
 }
