@@ -147,7 +147,7 @@ fn fit_prints_weights_that_the_settings_accept() {
 /// order), whatever segments and segment order a build leaves them in: building the same
 /// briefings again gives the same answer, and so `eval`'s figures do not vary by build.
 /// The re-ranker sees 20 candidates, so the cutoff falls among the tied passages: 22 of
-/// them are settled among the few fetched past the cutoff, 40 need every match.
+/// them are settled among the few fetched past the cutoff, 40 need a wider second fetch.
 #[test]
 fn ties_rank_the_same_in_every_build() {
     for tied in [22, 40] {

@@ -758,45 +758,26 @@ impl Engine {
     /// threads split the documents into segments and on the order of those segments (a
     /// hash map's): the same briefings built twice would rank tied passages, and pick
     /// those at the cutoff, differently. Rows follow the briefings' order in every build.
-    /// A few documents fetched past the cutoff settle most ties while keeping tantivy's
-    /// pruning; ties that run past them are settled by a collector ordering by
-    /// (score, row) over every match.
+    /// So it fetches past the cutoff until the score there changes (8 more, then four
+    /// times as many each round: tantivy keeps skipping blocks that cannot make it, and a
+    /// corpus of repeated paragraphs settles in a round or two) and orders by (score, row).
     fn bm25_top(
         searcher: &Searcher,
         row_of: &RowColumns,
         query: &dyn Query,
         n: usize,
     ) -> Result<Vec<(f32, tantivy::DocAddress)>, SearchError> {
-        const MARGIN: usize = 8;
-        let by_row = |top: &mut Vec<(f32, tantivy::DocAddress)>| {
-            let mut keyed: Vec<(f32, Option<usize>, tantivy::DocAddress)> =
-                top.iter().map(|&(s, a)| (s, row_of.row(a), a)).collect();
-            keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            *top = keyed.into_iter().map(|(s, _, a)| (s, a)).collect();
-        };
-        let mut top = searcher.search(query, &TopDocs::with_limit(n + MARGIN).order_by_score())?;
-        let settled = top.len() < n + MARGIN || top[n - 1].0 != top[n + MARGIN - 1].0;
-        if settled {
-            by_row(&mut top);
-            top.truncate(n);
-            return Ok(top);
-        }
-        let exact = TopDocs::with_limit(n).tweak_score(|segment: &tantivy::SegmentReader| {
-            let rows = segment
-                .fast_fields()
-                .u64("row")
-                .ok()
-                .map(|c| c.first_or_default_col(u64::MAX));
-            move |doc: tantivy::DocId, score: tantivy::Score| {
-                let row = rows.as_ref().map_or(u64::MAX, |c| c.get_val(doc));
-                (score, std::cmp::Reverse(row))
+        let mut limit = n + 8;
+        loop {
+            let top = searcher.search(query, &TopDocs::with_limit(limit).order_by_score())?;
+            if top.len() < limit || top[n - 1].0 != top[limit - 1].0 {
+                let mut keyed: Vec<(f32, Option<usize>, tantivy::DocAddress)> =
+                    top.iter().map(|&(s, a)| (s, row_of.row(a), a)).collect();
+                keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                return Ok(keyed.into_iter().take(n).map(|(s, _, a)| (s, a)).collect());
             }
-        });
-        Ok(searcher
-            .search(query, &exact)?
-            .into_iter()
-            .map(|((s, _), a)| (s, a))
-            .collect())
+            limit = limit.saturating_mul(4);
+        }
     }
 
     /// The documents of `rows`, each with its BM25 score for `terms` (0 when it holds
