@@ -97,7 +97,15 @@ pub const MAX_GROUPED: usize = 1000;
 pub fn group_with(questions: &[&str], vectors: Option<&[Vec<f32>]>, threshold: f32) -> Vec<Group> {
     let n = questions.len();
     let lexical = tf_idf(questions);
-    let pair = |i: usize, j: usize| {
+    // The questions are clustered in the order of their text, not in the order they came
+    // in: rows are written in the background and timed in seconds, so one second's
+    // questions can come from the database in any order, and near ties (which pair merges
+    // first, float sums in another order) then fell differently. `order[p]` is the question
+    // at position p; groups are mapped back to the caller's indices at the end.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| questions[a].cmp(questions[b]));
+    let pair = |p: usize, q: usize| {
+        let (i, j) = (order[p], order[q]);
         let l = dot(&lexical[i], &lexical[j]);
         match vectors {
             Some(v) => 0.5 * l + 0.5 * cosine(&v[i], &v[j]),
@@ -132,7 +140,6 @@ pub fn group_with(questions: &[&str], vectors: Option<&[Vec<f32>]>, threshold: f
         alive[b] = false;
         let moved = std::mem::take(&mut members[b]);
         members[a].extend(moved);
-        members[a].sort_unstable();
         // Group a's row and column gain group b's.
         let from_b = sums[b].clone();
         for (k, add) in from_b.into_iter().enumerate() {
@@ -142,7 +149,11 @@ pub fn group_with(questions: &[&str], vectors: Option<&[Vec<f32>]>, threshold: f
     }
     let mut out: Vec<Group> = (0..n)
         .filter(|&g| alive[g])
-        .map(|g| std::mem::take(&mut members[g]))
+        .map(|g| {
+            let mut group: Group = members[g].iter().map(|&p| order[p]).collect();
+            group.sort_unstable();
+            group
+        })
         .collect();
     out.sort_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
     out

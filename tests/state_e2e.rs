@@ -306,6 +306,24 @@ async fn ask_in(fake: &FakeDiscord, guild: u64, question: &str, by: u64) -> Stri
     answer_text(fake, asked, "an answer").await
 }
 
+/// Waits until the state database at `url` holds `n` unanswered questions.
+async fn wait_for_rows(url: &str, n: usize) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    for _ in 0..1000 {
+        let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM unanswered")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if rows as usize >= n {
+            pool.close().await;
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the bot did not record {n} unanswered questions within 10 s");
+}
+
 /// `/gaps` by `who` (a member value) in the fake's server: what it shows, and its buttons.
 async fn gaps_report(fake: &FakeDiscord, who: Value) -> (String, Vec<String>) {
     let (id, token) = command(fake, "gaps", json!([]), who);
@@ -338,6 +356,10 @@ async fn moderators_see_what_their_members_could_not_find_grouped_by_topic() {
         .await;
         if shown.contains("The briefings do not cover this question") {
             refused.push((q, t));
+            // The bot records the question in the background after answering, timed in
+            // seconds: wait for it, so that rows keep the order the questions were asked
+            // in (the report's examples are a group's newest three).
+            wait_for_rows(&db.url, refused.len()).await;
         }
     }
     assert!(refused.len() >= 28, "{} of 32 refused", refused.len());
