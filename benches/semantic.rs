@@ -1,7 +1,8 @@
 //! The semantic signal's costs: a question's embedding with the real model (when it is
 //! installed in `models/all-MiniLM-L6-v2` or `BRIEFBOT_BENCH_MODEL_DIR`), and the exact
 //! nearest-vector scan over 100k and 1M passage vectors of 384 dimensions (random unit
-//! vectors: the scan's cost does not depend on what they mean).
+//! vectors: the scan's cost does not depend on what they mean), and the checksum of those
+//! vectors that every reader verifies when it opens an index version.
 //!
 //! `cargo bench --bench semantic`; for one core: `RAYON_NUM_THREADS=1 taskset -c 0 cargo bench --bench semantic`.
 
@@ -41,12 +42,16 @@ fn bench(c: &mut Criterion) {
             .map(|i| Quantized::of(&unit(i + 1, dim)))
             .collect();
         let path = scratch.path().join(format!("{n}.bin"));
-        vectors::write(&path, "bench", dim, &rows).unwrap();
+        let crc32 = vectors::write(&path, "bench", dim, &rows).unwrap();
         drop(rows);
         let v = Vectors::open(&path).unwrap();
         let q = unit(424_242, dim);
         c.bench_function(&format!("nearest 20 of {n} vectors"), |b| {
             b.iter(|| v.nearest(&q, 20, std::slice::from_ref(&(0..n))))
+        });
+        // What every reader pays once per version it opens (the file in the page cache).
+        c.bench_function(&format!("checksum of {n} vectors"), |b| {
+            b.iter(|| vectors::check(&path, crc32).unwrap())
         });
         eprintln!(
             "{n} vectors: {} bytes on disk ({:.1} MB per 100k passages)",

@@ -255,6 +255,50 @@ fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
     assert_eq!(hits[0].passage.text, added);
 }
 
+/// A changed byte in a version's vectors is damage like one in its segments: found by
+/// every reader (at the cheapest depth too, since a question's scan reads every vector
+/// anyway), and cured by a writer's rebuild, which takes every vector from the embedding
+/// cache. Before, a flipped scale made one paragraph the nearest to every question.
+#[test]
+fn a_changed_byte_in_the_vectors_is_found_and_a_writer_rebuilds_from_the_cache() {
+    use briefbot::index::Depth;
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let (_, report) = app::rebuild(&settings).unwrap();
+    let parts = &report.manifest.vectors.as_ref().unwrap().parts;
+    assert!(parts[0].crc32.is_some(), "{parts:?}");
+    let path = ws
+        .index()
+        .join(format!("v-{}", report.manifest.version))
+        .join("vectors.bin");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    for depth in [Depth::Footers, Depth::Checksums] {
+        match app::store(&settings).checking(depth).open() {
+            Err(OpenError::Damaged { reason, .. }) => assert!(
+                reason.contains("vectors.bin does not match its checksum"),
+                "{reason}"
+            ),
+            Err(other) => panic!("not reported as damage: {other}"),
+            Ok(_) => panic!("a changed byte in the vectors went unseen ({depth:?})"),
+        }
+    }
+    let before = model.embedded();
+    let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+    let (why, _) = opened.built.expect("rebuilt");
+    assert!(matches!(why, OpenError::Damaged { .. }), "{why}");
+    assert_eq!(model.embedded(), before, "every vector came from the cache");
+    assert!(
+        app::store(&settings)
+            .checking(Depth::Checksums)
+            .open()
+            .is_ok()
+    );
+}
+
 #[test]
 fn an_index_without_this_models_vectors_is_rebuilt_with_them() {
     let ws = Workspace::with_fixtures();

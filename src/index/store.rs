@@ -141,6 +141,10 @@ pub struct VectorPart {
     pub file: String,
     pub first_row: u64,
     pub rows: u64,
+    /// The file's CRC32 as written, checked by every reader that opens the version
+    /// (absent in versions written before it was kept: those are not checked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc32: Option<u32>,
 }
 
 /// One briefing of a built index.
@@ -543,7 +547,7 @@ impl IndexStore {
         let diff = self.diff_to(&prints);
         self.remove_leftover_builds();
 
-        let manifest = Manifest {
+        let mut manifest = Manifest {
             shaping,
             ..self.manifest_for(corpus)
         };
@@ -551,7 +555,7 @@ impl IndexStore {
             .prefix(BUILD_PREFIX)
             .tempdir_in(&self.root)
             .map_err(io_err(&self.root))?;
-        self.write_index(build.path(), corpus, &prints, &manifest)?;
+        self.write_index(build.path(), corpus, &prints, &mut manifest)?;
         self.publish_build(build, manifest, diff, started, BuildKind::Full)
     }
 
@@ -672,12 +676,13 @@ impl IndexStore {
                 let rows = crate::semantic::embed_update(model, &cache, &texts, &known_vectors)?;
                 let file = format!("vectors-{first_new_row}.bin");
                 let path = build.path().join(&file);
-                crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
+                let crc32 = crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
                     .map_err(io_err(&path))?;
                 info.parts.push(VectorPart {
                     file,
                     first_row: first_new_row,
                     rows: rows.len() as u64,
+                    crc32: Some(crc32),
                 });
             }
             compact_vector_parts(build.path(), info)?;
@@ -816,10 +821,12 @@ impl IndexStore {
                 model: m.id().to_string(),
                 dim: m.dim(),
                 model_dir: m.dir().display().to_string(),
+                // Its CRC32 is set once the file is written (`write_index`).
                 parts: vec![VectorPart {
                     file: crate::semantic::vectors::FILE.to_string(),
                     first_row: 0,
                     rows: row,
+                    crc32: None,
                 }],
             }),
         }
@@ -830,7 +837,7 @@ impl IndexStore {
         dir: &Path,
         corpus: &Corpus,
         prints: &[(String, u64)],
-        manifest: &Manifest,
+        manifest: &mut Manifest,
     ) -> Result<(), BuildError> {
         let (schema, fields) = schema::schema();
         let index = Index::builder()
@@ -882,8 +889,11 @@ impl IndexStore {
                 .unwrap_or_else(|| (crate::semantic::cache_dir(&self.root), true));
             let rows = crate::semantic::embed_passages(model, &cache, &texts, compact)?;
             let path = dir.join(crate::semantic::vectors::FILE);
-            crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
+            let crc32 = crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
                 .map_err(io_err(&path))?;
+            if let Some(part) = manifest.vectors.as_mut().and_then(|v| v.parts.first_mut()) {
+                part.crc32 = Some(crc32);
+            }
         }
         write_manifest(dir, manifest, true)?;
         sync_dir(dir)
@@ -1064,15 +1074,22 @@ fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildE
     let mut rows = Vec::new();
     for part in &updates {
         let path = dir.join(&part.file);
-        let vectors = Vectors::open(&path).map_err(|e| BuildError::Io {
-            path: path.clone(),
-            source: std::io::Error::other(e),
-        })?;
+        let vectors = part
+            .crc32
+            .map_or(Ok(()), |crc32| {
+                crate::semantic::vectors::check(&path, crc32)
+            })
+            .and_then(|()| Vectors::open(&path))
+            .map_err(|e| BuildError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(e),
+            })?;
         rows.extend((0..vectors.len()).filter_map(|r| vectors.get(r)));
     }
     let file = format!("vectors-{}-joined.bin", first.first_row);
     let path = dir.join(&file);
-    crate::semantic::vectors::write(&path, &info.model, info.dim, &rows).map_err(io_err(&path))?;
+    let crc32 = crate::semantic::vectors::write(&path, &info.model, info.dim, &rows)
+        .map_err(io_err(&path))?;
     for part in &updates {
         let _ = fs::remove_file(dir.join(&part.file));
     }
@@ -1080,6 +1097,7 @@ fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildE
         file,
         first_row: first.first_row,
         rows: rows.len() as u64,
+        crc32: Some(crc32),
     };
     info.parts = base.into_iter().chain([joined]).collect();
     Ok(())
@@ -1094,7 +1112,11 @@ fn open_vectors(dir: &Path, manifest: &Manifest) -> Result<Vectors, String> {
                 if p.file.contains(['/', '\\']) || !p.file.starts_with("vectors") {
                     return Err(format!("{MANIFEST} names no vectors file ({:?})", p.file));
                 }
-                Ok((dir.join(&p.file), p.first_row as usize))
+                let path = dir.join(&p.file);
+                if let Some(crc32) = p.crc32 {
+                    crate::semantic::vectors::check(&path, crc32)?;
+                }
+                Ok((path, p.first_row as usize))
             })
             .collect::<Result<_, _>>()?,
         _ => vec![(dir.join(crate::semantic::vectors::FILE), 0)],

@@ -4,8 +4,11 @@
 //! by each build and rewritten without its unused vectors when they outnumber the used
 //! ones. It is a cache: a damaged or missing file only costs the time to embed again.
 //!
-//! Layout: `BBEMB001`, dim (u32 LE), then records of (text hash u64 LE, scale f32 LE,
-//! dim × i8). A record cut short by a crash is ignored.
+//! Layout: `BBEMB002`, dim (u32 LE), then records of (text hash u64 LE, scale f32 LE,
+//! dim × i8, CRC32 LE of the record's other bytes). A record cut short by a crash is
+//! ignored; a record whose CRC does not match (a damaged disk) is dropped and its text
+//! embedded again, never given to an index. Caches of the first layout (`BBEMB001`, the
+//! same records without the CRC) are read and rewritten in this one.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -14,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use super::vectors::Quantized;
 
-const MAGIC: &[u8; 8] = b"BBEMB001";
+const MAGIC: &[u8; 8] = b"BBEMB002";
+/// The first layout: records without a CRC.
+const MAGIC_V1: &[u8; 8] = b"BBEMB001";
 const HEADER: usize = 12;
 
 /// The key of a passage text.
@@ -31,6 +36,39 @@ pub struct Cache {
     entries: HashMap<u64, Quantized>,
     /// Records in the file (a key may be there twice after a crash).
     on_disk: usize,
+    /// Whether the file is of the first layout, whose records have no CRC: appends then
+    /// keep to it, until the file is rewritten.
+    v1: bool,
+}
+
+/// One record's bytes, its CRC last unless `v1`.
+fn record(k: u64, v: &Quantized, v1: bool) -> Vec<u8> {
+    let mut out = k.to_le_bytes().to_vec();
+    out.extend(v.bytes());
+    if !v1 {
+        let crc = crc32fast::hash(&out);
+        out.extend(crc.to_le_bytes());
+    }
+    out
+}
+
+fn record_size(dim: usize, v1: bool) -> usize {
+    8 + 4 + dim + if v1 { 0 } else { 4 }
+}
+
+/// The layout of a cache file of `dim` dimensions from its header: `Some(true)` for the
+/// first, `Some(false)` for this one, `None` for none (or another dimension).
+fn layout(header: &[u8], dim: usize) -> Option<bool> {
+    if header.len() < HEADER
+        || u32::from_le_bytes(header[8..12].try_into().expect("4 bytes")) as usize != dim
+    {
+        return None;
+    }
+    match &header[..8] {
+        m if m == MAGIC => Some(false),
+        m if m == MAGIC_V1 => Some(true),
+        _ => None,
+    }
 }
 
 impl Cache {
@@ -42,18 +80,17 @@ impl Cache {
             dim,
             entries: HashMap::new(),
             on_disk: 0,
+            v1: false,
         };
         let Ok(bytes) = fs::read(&cache.path) else {
             return cache;
         };
-        let ok_header = bytes.len() >= HEADER
-            && &bytes[..8] == MAGIC
-            && u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize == dim;
-        if !ok_header {
+        let Some(v1) = layout(&bytes, dim) else {
             tracing::warn!(path = %cache.path.display(), "ignoring an embedding cache that is not one");
             return cache;
-        }
-        let size = 8 + 4 + dim;
+        };
+        cache.v1 = v1;
+        let size = record_size(dim, v1);
         let whole = HEADER + (bytes.len() - HEADER) / size * size;
         if whole < bytes.len() {
             // A record cut short: cut it off, so that the next append starts aligned.
@@ -65,12 +102,32 @@ impl Cache {
                 return cache;
             }
         }
-        for record in bytes[HEADER..].chunks_exact(size) {
-            let k = u64::from_le_bytes(record[..8].try_into().expect("8 bytes"));
-            let scale = f32::from_le_bytes(record[8..12].try_into().expect("4 bytes"));
-            let q = record[12..].iter().map(|&b| b as i8).collect();
+        let mut damaged = 0usize;
+        for r in bytes[HEADER..whole].chunks_exact(size) {
+            let body = &r[..12 + dim];
+            if !v1 && crc32fast::hash(body).to_le_bytes() != r[12 + dim..] {
+                damaged += 1;
+                continue;
+            }
+            let k = u64::from_le_bytes(body[..8].try_into().expect("8 bytes"));
+            let scale = f32::from_le_bytes(body[8..12].try_into().expect("4 bytes"));
+            let q = body[12..].iter().map(|&b| b as i8).collect();
             cache.entries.insert(k, Quantized { scale, q });
             cache.on_disk += 1;
+        }
+        if damaged > 0 {
+            tracing::warn!(
+                path = %cache.path.display(),
+                damaged,
+                "embedding cache records do not match their checksums: dropped, their paragraphs will be embedded again"
+            );
+        }
+        if v1 || damaged > 0 {
+            // Rewritten with checksums and without the damaged records (only a cost if
+            // it fails: the file stays as it was).
+            if let Err(e) = cache.rewrite() {
+                tracing::warn!(path = %cache.path.display(), error = %e, "cannot rewrite the embedding cache");
+            }
         }
         cache
     }
@@ -78,34 +135,43 @@ impl Cache {
     /// The cache of `model_id` in `dir` for appending only: nothing is read into memory.
     pub fn unloaded(dir: &Path, model_id: &str, dim: usize) -> Cache {
         let path = dir.join(format!("{model_id}.bin"));
-        let size = (8 + 4 + dim) as u64;
-        // A file whose header is not this model's, or whose last record was cut short, is
-        // rewritten from scratch (only a cost).
-        let on_disk = fs::metadata(&path)
-            .ok()
-            .map(|m| m.len())
-            .filter(|&len| len >= HEADER as u64 && (len - HEADER as u64).is_multiple_of(size))
-            .filter(|_| Self::header_is(&path, dim))
-            .map_or(0, |len| ((len - HEADER as u64) / size) as usize);
+        // A file whose header is not this model's is rewritten from scratch (only a
+        // cost); a record cut short at its end is cut off, as `load` does.
+        let v1 = Self::layout_of(&path, dim);
+        let on_disk = v1
+            .and_then(|v1| {
+                let size = record_size(dim, v1) as u64;
+                let len = fs::metadata(&path)
+                    .ok()?
+                    .len()
+                    .saturating_sub(HEADER as u64);
+                if !len.is_multiple_of(size) {
+                    OpenOptions::new()
+                        .write(true)
+                        .open(&path)
+                        .and_then(|f| f.set_len(HEADER as u64 + len / size * size))
+                        .ok()?;
+                }
+                Some((len / size) as usize)
+            })
+            .unwrap_or(0);
         Cache {
             path,
             dim,
             entries: HashMap::new(),
             on_disk,
+            v1: v1.unwrap_or(false),
         }
     }
 
-    /// Whether the file at `path` starts with a cache header of `dim` dimensions.
-    fn header_is(path: &Path, dim: usize) -> bool {
+    /// The layout of the cache file at `path` (see [`layout`]).
+    fn layout_of(path: &Path, dim: usize) -> Option<bool> {
         use std::io::Read;
         let mut header = [0u8; HEADER];
         File::open(path)
             .and_then(|mut f| f.read_exact(&mut header))
-            .is_ok_and(|()| {
-                &header[..8] == MAGIC
-                    && u32::from_le_bytes(header[8..12].try_into().expect("4 bytes")) as usize
-                        == dim
-            })
+            .ok()
+            .and_then(|()| layout(&header, dim))
     }
 
     pub fn get(&self, key: u64) -> Option<&Quantized> {
@@ -130,6 +196,7 @@ impl Cache {
         }
         let fresh = !self.path.exists() || self.on_disk == 0;
         let file = if fresh {
+            self.v1 = false;
             File::create(&self.path)?
         } else {
             OpenOptions::new().append(true).open(&self.path)?
@@ -140,8 +207,7 @@ impl Cache {
             w.write_all(&(self.dim as u32).to_le_bytes())?;
         }
         for (k, v) in &new {
-            w.write_all(&k.to_le_bytes())?;
-            w.write_all(&v.bytes())?;
+            w.write_all(&record(*k, v, self.v1))?;
         }
         w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         self.on_disk += new.len();
@@ -156,19 +222,30 @@ impl Cache {
             return Ok(());
         }
         self.entries.retain(|k, _| live.contains(k));
+        self.rewrite()
+    }
+
+    /// Writes the vectors in memory as a new file of the current layout, then renames it
+    /// over the old one.
+    fn rewrite(&mut self) -> std::io::Result<()> {
         let tmp = self.path.with_extension("bin.tmp");
-        {
+        let written = (|| {
             let mut w = BufWriter::new(File::create(&tmp)?);
             w.write_all(MAGIC)?;
             w.write_all(&(self.dim as u32).to_le_bytes())?;
             for (k, v) in &self.entries {
-                w.write_all(&k.to_le_bytes())?;
-                w.write_all(&v.bytes())?;
+                w.write_all(&record(*k, v, false))?;
             }
             w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            fs::rename(&tmp, &self.path)
+        })();
+        if let Err(e) = written {
+            // A full disk: the old file stays, and so must not a half-written copy.
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
         }
-        fs::rename(&tmp, &self.path)?;
         self.on_disk = self.entries.len();
+        self.v1 = false;
         Ok(())
     }
 }
@@ -213,5 +290,60 @@ mod tests {
         let c = Cache::load(dir.path(), "m", 4);
         assert_eq!(c.len(), 1);
         assert_eq!(c.get(3), Some(&q(3)));
+
+        // Appending without loading cuts a torn record off too, and keeps the rest.
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[9, 9]).unwrap();
+        drop(f);
+        Cache::unloaded(dir.path(), "m", 4)
+            .append(vec![(5, q(5))])
+            .unwrap();
+        let c = Cache::load(dir.path(), "m", 4);
+        assert_eq!((c.len(), c.get(3), c.get(5)), (2, Some(&q(3)), Some(&q(5))));
+    }
+
+    /// A changed byte in a record (a damaged disk) drops that record alone: its text is
+    /// embedded again instead of its wrong vector going into an index.
+    #[test]
+    fn a_damaged_record_is_dropped_and_the_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Cache::load(dir.path(), "m", 4);
+        c.append(vec![(1, q(1)), (2, q(2)), (3, q(3))]).unwrap();
+        let path = dir.path().join("m.bin");
+        let mut bytes = fs::read(&path).unwrap();
+        // Record 2's scale: 0.5 would read back as another number.
+        bytes[HEADER + record_size(4, false) + 8 + 2] ^= 0x40;
+        fs::write(&path, &bytes).unwrap();
+        let c = Cache::load(dir.path(), "m", 4);
+        assert_eq!((c.len(), c.get(2)), (2, None));
+        assert_eq!((c.get(1), c.get(3)), (Some(&q(1)), Some(&q(3))));
+        // The file was rewritten without it.
+        assert_eq!(c.on_disk, 2);
+        assert_eq!(Cache::load(dir.path(), "m", 4).len(), 2);
+    }
+
+    /// A cache of the first layout (no checksums) is read whole, appended to in its own
+    /// layout without loading, and rewritten with checksums when loaded.
+    #[test]
+    fn a_cache_of_the_first_layout_is_read_and_rewritten_with_checksums() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.bin");
+        let mut bytes = MAGIC_V1.to_vec();
+        bytes.extend(4u32.to_le_bytes());
+        for k in [1u64, 2] {
+            bytes.extend(record(k, &q(k as i8), true));
+        }
+        fs::write(&path, &bytes).unwrap();
+        Cache::unloaded(dir.path(), "m", 4)
+            .append(vec![(3, q(3))])
+            .unwrap();
+        assert_eq!(&fs::read(&path).unwrap()[..8], MAGIC_V1);
+        let c = Cache::load(dir.path(), "m", 4);
+        assert_eq!(c.len(), 3);
+        assert_eq!((c.get(1), c.get(3)), (Some(&q(1)), Some(&q(3))));
+        let rewritten = fs::read(&path).unwrap();
+        assert_eq!(&rewritten[..8], MAGIC);
+        assert_eq!(rewritten.len(), HEADER + 3 * record_size(4, false));
+        assert_eq!(Cache::load(dir.path(), "m", 4).len(), 3);
     }
 }
