@@ -397,6 +397,50 @@ pub fn open_or_build_checking(
     }
 }
 
+/// What a long-running process answers from at its start ([`open_for_serving`]).
+pub struct Serving {
+    pub opened: Opened,
+    /// Set when the live version is whole but holds no passage vectors of the model in
+    /// use (the model was just switched on, or changed): it answers by words meanwhile,
+    /// and a writer makes the vectors in the background ([`Writer::update`]), which takes
+    /// minutes to hours for a large library. Says why.
+    pub vectors_pending: Option<OpenError>,
+}
+
+/// Opens the live index for a bot, checking every file's checksum: as [`open_or_build`]
+/// does, except that a version lacking the model's vectors is not rebuilt first (a writer)
+/// nor waited for (a reader): it answers by words until a version with them is published.
+pub fn open_for_serving(settings: &Settings, writer: Option<&Writer>) -> Result<Serving, AppError> {
+    let serving = |open: OpenIndex, vectors_pending: Option<OpenError>| {
+        let options = SearchOptions::from_settings(settings, Ranking::Full);
+        Ok::<_, AppError>(Serving {
+            opened: Opened {
+                engine: Engine::new(open, options)?,
+                built: None,
+            },
+            vectors_pending,
+        })
+    };
+    match store(settings).checking(Depth::Checksums).open() {
+        Ok(open) => return serving(open, None),
+        Err(why @ OpenError::ModelChanged { .. }) => {
+            let lexical = store(settings)
+                .with_model(None)
+                .checking(Depth::Checksums)
+                .open();
+            if let Ok(open) = lexical {
+                tracing::warn!(reason = %why, "answering by words until the model's passage vectors are made");
+                return serving(open, Some(why));
+            }
+        }
+        Err(_) => {}
+    }
+    Ok(Serving {
+        opened: open_or_build_checking(settings, Ranking::Full, writer, Depth::Checksums)?,
+        vectors_pending: None,
+    })
+}
+
 /// `text` as it may be shown to members in a chat: the absolute paths of the bot's own
 /// folders (content, index, holding folder, the settings' folder) become their short
 /// names (`content/tides.md`, `removed/20261202T101500Z/tides.md`), and any other absolute

@@ -299,6 +299,104 @@ fn a_changed_byte_in_the_vectors_is_found_and_a_writer_rebuilds_from_the_cache()
     );
 }
 
+/// A bot started with a model its index has no vectors of (just switched on, or changed)
+/// answers at once, by words, instead of embedding every paragraph first (hours for a
+/// large library): writer and reader alike; the writer's update then makes the vectors.
+#[test]
+fn a_bot_answers_by_words_until_the_models_vectors_are_made() {
+    let ws = Workspace::with_fixtures();
+    app::rebuild(&ws.settings()).unwrap();
+    tiny(&ws.path().join("model"), "mean");
+    std::fs::write(ws.config(), "[search.semantic]\nmodel_dir = \"model\"\n").unwrap();
+    let settings = ws.settings();
+    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let before = model.embedded();
+    let writer = app::Writer::acquire(&settings, "test").unwrap();
+    let serving = app::open_for_serving(&settings, Some(&writer)).unwrap();
+    let why = serving.vectors_pending.expect("the vectors are pending");
+    assert!(matches!(why, OpenError::ModelChanged { .. }), "{why}");
+    assert!(serving.opened.built.is_none());
+    assert!(serving.opened.engine.model().is_none());
+    assert_eq!(
+        model.embedded(),
+        before,
+        "nothing embedded before answering"
+    );
+    let hits = serving
+        .opened
+        .engine
+        .search("When will the harbour be dredged?", 3, None)
+        .unwrap();
+    assert!(!hits.is_empty());
+    // A reader of that folder answers from the same version meanwhile.
+    let mut reader = settings.clone();
+    reader.index.role = briefbot::config::Role::Reader;
+    let read = app::open_for_serving(&reader, None).unwrap();
+    assert!(read.vectors_pending.is_some() && read.opened.engine.model().is_none());
+
+    let (_, report) = writer.update(&settings, None).unwrap();
+    assert_eq!(report.kind, briefbot::index::BuildKind::Full);
+    assert!(model.embedded() > before);
+    for (s, w) in [(&settings, Some(&writer)), (&reader, None)] {
+        let serving = app::open_for_serving(s, w).unwrap();
+        assert!(serving.vectors_pending.is_none());
+        assert!(serving.opened.engine.model().is_some());
+    }
+}
+
+/// The same through the real bot: it connects and answers before the vectors are made,
+/// makes them in the background, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_bot_makes_the_vectors_after_connecting() {
+    use common::fake_discord::{FakeDiscord, member};
+    let ws = Workspace::with_fixtures();
+    app::rebuild(&ws.settings()).unwrap();
+    tiny(&ws.path().join("model"), "mean");
+    let fake = FakeDiscord::start().await;
+    let bot = common::e2e::start_in(
+        &fake,
+        ws,
+        "[search.semantic]\nmodel_dir = \"model\"\n",
+        "warn,briefbot=info",
+    )
+    .await;
+    let (id, token) = common::e2e::command(
+        &fake,
+        "ask",
+        serde_json::json!([{"name": "question", "type": 3, "value": "When will the harbour be dredged?"}]),
+        member(common::e2e::ASKER, 0, &[]),
+    );
+    common::e2e::reply_to(&fake, id, "the interaction callback").await;
+    let answer = fake
+        .wait_for(0, "the answer", |r| common::e2e::is_answer_to(r, &token))
+        .await;
+    assert!(
+        common::e2e::shown(&answer.body).contains("harbour"),
+        "{}",
+        answer.body
+    );
+    let log_path = bot.ws.path().join("bot.log");
+    let mut log = String::new();
+    for _ in 0..500 {
+        log = std::fs::read_to_string(&log_path).unwrap();
+        if log.contains("made the model's passage vectors") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let words = log.find("answering by words until").expect(&log);
+    let connecting = log.find("connecting to Discord").expect(&log);
+    let made = log
+        .find("made the model's passage vectors")
+        .expect("the vectors are made");
+    assert!(words < connecting && connecting < made, "{log}");
+    assert!(!log.contains("rebuilding the index"), "{log}");
+    // The live version now holds the model's vectors (opened read-only: the bot holds
+    // the writer lock).
+    let live = app::store(&bot.ws.settings()).open().unwrap();
+    assert!(live.manifest.vectors.is_some());
+}
+
 #[test]
 fn an_index_without_this_models_vectors_is_rebuilt_with_them() {
     let ws = Workspace::with_fixtures();

@@ -46,6 +46,9 @@ pub struct Bot {
     /// last tried: it is reported once, and tried again only every [`RETRY_UNOPENABLE`]
     /// (reading the checksums of a million-paragraph version takes 0.25–0.29 s, warm).
     unopenable: std::sync::Mutex<Option<(String, Instant)>>,
+    /// The live version lacked the model's passage vectors at start: answering by words
+    /// until they are made ([`app::Serving::vectors_pending`]).
+    vectors_pending: bool,
 }
 
 /// Who pressed a quiz button, and where.
@@ -122,12 +125,11 @@ impl Bot {
             Role::Writer => Some(Arc::new(app::Writer::acquire(&settings, "briefbot serve")?)),
             Role::Reader => None,
         };
-        let opened = match &writer {
-            Some(w) => {
-                app::open_or_build_checking(&settings, Ranking::Full, Some(w), Depth::Checksums)?
-            }
+        let serving = match &writer {
+            Some(w) => app::open_for_serving(&settings, Some(w))?,
             None => wait_for_index(&settings)?,
         };
+        let opened = serving.opened;
         if let Some((why, report)) = &opened.built {
             tracing::info!(reason = %why, passages = report.manifest.passages, "built the index");
         }
@@ -152,7 +154,30 @@ impl Bot {
             state,
             guild_settings: Default::default(),
             unopenable: Default::default(),
+            vectors_pending: serving.vectors_pending.is_some(),
         })
+    }
+
+    /// A writer that started on a version without the model's passage vectors makes
+    /// them (a full rebuild, on every core, while the bot answers by words), then answers
+    /// from the new version; a reader follows the writer's. Run once, after connecting.
+    pub async fn make_pending_vectors(self: Arc<Self>) {
+        let Some(writer) = self.writer.clone().filter(|_| self.vectors_pending) else {
+            return;
+        };
+        let _reindexing = self.reindexing.lock().await;
+        match self.update_locked(writer).await {
+            Ok(Ok((_, report))) => tracing::info!(
+                version = %report.manifest.version,
+                seconds = report.seconds,
+                "made the model's passage vectors: answering by meaning too"
+            ),
+            Ok(Err(err)) => tracing::warn!(
+                error = %err,
+                "the model's passage vectors could not be made: answering by words; a reindex tries again"
+            ),
+            Err(err) => tracing::error!(error = %err, "making the model's passage vectors failed"),
+        }
     }
 
     /// The engine of the live index version (a reindex swaps it; searches in flight keep
@@ -754,10 +779,10 @@ impl Bot {
 
 /// A reader's start: waits (checking every `index.reload_ms`) until the writer has
 /// published an index.
-fn wait_for_index(settings: &Settings) -> Result<app::Opened, app::AppError> {
+fn wait_for_index(settings: &Settings) -> Result<app::Serving, app::AppError> {
     let mut told = false;
     loop {
-        match app::open_or_build_checking(settings, Ranking::Full, None, Depth::Checksums) {
+        match app::open_for_serving(settings, None) {
             Err(app::AppError::ReaderCannotBuild(why)) => {
                 if !told {
                     tracing::warn!(reason = %why, "waiting for the index writer to publish an index");

@@ -125,6 +125,7 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
         .await
         .context("creating the Discord client")?;
 
+    tokio::spawn(bot.clone().make_pending_vectors());
     tokio::spawn(bot.clone().keep_following_index());
     tokio::spawn(bot.clone().keep_pruning_limits());
     tokio::spawn(bot.clone().keep_pruning_gaps());
