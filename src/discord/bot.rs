@@ -160,7 +160,7 @@ impl Bot {
 
     /// A writer that started on a version without the model's passage vectors makes
     /// them (a full rebuild, on every core, while the bot answers by words), then answers
-    /// from the new version; a reader follows the writer's. Run once, after connecting.
+    /// from the new version; a reader follows the writer's. Run once, as the bot connects.
     pub async fn make_pending_vectors(self: Arc<Self>) {
         let Some(writer) = self.writer.clone().filter(|_| self.vectors_pending) else {
             return;

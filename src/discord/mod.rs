@@ -125,7 +125,6 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
         .await
         .context("creating the Discord client")?;
 
-    tokio::spawn(bot.clone().make_pending_vectors());
     tokio::spawn(bot.clone().keep_following_index());
     tokio::spawn(bot.clone().keep_pruning_limits());
     tokio::spawn(bot.clone().keep_pruning_gaps());
@@ -140,6 +139,7 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
     }
     let shards = client.shard_manager.clone();
     tracing::info!(shards = %describe_shards(settings.shards), "connecting to Discord");
+    tokio::spawn(bot.clone().make_pending_vectors());
     let start = async {
         let (first, last, total) = match settings.shards {
             Shards::Auto => {
