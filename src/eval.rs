@@ -98,17 +98,22 @@ pub struct Report {
     pub index_seconds: f64,
 }
 
-/// One question a member would see go wrong: refused though its first hit is right, or
-/// answered though nothing in the content answers it.
+/// One question a member would see go wrong, of four kinds: `false refusal` (refused
+/// though its first hit is right), `false answer` (answered though nothing in the content
+/// answers it), `wrong first` (answered, a paragraph answers it, but the first quote is
+/// another) and `not found` (refused, a paragraph answers it, and the first hit is
+/// another): read one by one, they say what to mend.
 #[derive(Debug, Clone, Serialize)]
 pub struct Miss {
     pub question: String,
-    /// `false refusal` or `false answer`.
     pub kind: &'static str,
     /// The first hit's passage id, if any.
     pub first: Option<String>,
     /// The evidence weighed against `search.min_coverage`.
     pub evidence: f32,
+    /// Where the first right paragraph ranks among the top 10 (1 = first), if it does:
+    /// `wrong first` and `not found` only.
+    pub gold_rank: Option<usize>,
 }
 
 /// Asks every question and scores the top 10. With `off_topic`, no question has its gold
@@ -136,16 +141,17 @@ pub fn run(
         let (hits, verdict) = engine.search_judged(&q.question, 10, None)?;
         latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
         refused += usize::from(!verdict.covered);
-        let miss = |kind| Miss {
+        let miss = |kind, gold_rank| Miss {
             question: q.question.clone(),
             kind,
             first: hits.first().map(|h| h.passage.id.clone()),
             evidence: verdict.evidence,
+            gold_rank,
         };
         if relevant == 0 || off_topic {
             gold_missing += usize::from(relevant == 0);
             if verdict.covered {
-                misses.push(miss("false answer"));
+                misses.push(miss("false answer", None));
             }
             if relevant == 0 {
                 continue;
@@ -155,15 +161,16 @@ pub fn run(
             .iter()
             .map(|h| collapse_whitespace(&h.passage.text).contains(gold.as_str()))
             .collect();
-        if rels.first() == Some(&true) && !off_topic {
-            if verdict.covered {
-                answered_at_1 += 1;
-            } else {
-                misses.push(miss("false refusal"));
+        let gold_rank = rels.iter().position(|&r| r).map(|i| i + 1);
+        if !off_topic {
+            match (gold_rank == Some(1), verdict.covered) {
+                (true, true) => answered_at_1 += 1,
+                (true, false) => misses.push(miss("false refusal", None)),
+                (false, true) => misses.push(miss("wrong first", gold_rank)),
+                (false, false) => misses.push(miss("not found", gold_rank)),
             }
         }
-        if let Some(rank) = rels.iter().position(|&r| r) {
-            let rank = rank + 1;
+        if let Some(rank) = gold_rank {
             r1 += f64::from(rank <= 1);
             r3 += f64::from(rank <= 3);
             r10 += 1.0;

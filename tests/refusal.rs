@@ -187,3 +187,62 @@ fn eval_counts_false_refusals_and_false_answers() {
         .collect();
     assert_eq!(kinds, ["false answer"; 3]);
 }
+
+/// `eval --misses` also lists the answers whose first quote is not the right paragraph,
+/// and the refusals of questions a paragraph answers, each with where the right one ranks:
+/// the failures to read one by one.
+#[test]
+fn eval_lists_wrong_first_quotes_with_the_right_ones_rank() {
+    let ws = small("three");
+    let questions = ws.path().join("q.jsonl");
+    std::fs::write(
+        &questions,
+        concat!(
+            r#"{"id": 1, "question": "why did mooring fees go up", "gold_contains": "raised mooring fees"}"#,
+            "\n",
+            r#"{"id": 2, "question": "why did mooring fees go up", "gold_contains": "cheaper marina at Pellow Cove"}"#,
+            "\n",
+            r#"{"id": 3, "question": "Who painted the Mona Lisa?", "gold_contains": "floods twice a fortnight"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let content = ws.content().display().to_string();
+    let q = questions.display().to_string();
+    let args = ["eval", "--content", &content, "--questions", &q, "--misses"];
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let r = ws.json(&json_args);
+    assert_eq!(r["answered_at_1"], 1.0 / 3.0, "{r}");
+    let misses = r["misses"].as_array().unwrap();
+    let by_kind = |kind: &str| misses.iter().find(|m| m["kind"] == kind);
+    let wrong = by_kind("wrong first").expect("a wrong first quote");
+    assert_eq!(wrong["first"], "harbour:1", "{wrong}");
+    // The rank `ask` gives the right paragraph (harbour:2).
+    let asked = ws.json(&["ask", "--json", "-k", "10", "why did mooring fees go up"]);
+    let ids: Vec<&str> = asked["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    let rank = ids.iter().position(|&id| id == "harbour:2").unwrap() + 1;
+    assert!(rank > 1, "{ids:?}");
+    assert_eq!(wrong["gold_rank"], rank, "{wrong} {ids:?}");
+    let not_found = by_kind("not found").expect("a refusal of a covered question");
+    assert!(
+        not_found["question"]
+            .as_str()
+            .unwrap()
+            .contains("Mona Lisa")
+    );
+    assert_eq!(misses.len(), 2, "{misses:?}");
+    // The text lists them too, with the right one's rank.
+    let out = ws.cmd().args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("wrong first")
+            && text.contains(&format!("→ harbour:1 (right one at {rank})")),
+        "{text}"
+    );
+}

@@ -117,8 +117,13 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     println!("  index build  {:.2} s", r.index_seconds);
     if args.misses {
         for m in &misses {
+            let gold = match (m.kind, m.gold_rank) {
+                ("wrong first" | "not found", Some(r)) => format!(" (right one at {r})"),
+                ("wrong first" | "not found", None) => " (right one not in the top 10)".into(),
+                _ => String::new(),
+            };
             println!(
-                "  {:<14} {:.3}  {}  → {}",
+                "  {:<14} {:.3}  {}  → {}{gold}",
                 m.kind,
                 m.evidence,
                 m.question,
