@@ -375,26 +375,44 @@ pub fn open_or_build_checking(
     depth: Depth,
 ) -> Result<Opened, AppError> {
     let store = store(settings).checking(depth);
-    let options = SearchOptions::from_settings(settings, ranking);
     match store.open() {
-        Ok(open) => Ok(Opened {
-            engine: Engine::new(open, options)?,
-            built: None,
-        }),
-        Err(why) if settings.index.role == Role::Reader => Err(AppError::ReaderCannotBuild(why)),
-        Err(why) => {
-            tracing::info!(reason = %why, "rebuilding the index");
-            let (_, report) = match writer {
-                Some(w) => w.rebuild(settings)?,
-                None => rebuild(settings)?,
-            };
-            let open = store.open()?;
-            Ok(Opened {
-                engine: Engine::new(open, options)?,
-                built: Some((why, report)),
-            })
-        }
+        Ok(open) => opened(settings, ranking, open, None),
+        Err(why) => build_and_open(settings, ranking, writer, &store, why),
     }
+}
+
+/// An engine over `open`, which `built` made, if any.
+fn opened(
+    settings: &Settings,
+    ranking: Ranking,
+    open: OpenIndex,
+    built: Option<(OpenError, BuildReport)>,
+) -> Result<Opened, AppError> {
+    Ok(Opened {
+        engine: Engine::new(open, SearchOptions::from_settings(settings, ranking))?,
+        built,
+    })
+}
+
+/// [`open_or_build`]'s answer to a live index that did not open for `why`: a writer
+/// rebuilds it and opens the new version; a reader says so.
+fn build_and_open(
+    settings: &Settings,
+    ranking: Ranking,
+    writer: Option<&Writer>,
+    store: &IndexStore,
+    why: OpenError,
+) -> Result<Opened, AppError> {
+    if settings.index.role == Role::Reader {
+        return Err(AppError::ReaderCannotBuild(why));
+    }
+    tracing::info!(reason = %why, "rebuilding the index");
+    let (_, report) = match writer {
+        Some(w) => w.rebuild(settings)?,
+        None => rebuild(settings)?,
+    };
+    let open = store.open()?;
+    opened(settings, ranking, open, Some((why, report)))
 }
 
 /// What a long-running process answers from at its start ([`open_for_serving`]).
@@ -411,33 +429,27 @@ pub struct Serving {
 /// does, except that a version lacking the model's vectors is not rebuilt first (a writer)
 /// nor waited for (a reader): it answers by words until a version with them is published.
 pub fn open_for_serving(settings: &Settings, writer: Option<&Writer>) -> Result<Serving, AppError> {
-    let serving = |open: OpenIndex, vectors_pending: Option<OpenError>| {
-        let options = SearchOptions::from_settings(settings, Ranking::Full);
-        Ok::<_, AppError>(Serving {
-            opened: Opened {
-                engine: Engine::new(open, options)?,
-                built: None,
-            },
-            vectors_pending,
-        })
-    };
-    match store(settings).checking(Depth::Checksums).open() {
-        Ok(open) => return serving(open, None),
-        Err(why @ OpenError::ModelChanged { .. }) => {
-            let lexical = store(settings)
-                .with_model(None)
-                .checking(Depth::Checksums)
-                .open();
-            if let Ok(open) = lexical {
+    let store = store(settings).checking(Depth::Checksums);
+    let (opened, vectors_pending) = match store.open() {
+        Ok(open) => (opened(settings, Ranking::Full, open, None)?, None),
+        Err(why @ OpenError::ModelChanged { .. }) => match store.clone().with_model(None).open() {
+            Ok(open) => {
                 tracing::warn!(reason = %why, "answering by words until the model's passage vectors are made");
-                return serving(open, Some(why));
+                (opened(settings, Ranking::Full, open, None)?, Some(why))
             }
-        }
-        Err(_) => {}
-    }
+            Err(_) => (
+                build_and_open(settings, Ranking::Full, writer, &store, why)?,
+                None,
+            ),
+        },
+        Err(why) => (
+            build_and_open(settings, Ranking::Full, writer, &store, why)?,
+            None,
+        ),
+    };
     Ok(Serving {
-        opened: open_or_build_checking(settings, Ranking::Full, writer, Depth::Checksums)?,
-        vectors_pending: None,
+        opened,
+        vectors_pending,
     })
 }
 

@@ -153,6 +153,16 @@ fn the_closest_paragraphs_can_be_shown_anyway() {
     assert_eq!(json["hits"][0]["id"], "estuary:1");
 }
 
+/// The string `key` of each object of a JSON array.
+fn each<'a>(array: &'a serde_json::Value, key: &str) -> Vec<&'a str> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v[key].as_str().unwrap())
+        .collect()
+}
+
 /// `eval` reports what a member sees: refusals, false refusals, false answers.
 #[test]
 fn eval_counts_false_refusals_and_false_answers() {
@@ -179,13 +189,7 @@ fn eval_counts_false_refusals_and_false_answers() {
     let off = run(&["--off-topic"]);
     assert_eq!(off["false_answers"], 3, "{off}");
     assert_eq!(off["answered_at_1"], 0.0, "{off}");
-    let kinds: Vec<&str> = off["misses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["kind"].as_str().unwrap())
-        .collect();
-    assert_eq!(kinds, ["false answer"; 3]);
+    assert_eq!(each(&off["misses"], "kind"), ["false answer"; 3]);
 }
 
 /// `eval --misses` also lists the answers whose first quote is not the right paragraph,
@@ -220,12 +224,7 @@ fn eval_lists_wrong_first_quotes_with_the_right_ones_rank() {
     assert_eq!(wrong["first"], "harbour:1", "{wrong}");
     // The rank `ask` gives the right paragraph (harbour:2).
     let asked = ws.json(&["ask", "--json", "-k", "10", "why did mooring fees go up"]);
-    let ids: Vec<&str> = asked["hits"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["id"].as_str().unwrap())
-        .collect();
+    let ids = each(&asked["hits"], "id");
     let rank = ids.iter().position(|&id| id == "harbour:2").unwrap() + 1;
     assert!(rank > 1, "{ids:?}");
     assert_eq!(wrong["gold_rank"], rank, "{wrong} {ids:?}");

@@ -306,17 +306,14 @@ async fn ask_in(fake: &FakeDiscord, guild: u64, question: &str, by: u64) -> Stri
     answer_text(fake, asked, "an answer").await
 }
 
-/// Waits until the state database at `url` holds `n` unanswered questions.
-async fn wait_for_rows(url: &str, n: usize) {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+/// Waits until the state database behind `pool` holds `n` unanswered questions.
+async fn wait_for_rows(pool: &sqlx::AnyPool, n: usize) {
     for _ in 0..1000 {
         let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM unanswered")
-            .fetch_one(&pool)
+            .fetch_one(pool)
             .await
             .unwrap();
         if rows as usize >= n {
-            pool.close().await;
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -346,6 +343,8 @@ async fn moderators_see_what_their_members_could_not_find_grouped_by_topic() {
     // 8 members, asked in this server.
     let (questions, topics) = common::gaps_fixture("questions.jsonl");
     let mut refused: Vec<(&str, &str)> = Vec::new();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
     for (i, (q, t)) in questions.iter().zip(&topics).enumerate() {
         let shown = ask_in(
             &fake,
@@ -359,7 +358,7 @@ async fn moderators_see_what_their_members_could_not_find_grouped_by_topic() {
             // The bot records the question in the background after answering, timed in
             // seconds: wait for it, so that rows keep the order the questions were asked
             // in (the report's examples are a group's newest three).
-            wait_for_rows(&db.url, refused.len()).await;
+            wait_for_rows(&pool, refused.len()).await;
         }
     }
     assert!(refused.len() >= 28, "{} of 32 refused", refused.len());

@@ -1074,16 +1074,10 @@ fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildE
     let mut rows = Vec::new();
     for part in &updates {
         let path = dir.join(&part.file);
-        let vectors = part
-            .crc32
-            .map_or(Ok(()), |crc32| {
-                crate::semantic::vectors::check(&path, crc32)
-            })
-            .and_then(|()| Vectors::open(&path))
-            .map_err(|e| BuildError::Io {
-                path: path.clone(),
-                source: std::io::Error::other(e),
-            })?;
+        let vectors = Vectors::open(&path, part.crc32).map_err(|e| BuildError::Io {
+            path: path.clone(),
+            source: std::io::Error::other(e),
+        })?;
         rows.extend((0..vectors.len()).filter_map(|r| vectors.get(r)));
     }
     let file = format!("vectors-{}-joined.bin", first.first_row);
@@ -1105,22 +1099,19 @@ fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildE
 
 /// Opens a version's vectors files, checking that every briefing's rows have vectors.
 fn open_vectors(dir: &Path, manifest: &Manifest) -> Result<Vectors, String> {
-    let parts: Vec<(PathBuf, usize)> = match manifest.vectors.as_ref().map(|v| &v.parts) {
-        Some(parts) if !parts.is_empty() => parts
-            .iter()
-            .map(|p| {
-                if p.file.contains(['/', '\\']) || !p.file.starts_with("vectors") {
-                    return Err(format!("{MANIFEST} names no vectors file ({:?})", p.file));
-                }
-                let path = dir.join(&p.file);
-                if let Some(crc32) = p.crc32 {
-                    crate::semantic::vectors::check(&path, crc32)?;
-                }
-                Ok((path, p.first_row as usize))
-            })
-            .collect::<Result<_, _>>()?,
-        _ => vec![(dir.join(crate::semantic::vectors::FILE), 0)],
-    };
+    let parts: Vec<(PathBuf, usize, Option<u32>)> =
+        match manifest.vectors.as_ref().map(|v| &v.parts) {
+            Some(parts) if !parts.is_empty() => parts
+                .iter()
+                .map(|p| {
+                    if p.file.contains(['/', '\\']) || !p.file.starts_with("vectors") {
+                        return Err(format!("{MANIFEST} names no vectors file ({:?})", p.file));
+                    }
+                    Ok((dir.join(&p.file), p.first_row as usize, p.crc32))
+                })
+                .collect::<Result<_, _>>()?,
+            _ => vec![(dir.join(crate::semantic::vectors::FILE), 0, None)],
+        };
     let vectors = Vectors::open_parts(&parts)?;
     if let Some(b) = manifest
         .briefings
