@@ -97,6 +97,17 @@ impl Writer {
         Ok((corpus, report))
     }
 
+    /// Embeds every paragraph of `content/` the embedding cache lacks, making no version
+    /// ([`IndexStore::embed_ahead`]): a bot that starts with a model its index has no
+    /// vectors of runs this first, while it answers and its moderators change content
+    /// (lexically), so that the rebuild it runs next, one at a time with their changes,
+    /// only reads the cache. Returns how many paragraphs were embedded.
+    pub fn embed_ahead(&self, settings: &Settings) -> Result<usize, AppError> {
+        let store = store(settings);
+        let corpus = ingest(settings, &store)?;
+        Ok(store.embed_ahead(&corpus)?)
+    }
+
     /// Reads all of `content/` and rebuilds the whole index from it, atomically (the
     /// previous version stays live until the new one is complete).
     pub fn rebuild(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
@@ -430,18 +441,13 @@ pub struct Serving {
 /// nor waited for (a reader): it answers by words until a version with them is published.
 pub fn open_for_serving(settings: &Settings, writer: Option<&Writer>) -> Result<Serving, AppError> {
     let store = store(settings).checking(Depth::Checksums);
-    let (opened, vectors_pending) = match store.open() {
-        Ok(open) => (opened(settings, Ranking::Full, open, None)?, None),
-        Err(why @ OpenError::ModelChanged { .. }) => match store.clone().with_model(None).open() {
-            Ok(open) => {
+    let (opened, vectors_pending) = match open_by_words_if_need_be(&store) {
+        Ok((open, pending)) => {
+            if let Some(why) = &pending {
                 tracing::warn!(reason = %why, "answering by words until the model's passage vectors are made");
-                (opened(settings, Ranking::Full, open, None)?, Some(why))
             }
-            Err(_) => (
-                build_and_open(settings, Ranking::Full, writer, &store, why)?,
-                None,
-            ),
-        },
+            (opened(settings, Ranking::Full, open, None)?, pending)
+        }
         Err(why) => (
             build_and_open(settings, Ranking::Full, writer, &store, why)?,
             None,
@@ -451,6 +457,22 @@ pub fn open_for_serving(settings: &Settings, writer: Option<&Writer>) -> Result<
         opened,
         vectors_pending,
     })
+}
+
+/// Opens the live version with `store`; one that is whole but holds no vectors of the
+/// store's model is opened without them, to answer by words, and the reason returned
+/// with it. Any other failure is the first open's.
+pub fn open_by_words_if_need_be(
+    store: &IndexStore,
+) -> Result<(OpenIndex, Option<OpenError>), OpenError> {
+    match store.open() {
+        Ok(open) => Ok((open, None)),
+        Err(why @ OpenError::ModelChanged { .. }) => match store.clone().with_model(None).open() {
+            Ok(open) => Ok((open, Some(why))),
+            Err(_) => Err(why),
+        },
+        Err(why) => Err(why),
+    }
 }
 
 /// `text` as it may be shown to members in a chat: the absolute paths of the bot's own

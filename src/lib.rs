@@ -4,7 +4,8 @@
 //! The flow of one answer: [`ingest`] reads `content/` into briefings and paragraphs,
 //! [`index`] keeps them in a tantivy index rebuilt atomically, [`search`] ranks passages
 //! for a question, [`answer`] turns hits into an [`answer::Answer`], and [`render`] shows
-//! it in a terminal or as JSON. [`app`] wires these for the CLI and the bot; [`eval`]
+//! it in a terminal or as JSON. [`app`] wires these for the CLI and the bot, and [`live`]
+//! keeps a serving process's index live (new versions, changes, pending vectors); [`eval`]
 //! measures the ranking on question sets and [`tune`] fits the re-ranker's weights.
 
 pub mod answer;
@@ -18,6 +19,7 @@ pub mod generate;
 pub mod index;
 pub mod ingest;
 pub mod library;
+pub mod live;
 pub mod moderate;
 mod progress;
 pub mod render;

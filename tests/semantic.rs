@@ -299,17 +299,30 @@ fn a_changed_byte_in_the_vectors_is_found_and_a_writer_rebuilds_from_the_cache()
     );
 }
 
-/// A bot started with a model its index has no vectors of (just switched on, or changed)
-/// answers at once, by words, instead of embedding every paragraph first (hours for a
-/// large library): writer and reader alike; the writer's update then makes the vectors.
-#[test]
-fn a_bot_answers_by_words_until_the_models_vectors_are_made() {
+/// A workspace on the fixture briefings indexed by words, then the tiny model switched on
+/// in its settings: the index has none of the model's vectors.
+fn switched_on() -> (Workspace, briefbot::config::Settings, Arc<Model>) {
     let ws = Workspace::with_fixtures();
     app::rebuild(&ws.settings()).unwrap();
     tiny(&ws.path().join("model"), "mean");
     std::fs::write(ws.config(), "[search.semantic]\nmodel_dir = \"model\"\n").unwrap();
     let settings = ws.settings();
-    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let model = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    (ws, settings, model)
+}
+
+/// The paragraph texts of the briefings in `content/`, each once.
+fn distinct_paragraphs(settings: &briefbot::config::Settings) -> std::collections::HashSet<String> {
+    let corpus = app::ingest(settings, &app::store(settings)).unwrap();
+    corpus.passages().map(|p| p.text).collect()
+}
+
+/// A bot started with a model its index has no vectors of (just switched on, or changed)
+/// answers at once, by words, instead of embedding every paragraph first (hours for a
+/// large library): writer and reader alike; the writer's update then makes the vectors.
+#[test]
+fn a_bot_answers_by_words_until_the_models_vectors_are_made() {
+    let (_ws, settings, model) = switched_on();
     let before = model.embedded();
     let writer = app::Writer::acquire(&settings, "test").unwrap();
     let serving = app::open_for_serving(&settings, Some(&writer)).unwrap();
@@ -397,14 +410,116 @@ async fn the_real_bot_makes_the_vectors_after_connecting() {
     assert!(live.manifest.vectors.is_some());
 }
 
+/// While the model's vectors are pending, the writer's changes (a moderator's added
+/// briefing, a watched edit, a reindex) are quick updates by words: nothing is embedded
+/// under the lock they hold, the new briefing is answered at once, by the writer and by
+/// a reader following it, and `/stats` says it answers by words. Then the vectors are
+/// made: every paragraph embedded once, ahead of the rebuild (which takes them all from
+/// the cache), the one added meanwhile among them. Before, a change waited for the whole
+/// embedding (hours for a large library), and a reader could not open a version without
+/// the vectors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_while_the_vectors_are_pending_are_quick_and_followed() {
+    use briefbot::config::Role;
+    use briefbot::discord::bot::Bot;
+    use briefbot::live::Live;
+    let (ws, settings, model) = switched_on();
+    let bot = Arc::new(Bot::new(settings.clone()).unwrap());
+    let mut read = settings.clone();
+    read.index.role = Role::Reader;
+    let reader = Live::open(&read).unwrap();
+    assert!(reader.vectors_pending());
+    let by_words = "answering by words until the model's passage vectors are made";
+    assert!(bot.stats(None, true, &[]).await.content.contains(by_words));
+    let before = model.embedded();
+    let briefings = bot.engine().manifest().briefings.len();
+
+    let added = "The zeppelin fleet returns to service in spring.";
+    let airships = ws.content().join("airships.md");
+    std::fs::write(&airships, format!("---\ntitle: Airships\n---\n\n{added}\n")).unwrap();
+    bot.reindex_watched(&[ws.content()]).await;
+    let manifest = bot.engine().manifest().clone();
+    assert_eq!(manifest.briefings.len(), briefings + 1, "{manifest:?}");
+    assert!(manifest.vectors.is_none(), "{manifest:?}");
+    assert_eq!(model.embedded(), before, "nothing embedded under the lock");
+    let first = |engine: Arc<briefbot::search::Engine>| {
+        let hits = engine.search("zeppelin fleet", 3, None).unwrap();
+        hits.first().map(|h| h.passage.text.clone())
+    };
+    assert_eq!(first(bot.engine()).as_deref(), Some(added));
+    assert_eq!(
+        reader.follow().await.as_deref(),
+        Some(manifest.version.as_str()),
+        "the reader follows a version without the vectors"
+    );
+    assert_eq!(first(reader.engine()).as_deref(), Some(added));
+
+    bot.clone().make_pending_vectors().await;
+    let distinct = distinct_paragraphs(&settings);
+    assert!(distinct.contains(added));
+    assert_eq!(
+        model.embedded() - before,
+        distinct.len() as u64,
+        "each paragraph embedded once, ahead of the rebuild"
+    );
+    assert!(bot.engine().model().is_some());
+    assert_eq!(bot.engine().manifest().briefings.len(), briefings + 1);
+    assert_eq!(bot.engine().manifest().passages, distinct.len() as u64);
+    assert!(!bot.stats(None, true, &[]).await.content.contains(by_words));
+    assert!(reader.follow().await.is_some());
+    assert!(reader.engine().model().is_some());
+    // A change now carries the vectors.
+    std::fs::remove_file(&airships).unwrap();
+    bot.reindex_watched(&[ws.content()]).await;
+    let manifest = bot.engine().manifest().clone();
+    assert!(manifest.vectors.is_some(), "{manifest:?}");
+    assert_eq!(manifest.briefings.len(), briefings);
+    assert_ne!(first(bot.engine()).as_deref(), Some(added));
+}
+
+/// The long part of making pending vectors, embedding, does not wait for the lock the
+/// writer's changes hold (nor holds it): here a change holds the lock throughout, and
+/// every paragraph is embedded meanwhile; the version with the vectors is made once the
+/// change lets go, from the cache. Before, the job took the lock first, then embedded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_vectors_are_embedded_while_a_change_holds_the_lock() {
+    use briefbot::live::Live;
+    let (_ws, settings, model) = switched_on();
+    let distinct = distinct_paragraphs(&settings).len() as u64;
+    let live = Arc::new(Live::open(&settings).unwrap());
+    let before = model.embedded();
+    let change = live.updating().lock().await;
+    let job = tokio::spawn({
+        let live = live.clone();
+        async move { live.make_pending_vectors().await }
+    });
+    // Bounded only so that a job stuck on the lock fails instead of hanging.
+    for _ in 0..3000 {
+        if model.embedded() - before == distinct {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        model.embedded() - before,
+        distinct,
+        "every paragraph embedded while the lock was held"
+    );
+    assert!(live.vectors_pending() && live.engine().model().is_none());
+    drop(change);
+    job.await.unwrap();
+    assert!(!live.vectors_pending());
+    assert!(live.engine().model().is_some());
+    assert_eq!(
+        model.embedded() - before,
+        distinct,
+        "the rebuild embedded nothing"
+    );
+}
+
 #[test]
 fn an_index_without_this_models_vectors_is_rebuilt_with_them() {
-    let ws = Workspace::with_fixtures();
-    let lexical = ws.settings();
-    app::rebuild(&lexical).unwrap();
-    tiny(&ws.path().join("model"), "mean");
-    std::fs::write(ws.config(), "[search.semantic]\nmodel_dir = \"model\"\n").unwrap();
-    let settings = ws.settings();
+    let (_ws, settings, _) = switched_on();
     let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
     let (why, _) = opened.built.expect("rebuilt");
     assert!(matches!(why, OpenError::ModelChanged { .. }), "{why}");

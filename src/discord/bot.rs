@@ -7,33 +7,30 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use super::rules::{Limits, Use};
 use crate::answer::{AnswerError, answer_from};
 use crate::app;
-use crate::config::{Role, Settings};
-use crate::index::{BuildReport, Depth};
-use crate::ingest::Corpus;
+use crate::config::Settings;
+use crate::live::Live;
 use crate::render::discord::{self as render, AnswerLayout, Message, cut, escape, notice};
-use crate::search::{Engine, Ranking};
+use crate::search::Engine;
 use crate::state::guilds::GuildSettings;
 use crate::study::{quiz, reading::Reading};
 
 /// The bot's state, shared by every handler.
 pub struct Bot {
     pub settings: Settings,
-    engine: RwLock<Arc<Engine>>,
-    /// The writer lock, held while the bot runs with `index.role = "writer"`.
-    pub(super) writer: Option<Arc<app::Writer>>,
+    /// The live index: its engine, the writer's changes, the model's pending vectors.
+    pub(super) live: Live,
     /// Per-member rate limits of every kind of interaction.
     pub limits: Limits,
     answered: AtomicU64,
     /// Questions answered since start, per server (0: DMs), for `/stats`.
     answered_in: std::sync::Mutex<HashMap<u64, u64>>,
     started: Instant,
-    pub(super) reindexing: tokio::sync::Mutex<()>,
     /// First question of each thread the bot opened (also recoverable from the thread's
     /// starter message after a restart).
     threads: std::sync::Mutex<std::collections::HashMap<u64, String>>,
@@ -42,13 +39,6 @@ pub struct Bot {
     pub(super) state: crate::state::State,
     /// Server settings as last read, for [`GUILD_SETTINGS_FRESH`].
     pub(super) guild_settings: std::sync::Mutex<HashMap<u64, (GuildSettings, Instant)>>,
-    /// The last published version that could not be opened (damaged), and when it was
-    /// last tried: it is reported once, and tried again only every [`RETRY_UNOPENABLE`]
-    /// (reading the checksums of a million-paragraph version takes 0.25–0.29 s, warm).
-    unopenable: std::sync::Mutex<Option<(String, Instant)>>,
-    /// The live version lacked the model's passage vectors at start: answering by words
-    /// until they are made ([`app::Serving::vectors_pending`]).
-    vectors_pending: bool,
 }
 
 /// Who pressed a quiz button, and where.
@@ -111,28 +101,14 @@ pub struct ShardStatus {
 pub(super) const NO_SUCH_PASSAGE: &str = "No passage has that id. Ids look like `briefing-slug:5`; \
      `/ask` shows them under each quote, and `/sources` lists the briefings.";
 
-/// How long a published version that could not be opened waits before it is tried again.
-const RETRY_UNOPENABLE: std::time::Duration = std::time::Duration::from_secs(60);
-
 pub(super) const SOMETHING_WENT_WRONG: &str =
     "Something went wrong on my side; it has been logged. Please try again.";
 
 impl Bot {
     /// Opens the index and sets up the state. A writer takes the writer lock and builds
-    /// the index if needed; a reader waits for the writer to publish one.
+    /// the index if needed; a reader waits for the writer to publish one ([`Live::open`]).
     pub fn new(settings: Settings) -> Result<Bot, app::AppError> {
-        let writer = match settings.index.role {
-            Role::Writer => Some(Arc::new(app::Writer::acquire(&settings, "briefbot serve")?)),
-            Role::Reader => None,
-        };
-        let serving = match &writer {
-            Some(w) => app::open_for_serving(&settings, Some(w))?,
-            None => wait_for_index(&settings)?,
-        };
-        let opened = serving.opened;
-        if let Some((why, report)) = &opened.built {
-            tracing::info!(reason = %why, passages = report.manifest.passages, "built the index");
-        }
+        let live = Live::open(&settings)?;
         let d = &settings.discord;
         let limits = Limits::new(
             d.cooldown_questions,
@@ -143,122 +119,38 @@ impl Bot {
         let state = crate::state::State::new(&settings);
         Ok(Bot {
             settings,
-            engine: RwLock::new(Arc::new(opened.engine)),
-            writer,
+            live,
             limits,
             answered: AtomicU64::new(0),
             answered_in: Default::default(),
             started: Instant::now(),
-            reindexing: tokio::sync::Mutex::new(()),
             threads: Default::default(),
             state,
             guild_settings: Default::default(),
-            unopenable: Default::default(),
-            vectors_pending: serving.vectors_pending.is_some(),
         })
     }
 
-    /// A writer that started on a version without the model's passage vectors makes
-    /// them (a full rebuild, on every core, while the bot answers by words), then answers
-    /// from the new version; a reader follows the writer's. Run once, as the bot connects.
+    /// Makes the model's passage vectors when the live version lacks them
+    /// ([`Live::make_pending_vectors`]). Run once, as the bot connects.
     pub async fn make_pending_vectors(self: Arc<Self>) {
-        let Some(writer) = self.writer.clone().filter(|_| self.vectors_pending) else {
-            return;
-        };
-        let _reindexing = self.reindexing.lock().await;
-        match self.update_locked(writer).await {
-            Ok(Ok((_, report))) => tracing::info!(
-                version = %report.manifest.version,
-                seconds = report.seconds,
-                "made the model's passage vectors: answering by meaning too"
-            ),
-            Ok(Err(err)) => tracing::warn!(
-                error = %err,
-                "the model's passage vectors could not be made: answering by words; a reindex tries again"
-            ),
-            Err(err) => tracing::error!(error = %err, "making the model's passage vectors failed"),
-        }
+        self.live.make_pending_vectors().await
     }
 
     /// The engine of the live index version (a reindex swaps it; searches in flight keep
     /// the one they started with).
     pub fn engine(&self) -> Arc<Engine> {
-        self.engine
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    fn swap_engine(&self, engine: Engine) {
-        *self
-            .engine
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(engine);
+        self.live.engine()
     }
 
     /// Whether this process builds the index (`index.role = "writer"`).
     pub fn is_writer(&self) -> bool {
-        self.writer.is_some()
+        self.live.writer().is_some()
     }
 
-    /// Opens the live index version if it is not the one answering (another process
-    /// published it, or the writer's watcher did), after reading every file's checksum.
+    /// Opens the live index version if it is not the one answering ([`Live::follow`]).
     /// Returns the version now answering when it changed.
     pub async fn follow_index(&self) -> Option<String> {
-        self.follow_index_checking(Depth::Checksums).await
-    }
-
-    /// [`Bot::follow_index`], checking the new version's files to `depth`: the version
-    /// this process has just built itself needs its footers read, not its checksums.
-    pub(super) async fn follow_index_checking(&self, depth: Depth) -> Option<String> {
-        let store = app::store(&self.settings).checking(depth);
-        let live = store.live_version()?;
-        if live.strip_prefix("v-") == Some(self.engine().manifest().version.as_str()) {
-            return None;
-        }
-        let failed_before = match &*self
-            .unopenable
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-        {
-            Some((version, at)) if *version == live => Some(at.elapsed() < RETRY_UNOPENABLE),
-            _ => None,
-        };
-        if failed_before == Some(true) {
-            return None;
-        }
-        let settings = self.settings.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let open = store.open()?;
-            Ok::<_, app::AppError>(Engine::new(
-                open,
-                crate::search::SearchOptions::from_settings(&settings, Ranking::Full),
-            )?)
-        })
-        .await;
-        match result {
-            Ok(Ok(engine)) => {
-                let version = engine.manifest().version.clone();
-                tracing::info!(version = %version, passages = engine.manifest().passages, "now answering from a new index version");
-                self.swap_engine(engine);
-                Some(version)
-            }
-            Ok(Err(err)) => {
-                // Said once per version: the writer publishes a new one to cure it.
-                if failed_before.is_none() {
-                    tracing::warn!(version = %live, error = %err, "a new index version could not be opened; the previous one keeps answering");
-                }
-                *self
-                    .unopenable
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some((live, Instant::now()));
-                None
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "index reload task failed");
-                None
-            }
-        }
+        self.live.follow().await
     }
 
     /// Checks for a new index version every `index.reload_ms`, forever.
@@ -633,60 +525,9 @@ impl Bot {
             .collect()
     }
 
-    /// Updates the index with the writer (the caller holds `reindexing`) and swaps the
-    /// new version in, if one was made.
-    async fn update_locked(
-        &self,
-        writer: Arc<app::Writer>,
-    ) -> Result<Result<(Corpus, Box<BuildReport>), app::AppError>, tokio::task::JoinError> {
-        let settings = self.settings.clone();
-        let built = tokio::task::spawn_blocking(move || {
-            let (corpus, report) = writer.update(&settings, None)?;
-            let engine = match report.kind {
-                crate::index::BuildKind::Unchanged => None,
-                _ => Some(app::open_or_build(&settings, Ranking::Full, Some(&writer))?.engine),
-            };
-            Ok::<_, app::AppError>((corpus, Box::new(report), engine))
-        })
-        .await?;
-        Ok(built.map(|(corpus, report, engine)| {
-            if let Some(engine) = engine {
-                self.swap_engine(engine);
-            }
-            (corpus, report)
-        }))
-    }
-
-    /// An update after `content.watch` saw files change: waits for a running reindex to
-    /// end, then reads the files that changed; logs what changed. A broken file keeps its
-    /// previous paragraphs.
+    /// An update after `content.watch` saw files change ([`Live::update_watched`]).
     pub async fn reindex_watched(&self, changed: &[std::path::PathBuf]) {
-        let Some(writer) = self.writer.clone() else {
-            return;
-        };
-        let _guard = self.reindexing.lock().await;
-        let files: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
-        match self.update_locked(writer).await {
-            Ok(Ok((_, report))) if report.kind == crate::index::BuildKind::Unchanged => {
-                tracing::debug!(files = ?files, "content changed on disk, but the index holds it already");
-            }
-            Ok(Ok((corpus, report))) => tracing::info!(
-                files = ?files,
-                version = %report.manifest.version,
-                kind = ?report.kind,
-                added = report.diff.added.len(),
-                changed = report.diff.changed.len(),
-                removed = report.diff.removed.len(),
-                skipped = corpus.skipped.len(),
-                bytes_written = report.bytes_written,
-                seconds = report.seconds,
-                "content changed on disk; reindexed"
-            ),
-            Ok(Err(err)) => {
-                tracing::warn!(files = ?files, error = %err, "content changed on disk; the reindex failed and the previous index keeps answering")
-            }
-            Err(err) => tracing::error!(error = %err, "reindex task failed"),
-        }
+        self.live.update_watched(changed).await
     }
 
     /// Index version, what `guild` reads (its library and the shared one), this
@@ -751,8 +592,16 @@ impl Bot {
                 format!("shard {} of {}: {}, {latency}", s.id, s.total, s.stage)
             })
             .collect();
+        // A model is set up but this version has none of its vectors: just switched on.
+        let by_words = if engine.model().is_none()
+            && crate::semantic::usable(&self.settings.search.semantic).is_some()
+        {
+            " · answering by words until the model's passage vectors are made"
+        } else {
+            ""
+        };
         let text = format!(
-            "**Index** {} (built {})\n**Briefings** {} · **passages** {} ({})\n\
+            "**Index** {} (built {}){by_words}\n**Briefings** {} · **passages** {} ({})\n\
              **This process** index {role}; {}\n{}\n\
              **Questions answered** {here} since start: {}\n**Uptime** {}h {:02}m {:02}s",
             m.version,
@@ -774,23 +623,5 @@ impl Bot {
         let mut msg = notice(&text);
         msg.ephemeral = false;
         msg
-    }
-}
-
-/// A reader's start: waits (checking every `index.reload_ms`) until the writer has
-/// published an index.
-fn wait_for_index(settings: &Settings) -> Result<app::Serving, app::AppError> {
-    let mut told = false;
-    loop {
-        match app::open_for_serving(settings, None) {
-            Err(app::AppError::ReaderCannotBuild(why)) => {
-                if !told {
-                    tracing::warn!(reason = %why, "waiting for the index writer to publish an index");
-                    told = true;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(settings.index.reload_ms));
-            }
-            other => return other,
-        }
     }
 }

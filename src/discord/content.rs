@@ -51,7 +51,7 @@ impl Bot {
         library: Option<Library>,
         dry_run: bool,
     ) -> (Message, Option<String>) {
-        let Some(writer) = self.writer.clone() else {
+        let Some(writer) = self.live.writer() else {
             let mut m = notice(&format!(
                 "This bot only reads the index (index.role = \"reader\"); the index writer \
                  rebuilds it, and every bot picks up the new version within seconds. {}",
@@ -61,13 +61,13 @@ impl Bot {
             return (m, None);
         };
         let audited = |outcome: String| (!dry_run).then_some(outcome);
-        let Ok(_guard) = self.reindexing.try_lock() else {
+        let Ok(_guard) = self.live.updating().try_lock() else {
             return (
                 notice("A reindex is already running; its report will follow here when it ends."),
                 audited("refused: a reindex was already running".into()),
             );
         };
-        let settings = self.settings.clone();
+        let settings = self.live.writer_settings();
         let result = tokio::task::spawn_blocking(move || {
             moderate::reindex(&settings, &writer, rights, library, dry_run)
         })
@@ -75,7 +75,7 @@ impl Bot {
         match result {
             Ok(Ok(done)) => {
                 if !dry_run {
-                    self.follow_index_checking(Depth::Footers).await;
+                    self.live.follow_checking(Depth::Footers).await;
                 }
                 let outcome = done.report.as_ref().map(|report| {
                     let (briefings, passages, skipped) = counts(&self.settings, &done);
@@ -262,15 +262,15 @@ impl Bot {
         work: impl FnOnce(&Settings, &app::Writer) -> Result<T, ModerateError> + Send + 'static,
         done: impl FnOnce(&T) -> (String, String),
     ) -> Message {
-        let Some(writer) = self.writer.clone() else {
+        let Some(writer) = self.live.writer() else {
             return self.not_the_writer();
         };
-        let _guard = self.reindexing.lock().await;
-        let settings = self.settings.clone();
+        let _guard = self.live.updating().lock().await;
+        let settings = self.live.writer_settings();
         let result = tokio::task::spawn_blocking(move || work(&settings, &writer)).await;
         let (message, outcome) = match result {
             Ok(Ok(changed)) => {
-                self.follow_index_checking(Depth::Footers).await;
+                self.live.follow_checking(Depth::Footers).await;
                 let (text, outcome) = done(&changed);
                 let mut m = notice(&text);
                 m.ephemeral = false;

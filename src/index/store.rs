@@ -399,6 +399,30 @@ impl IndexStore {
         self.model.as_ref()
     }
 
+    /// Where builds keep the embedding cache, and whether they drop unused vectors from it.
+    fn embedding_cache(&self) -> (PathBuf, bool) {
+        self.embedding_cache
+            .clone()
+            .unwrap_or_else(|| (crate::semantic::cache_dir(&self.root), true))
+    }
+
+    /// Embeds the paragraphs of `corpus` the embedding cache lacks and writes them to it,
+    /// making no version: the slow part of switching a model on, done ahead of the
+    /// rebuild, which then takes every vector from the cache. Needs no lock of the index
+    /// (the builds it could race with are lexical ones, which do not touch the cache).
+    /// Returns how many paragraphs were embedded (none without a model).
+    pub fn embed_ahead(&self, corpus: &Corpus) -> Result<usize, BuildError> {
+        let Some(model) = &self.model else {
+            return Ok(0);
+        };
+        let (cache, _) = self.embedding_cache();
+        Ok(crate::semantic::embed_ahead(
+            model,
+            &cache,
+            &paragraph_texts(corpus),
+        )?)
+    }
+
     /// The same store, checking the files of a version to `depth` before opening it
     /// (footers only by default; see [`Depth`]).
     pub fn checking(mut self, depth: Depth) -> Self {
@@ -669,10 +693,7 @@ impl IndexStore {
                 .flat_map(|b| b.paragraphs.iter().map(|p| p.text.as_str()))
                 .collect();
             if !texts.is_empty() {
-                let (cache, _) = self
-                    .embedding_cache
-                    .clone()
-                    .unwrap_or_else(|| (crate::semantic::cache_dir(&self.root), true));
+                let (cache, _) = self.embedding_cache();
                 let rows = crate::semantic::embed_update(model, &cache, &texts, &known_vectors)?;
                 let file = format!("vectors-{first_new_row}.bin");
                 let path = build.path().join(&file);
@@ -877,16 +898,8 @@ impl IndexStore {
         }
         writer.wait_merging_threads()?;
         if let Some(model) = &self.model {
-            // In the order of corpus.passages(), the rows, without copying a passage.
-            let texts: Vec<&str> = corpus
-                .briefings
-                .iter()
-                .flat_map(|b| b.paragraphs.iter().map(|p| p.text.as_str()))
-                .collect();
-            let (cache, compact) = self
-                .embedding_cache
-                .clone()
-                .unwrap_or_else(|| (crate::semantic::cache_dir(&self.root), true));
+            let texts = paragraph_texts(corpus);
+            let (cache, compact) = self.embedding_cache();
             let rows = crate::semantic::embed_passages(model, &cache, &texts, compact)?;
             let path = dir.join(crate::semantic::vectors::FILE);
             let crc32 = crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
@@ -1317,6 +1330,16 @@ fn sync_dir(dir: &Path) -> Result<(), BuildError> {
 
 /// Crash-test hook: when `BRIEFBOT_FAILPOINT` names this point, the process aborts here,
 /// as if killed, leaving whatever is on disk. Used by the tests of atomic rebuilds.
+/// The paragraphs' texts in the order of `corpus.passages()` (the rows), without copying
+/// a passage.
+fn paragraph_texts(corpus: &Corpus) -> Vec<&str> {
+    corpus
+        .briefings
+        .iter()
+        .flat_map(|b| b.paragraphs.iter().map(|p| p.text.as_str()))
+        .collect()
+}
+
 fn failpoint(name: &str) {
     if std::env::var("BRIEFBOT_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("briefbot: failpoint {name}: aborting");

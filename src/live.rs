@@ -1,0 +1,278 @@
+//! The index a long-running process answers from: the engine of the live version, swapped
+//! when a new one is published (by this process or by the writer), the writer's changes
+//! one at a time, and the model's passage vectors made in the background. Free of
+//! Discord: the bot holds one [`Live`] and turns its events into these calls.
+//!
+//! Builds and opens run on blocking threads (`spawn_blocking`), never on the async tasks
+//! that call them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::app::{self, AppError};
+use crate::config::{Role, Settings};
+use crate::index::{BuildKind, BuildReport, Depth};
+use crate::ingest::Corpus;
+use crate::search::{Engine, Ranking, SearchOptions};
+
+/// How long a published version that could not be opened waits before it is tried again.
+const RETRY_UNOPENABLE: Duration = Duration::from_secs(60);
+
+/// What an update under the lock gave: the files read and the report, or why it failed
+/// (the outer error: the blocking task itself failed).
+pub type Updated = Result<Result<(Corpus, Box<BuildReport>), AppError>, tokio::task::JoinError>;
+
+/// The live index of a serving process.
+pub struct Live {
+    settings: Settings,
+    engine: RwLock<Arc<Engine>>,
+    /// The writer lock, held while the process runs with `index.role = "writer"`.
+    writer: Option<Arc<app::Writer>>,
+    /// Held while the writer changes the index: one change at a time.
+    updating: tokio::sync::Mutex<()>,
+    /// The last published version that could not be opened (damaged), and when it was
+    /// last tried: it is reported once, and tried again only every [`RETRY_UNOPENABLE`]
+    /// (reading the checksums of a million-paragraph version takes 0.25–0.29 s, warm).
+    unopenable: Mutex<Option<(String, Instant)>>,
+    /// The live version lacked the model's passage vectors at start: answering by words,
+    /// and the writer's changes stay lexical, until [`Live::make_pending_vectors`] ends.
+    vectors_pending: AtomicBool,
+}
+
+impl Live {
+    /// Opens the index. A writer takes the writer lock and builds the index if needed; a
+    /// reader waits for the writer to publish one. A version without the model's vectors
+    /// answers by words meanwhile ([`app::open_for_serving`]).
+    pub fn open(settings: &Settings) -> Result<Live, AppError> {
+        let writer = match settings.index.role {
+            Role::Writer => Some(Arc::new(app::Writer::acquire(settings, "briefbot serve")?)),
+            Role::Reader => None,
+        };
+        let serving = match &writer {
+            Some(w) => app::open_for_serving(settings, Some(w))?,
+            None => wait_for_index(settings)?,
+        };
+        if let Some((why, report)) = &serving.opened.built {
+            tracing::info!(reason = %why, passages = report.manifest.passages, "built the index");
+        }
+        Ok(Live {
+            settings: settings.clone(),
+            engine: RwLock::new(Arc::new(serving.opened.engine)),
+            writer,
+            updating: tokio::sync::Mutex::new(()),
+            unopenable: Mutex::new(None),
+            vectors_pending: AtomicBool::new(serving.vectors_pending.is_some()),
+        })
+    }
+
+    /// The engine of the live version (searches in flight keep the one they started with).
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn swap(&self, engine: Engine) {
+        *self.engine.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(engine);
+    }
+
+    /// The writer lock, when this process builds the index (`index.role = "writer"`).
+    pub fn writer(&self) -> Option<Arc<app::Writer>> {
+        self.writer.clone()
+    }
+
+    /// The lock every change of the index holds ([`Live::update_locked`] and the
+    /// moderators' commands).
+    pub fn updating(&self) -> &tokio::sync::Mutex<()> {
+        &self.updating
+    }
+
+    /// Whether the model's passage vectors are still to be made.
+    pub fn vectors_pending(&self) -> bool {
+        self.vectors_pending.load(Ordering::Acquire)
+    }
+
+    /// The settings the writer's changes are made with: without the model while its
+    /// vectors are pending, so that adding a briefing or a reindex is a quick lexical
+    /// update instead of embedding the whole library under the lock.
+    pub fn writer_settings(&self) -> Settings {
+        let mut settings = self.settings.clone();
+        if self.vectors_pending() {
+            settings.search.semantic.model_dir = None;
+        }
+        settings
+    }
+
+    /// Opens the live index version if it is not the one answering (another process
+    /// published it, or the writer's watcher did), after reading every file's checksum.
+    /// Returns the version now answering when it changed.
+    pub async fn follow(&self) -> Option<String> {
+        self.follow_checking(Depth::Checksums).await
+    }
+
+    /// [`Live::follow`], checking the new version's files to `depth`: the version this
+    /// process has just built itself needs its footers read, not its checksums. A version
+    /// without the model's vectors (made while they are pending) answers by words.
+    pub async fn follow_checking(&self, depth: Depth) -> Option<String> {
+        let store = app::store(&self.settings).checking(depth);
+        let live = store.live_version()?;
+        if live.strip_prefix("v-") == Some(self.engine().manifest().version.as_str()) {
+            return None;
+        }
+        let failed_before = match &*self
+            .unopenable
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+        {
+            Some((version, at)) if *version == live => Some(at.elapsed() < RETRY_UNOPENABLE),
+            _ => None,
+        };
+        if failed_before == Some(true) {
+            return None;
+        }
+        let settings = self.settings.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let (open, _) = app::open_by_words_if_need_be(&store)?;
+            Ok::<_, AppError>(Engine::new(
+                open,
+                SearchOptions::from_settings(&settings, Ranking::Full),
+            )?)
+        })
+        .await;
+        match result {
+            Ok(Ok(engine)) => {
+                let version = engine.manifest().version.clone();
+                tracing::info!(version = %version, passages = engine.manifest().passages, "now answering from a new index version");
+                self.swap(engine);
+                Some(version)
+            }
+            Ok(Err(err)) => {
+                // Said once per version: the writer publishes a new one to cure it.
+                if failed_before.is_none() {
+                    tracing::warn!(version = %live, error = %err, "a new index version could not be opened; the previous one keeps answering");
+                }
+                *self
+                    .unopenable
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some((live, Instant::now()));
+                None
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "index reload task failed");
+                None
+            }
+        }
+    }
+
+    /// Updates the index with the writer (the caller holds [`Live::updating`]) and swaps
+    /// the new version in, if one was made.
+    pub async fn update_locked(&self, writer: Arc<app::Writer>) -> Updated {
+        let settings = self.writer_settings();
+        let built = tokio::task::spawn_blocking(move || {
+            let (corpus, report) = writer.update(&settings, None)?;
+            let engine = match report.kind {
+                BuildKind::Unchanged => None,
+                _ => Some(app::open_or_build(&settings, Ranking::Full, Some(&writer))?.engine),
+            };
+            Ok::<_, AppError>((corpus, Box::new(report), engine))
+        })
+        .await?;
+        Ok(built.map(|(corpus, report, engine)| {
+            if let Some(engine) = engine {
+                self.swap(engine);
+            }
+            (corpus, report)
+        }))
+    }
+
+    /// An update after `content.watch` saw files change: waits for a running change to
+    /// end, then reads the files that changed; logs what changed. A broken file keeps its
+    /// previous paragraphs.
+    pub async fn update_watched(&self, changed: &[std::path::PathBuf]) {
+        let Some(writer) = self.writer() else {
+            return;
+        };
+        let _guard = self.updating.lock().await;
+        let files: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
+        match self.update_locked(writer).await {
+            Ok(Ok((_, report))) if report.kind == BuildKind::Unchanged => {
+                tracing::debug!(files = ?files, "content changed on disk, but the index holds it already");
+            }
+            Ok(Ok((corpus, report))) => tracing::info!(
+                files = ?files,
+                version = %report.manifest.version,
+                kind = ?report.kind,
+                added = report.diff.added.len(),
+                changed = report.diff.changed.len(),
+                removed = report.diff.removed.len(),
+                skipped = corpus.skipped.len(),
+                bytes_written = report.bytes_written,
+                seconds = report.seconds,
+                "content changed on disk; reindexed"
+            ),
+            Ok(Err(err)) => {
+                tracing::warn!(files = ?files, error = %err, "content changed on disk; the reindex failed and the previous index keeps answering")
+            }
+            Err(err) => tracing::error!(error = %err, "reindex task failed"),
+        }
+    }
+
+    /// A writer that started on a version without the model's passage vectors makes
+    /// them, while the process answers by words: first every paragraph is embedded into
+    /// the embedding cache (on every core, minutes to hours for a large library) without
+    /// holding [`Live::updating`], so moderators' changes go on meanwhile, lexically;
+    /// then, under the lock, a rebuild takes the vectors from the cache (embedding only
+    /// what was added meanwhile) and the new version answers by meaning too. A reader
+    /// follows the writer's versions. Run once, as the process connects.
+    pub async fn make_pending_vectors(&self) {
+        let Some(writer) = self.writer().filter(|_| self.vectors_pending()) else {
+            return;
+        };
+        let (settings, ahead) = (self.settings.clone(), writer.clone());
+        match tokio::task::spawn_blocking(move || ahead.embed_ahead(&settings)).await {
+            Ok(Ok(embedded)) => tracing::info!(
+                paragraphs = embedded,
+                "embedded the paragraphs ahead of the rebuild"
+            ),
+            // The rebuild below embeds what is missing, and says why it cannot.
+            Ok(Err(err)) => tracing::warn!(error = %err, "embedding ahead of the rebuild failed"),
+            Err(err) => tracing::error!(error = %err, "embedding ahead of the rebuild failed"),
+        }
+        let _updating = self.updating.lock().await;
+        // From here on the writer's changes carry the model's vectors; after a failure
+        // too, so that the next reindex tries again.
+        self.vectors_pending.store(false, Ordering::Release);
+        match self.update_locked(writer).await {
+            Ok(Ok((_, report))) => tracing::info!(
+                version = %report.manifest.version,
+                seconds = report.seconds,
+                "made the model's passage vectors: answering by meaning too"
+            ),
+            Ok(Err(err)) => tracing::warn!(
+                error = %err,
+                "the model's passage vectors could not be made: answering by words; a reindex tries again"
+            ),
+            Err(err) => tracing::error!(error = %err, "making the model's passage vectors failed"),
+        }
+    }
+}
+
+/// A reader's start: waits (checking every `index.reload_ms`) until the writer has
+/// published an index.
+fn wait_for_index(settings: &Settings) -> Result<app::Serving, AppError> {
+    let mut told = false;
+    loop {
+        match app::open_for_serving(settings, None) {
+            Err(AppError::ReaderCannotBuild(why)) => {
+                if !told {
+                    tracing::warn!(reason = %why, "waiting for the index writer to publish an index");
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_millis(settings.index.reload_ms));
+            }
+            other => return other,
+        }
+    }
+}
