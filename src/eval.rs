@@ -98,15 +98,46 @@ pub struct Report {
     pub index_seconds: f64,
 }
 
-/// One question a member would see go wrong, of four kinds: `false refusal` (refused
-/// though its first hit is right), `false answer` (answered though nothing in the content
-/// answers it), `wrong first` (answered, a paragraph answers it, but the first quote is
-/// another) and `not found` (refused, a paragraph answers it, and the first hit is
-/// another): read one by one, they say what to mend.
+/// How a member sees a question go wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum MissKind {
+    /// Refused though its first hit is right.
+    #[serde(rename = "false refusal")]
+    FalseRefusal,
+    /// Answered though nothing in the content answers it.
+    #[serde(rename = "false answer")]
+    FalseAnswer,
+    /// Answered, a paragraph answers it, but the first quote is another.
+    #[serde(rename = "wrong first")]
+    WrongFirst,
+    /// Refused, a paragraph answers it, and the first hit is another.
+    #[serde(rename = "not found")]
+    NotFound,
+}
+
+impl MissKind {
+    /// The name `--misses` shows (the same as in JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            MissKind::FalseRefusal => "false refusal",
+            MissKind::FalseAnswer => "false answer",
+            MissKind::WrongFirst => "wrong first",
+            MissKind::NotFound => "not found",
+        }
+    }
+
+    /// Whether a paragraph of the content answers the question (where it ranks is told).
+    pub fn has_gold(self) -> bool {
+        matches!(self, MissKind::WrongFirst | MissKind::NotFound)
+    }
+}
+
+/// One question a member would see go wrong ([`MissKind`]): read one by one, they say
+/// what to mend.
 #[derive(Debug, Clone, Serialize)]
 pub struct Miss {
     pub question: String,
-    pub kind: &'static str,
+    pub kind: MissKind,
     /// The first hit's passage id, if any.
     pub first: Option<String>,
     /// The evidence weighed against `search.min_coverage`.
@@ -151,7 +182,7 @@ pub fn run(
         if relevant == 0 || off_topic {
             gold_missing += usize::from(relevant == 0);
             if verdict.covered {
-                misses.push(miss("false answer", None));
+                misses.push(miss(MissKind::FalseAnswer, None));
             }
             if relevant == 0 {
                 continue;
@@ -165,9 +196,9 @@ pub fn run(
         if !off_topic {
             match (gold_rank == Some(1), verdict.covered) {
                 (true, true) => answered_at_1 += 1,
-                (true, false) => misses.push(miss("false refusal", None)),
-                (false, true) => misses.push(miss("wrong first", gold_rank)),
-                (false, false) => misses.push(miss("not found", gold_rank)),
+                (true, false) => misses.push(miss(MissKind::FalseRefusal, None)),
+                (false, true) => misses.push(miss(MissKind::WrongFirst, gold_rank)),
+                (false, false) => misses.push(miss(MissKind::NotFound, gold_rank)),
             }
         }
         if let Some(rank) = gold_rank {
@@ -191,7 +222,7 @@ pub fn run(
     let elapsed = latencies.iter().sum::<f64>() / 1000.0;
     let n = questions.len().max(1) as f64;
     latencies.sort_by(f64::total_cmp);
-    let count = |kind: &str| misses.iter().filter(|m| m.kind == kind).count();
+    let count = |kind| misses.iter().filter(|m| m.kind == kind).count();
     let report = Report {
         questions: questions.len(),
         passages: passages.len(),
@@ -202,8 +233,8 @@ pub fn run(
         mrr_at_10: mrr / n,
         ndcg_at_10: ndcg / n,
         refused: refused as f64 / n,
-        false_refusals: count("false refusal"),
-        false_answers: count("false answer"),
+        false_refusals: count(MissKind::FalseRefusal),
+        false_answers: count(MissKind::FalseAnswer),
         answered_at_1: answered_at_1 as f64 / n,
         questions_per_second: if elapsed > 0.0 {
             questions.len() as f64 / elapsed

@@ -34,7 +34,9 @@ pub struct Args {
     /// answer is a false one and every refusal right (an off-topic check).
     #[arg(long)]
     off_topic: bool,
-    /// List every false refusal and false answer, one a line, with its evidence.
+    /// List every question a member would see go wrong, one a line, with its evidence:
+    /// false refusals, false answers, wrong first quotes and right paragraphs not found
+    /// (with where the right one ranks).
     #[arg(long)]
     misses: bool,
     /// Print one JSON object instead of text.
@@ -117,14 +119,14 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     println!("  index build  {:.2} s", r.index_seconds);
     if args.misses {
         for m in &misses {
-            let gold = match (m.kind, m.gold_rank) {
-                ("wrong first" | "not found", Some(r)) => format!(" (right one at {r})"),
-                ("wrong first" | "not found", None) => " (right one not in the top 10)".into(),
-                _ => String::new(),
+            let gold = match (m.kind.has_gold(), m.gold_rank) {
+                (true, Some(r)) => format!(" (right one at {r})"),
+                (true, None) => " (right one not in the top 10)".into(),
+                (false, _) => String::new(),
             };
             println!(
                 "  {:<14} {:.3}  {}  → {}{gold}",
-                m.kind,
+                m.kind.name(),
                 m.evidence,
                 m.question,
                 m.first.as_deref().unwrap_or("no hit")
