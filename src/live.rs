@@ -89,7 +89,8 @@ impl Live {
         &self.updating
     }
 
-    /// Whether the model's passage vectors are still to be made.
+    /// Whether the model's passage vectors are still to be made (a writer), or to be
+    /// received from the writer (a reader).
     pub fn vectors_pending(&self) -> bool {
         self.vectors_pending.load(Ordering::Acquire)
     }
@@ -145,6 +146,10 @@ impl Live {
             Ok(Ok(engine)) => {
                 let version = engine.manifest().version.clone();
                 tracing::info!(version = %version, passages = engine.manifest().passages, "now answering from a new index version");
+                if engine.model().is_some() {
+                    // A reader's vectors are pending until the writer's arrive.
+                    self.vectors_pending.store(false, Ordering::Release);
+                }
                 self.swap(engine);
                 Some(version)
             }

@@ -466,8 +466,9 @@ async fn changes_made_while_the_vectors_are_pending_are_quick_and_followed() {
     assert_eq!(bot.engine().manifest().briefings.len(), briefings + 1);
     assert_eq!(bot.engine().manifest().passages, distinct.len() as u64);
     assert!(!bot.stats(None, true, &[]).await.content.contains(by_words));
+    assert!(reader.vectors_pending());
     assert!(reader.follow().await.is_some());
-    assert!(reader.engine().model().is_some());
+    assert!(reader.engine().model().is_some() && !reader.vectors_pending());
     // A change now carries the vectors.
     std::fs::remove_file(&airships).unwrap();
     bot.reindex_watched(&[ws.content()]).await;
