@@ -135,21 +135,23 @@ impl Live {
         }
         let settings = self.settings.clone();
         let result = tokio::task::spawn_blocking(move || {
-            let (open, _) = app::open_by_words_if_need_be(&store)?;
-            Ok::<_, AppError>(Engine::new(
-                open,
-                SearchOptions::from_settings(&settings, Ranking::Full),
-            )?)
+            let (open, by_words) = app::open_by_words_if_need_be(&store)?;
+            let engine = Engine::new(open, SearchOptions::from_settings(&settings, Ranking::Full))?;
+            Ok::<_, AppError>((engine, by_words))
         })
         .await;
         match result {
-            Ok(Ok(engine)) => {
+            Ok(Ok((engine, by_words))) => {
                 let version = engine.manifest().version.clone();
                 tracing::info!(version = %version, passages = engine.manifest().passages, "now answering from a new index version");
-                if engine.model().is_some() {
-                    // A reader's vectors are pending until the writer's arrive.
-                    self.vectors_pending.store(false, Ordering::Release);
+                if let Some(why) = by_words {
+                    tracing::warn!(version = %version, reason = %why, "answering by words until the model's passage vectors are made");
                 }
+                // A reader's vectors are pending until the writer's arrive.
+                self.vectors_pending.store(
+                    engine.model().is_none() && self.vectors_pending(),
+                    Ordering::Release,
+                );
                 self.swap(engine);
                 Some(version)
             }
