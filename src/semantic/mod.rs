@@ -79,11 +79,27 @@ const CHUNK: usize = 128;
 /// Embeds `missing` (text hashes and texts) on every core, with a progress bar on a
 /// terminal, appending them to `cache` [`CHUNK`] at a time as they are made.
 fn embed_missing(
-    model: &Model,
+    embed: impl Fn(&str) -> Result<Vec<f32>, ModelError> + Sync,
     missing: &[(u64, &str)],
     cache: &mut cache::Cache,
 ) -> Result<Vec<(u64, Quantized)>, ModelError> {
-    embed_in_chunks(|t| model.embed(t), missing, cache, CHUNK)
+    embed_in_chunks(embed, missing, cache, CHUNK, embedding_pool())
+}
+
+/// The threads paragraphs are embedded on, one per core (or `RAYON_NUM_THREADS`): not
+/// rayon's global pool, where the model's matrix products for a question run. Rayon
+/// serves work from outside its pool last, so a question asked while a build embedded
+/// paragraphs on the global pool waited for the whole build (measured with
+/// `examples/embed_contention.rs` on squad-a's 1,023 paragraphs: one question 52 s, the
+/// length of the run; alone 7.5 ms).
+fn embedding_pool() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("embed-{i}"))
+            .build()
+            .expect("the embedding threads start")
+    })
 }
 
 /// Where embedded vectors go: to the cache `chunk` at a time, and to the caller.
@@ -116,7 +132,7 @@ impl Sink<'_> {
     }
 }
 
-/// [`embed_missing`] over any embedding function, `chunk` texts at a time. One text per
+/// [`embed_missing`] over any embedding function, `chunk` texts at a time, on `pool`. One text per
 /// core: faster here than one text at a time over candle's own threads (1,023 squad-a
 /// paragraphs on 2 cores: 101 s against 123 s). No core waits for the others at a
 /// chunk's end (waiting for each chunk of 128 to end cost 4 % here: 63 s against 60.5 s
@@ -126,6 +142,7 @@ fn embed_in_chunks(
     missing: &[(u64, &str)],
     cache: &mut cache::Cache,
     chunk: usize,
+    pool: &rayon::ThreadPool,
 ) -> Result<Vec<(u64, Quantized)>, ModelError> {
     if missing.is_empty() {
         return Ok(Vec::new());
@@ -139,13 +156,15 @@ fn embed_in_chunks(
         made: Vec::with_capacity(missing.len()),
         writing: true,
     });
-    let result = missing.par_iter().try_for_each(|(k, t)| {
-        let v = embed(t)?;
-        bar.inc(1);
-        sink.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push((*k, Quantized::of(&v)));
-        Ok(())
+    let result = pool.install(|| {
+        missing.par_iter().try_for_each(|(k, t)| {
+            let v = embed(t)?;
+            bar.inc(1);
+            sink.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((*k, Quantized::of(&v)));
+            Ok(())
+        })
     });
     bar.finish_and_clear();
     let mut sink = sink
@@ -180,7 +199,7 @@ pub fn embed_update(
         .map(|(k, t)| (*k, *t))
         .collect();
     let mut cache = cache::Cache::unloaded(cache_dir, model.id(), model.dim());
-    let made = embed_missing(model, &missing, &mut cache)?;
+    let made = embed_missing(|t| model.embed(t), &missing, &mut cache)?;
     let fresh: HashMap<u64, Quantized> = made.into_iter().collect();
     Ok(keys
         .iter()
@@ -210,7 +229,7 @@ pub fn embed_ahead(model: &Model, cache_dir: &Path, texts: &[&str]) -> Result<us
     let mut cache = cache::Cache::load(cache_dir, model.id(), model.dim());
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
     let missing = not_cached(&cache, &keys, texts);
-    Ok(embed_missing(model, &missing, &mut cache)?.len())
+    Ok(embed_missing(|t| model.embed(t), &missing, &mut cache)?.len())
 }
 
 /// The vectors of `texts`, in order: from the cache where it has them, the others
@@ -226,7 +245,7 @@ pub fn embed_passages(
     let mut cache = cache::Cache::load(cache_dir, model.id(), model.dim());
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
     let missing = not_cached(&cache, &keys, texts);
-    let made = embed_missing(model, &missing, &mut cache)?;
+    let made = embed_missing(|t| model.embed(t), &missing, &mut cache)?;
     let fresh: HashMap<u64, Quantized> = made.into_iter().collect();
     let out: Vec<Quantized> = keys
         .iter()
@@ -279,8 +298,13 @@ mod tests {
             .unwrap();
 
         let mut cache = cache::Cache::load(dir.path(), "m", 4);
-        let err = one_thread
-            .install(|| embed_in_chunks(embed(Some("paragraph 7")), &missing, &mut cache, 3));
+        let err = embed_in_chunks(
+            embed(Some("paragraph 7")),
+            &missing,
+            &mut cache,
+            3,
+            &one_thread,
+        );
         assert!(
             matches!(err, Err(ModelError::Run(_))),
             "{:?}",
@@ -303,8 +327,38 @@ mod tests {
         );
         calls.store(0, Ordering::Relaxed);
         let mut cache = cache;
-        let made = embed_in_chunks(embed(None), &rest, &mut cache, 3).unwrap();
+        let made = embed_in_chunks(embed(None), &rest, &mut cache, 3, &one_thread).unwrap();
         assert_eq!((made.len(), calls.load(Ordering::Relaxed)), (3, 3));
         assert_eq!(cache::Cache::load(dir.path(), "m", 4).len(), 10);
+    }
+
+    /// Paragraphs are embedded on threads of their own, never on rayon's global pool,
+    /// where a question's matrix products run and would wait for the whole build.
+    #[test]
+    fn paragraphs_are_embedded_off_the_global_pool() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts: Vec<String> = (0..50).map(|i| format!("paragraph {i}")).collect();
+        let missing: Vec<(u64, &str)> = texts.iter().map(|t| (cache::key(t), t.as_str())).collect();
+        let threads = Mutex::new(std::collections::HashSet::new());
+        let mut cache = cache::Cache::load(dir.path(), "m", 4);
+        let made = embed_missing(
+            |_| {
+                let name = std::thread::current().name().map(String::from);
+                threads.lock().unwrap().insert(name);
+                assert!(rayon::current_thread_index().is_some(), "on a pool");
+                Ok(vec![1.0; 4])
+            },
+            &missing,
+            &mut cache,
+        )
+        .unwrap();
+        assert_eq!(made.len(), 50);
+        let threads = threads.into_inner().unwrap();
+        assert!(
+            threads
+                .iter()
+                .all(|t| t.as_deref().is_some_and(|n| n.starts_with("embed-"))),
+            "{threads:?}"
+        );
     }
 }
