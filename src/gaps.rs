@@ -368,11 +368,14 @@ pub async fn build(
     }
     tokio::task::spawn_blocking(move || {
         use rayon::prelude::*;
+        // Up to MAX_GROUPED questions: off the pool members' questions are embedded on.
         let vectors: Option<Vec<Vec<f32>>> = model.and_then(|m| {
-            recent
-                .par_iter()
-                .map(|r| m.embed_query(&r.question).ok())
-                .collect()
+            crate::semantic::in_background(|| {
+                recent
+                    .par_iter()
+                    .map(|r| m.embed_query(&r.question).ok())
+                    .collect()
+            })
         });
         report(
             &recent,

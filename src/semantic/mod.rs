@@ -86,10 +86,16 @@ fn embed_missing(
     embed_in_chunks(embed, missing, cache, CHUNK, embedding_pool())
 }
 
-/// The threads paragraphs are embedded on, one per core (or `RAYON_NUM_THREADS`): not
-/// rayon's global pool, where the model's matrix products for a question run. Rayon
-/// serves work from outside its pool last, so a question asked while a build embedded
-/// paragraphs on the global pool waited for the whole build (measured with
+/// Runs `op`, and the rayon work it starts, on [`embedding_pool`]: for embedding many
+/// texts at once (a build's paragraphs, a report's questions) while members ask.
+pub fn in_background<R: Send>(op: impl FnOnce() -> R + Send) -> R {
+    embedding_pool().install(op)
+}
+
+/// The threads many texts are embedded on, one per core (or `RAYON_NUM_THREADS`): not
+/// rayon's global pool, where the model's matrix products for a member's question run.
+/// Rayon serves work from outside its pool last, so a question asked while a build
+/// embedded paragraphs on the global pool waited for the whole build (measured with
 /// `examples/embed_contention.rs` on squad-a's 1,023 paragraphs: one question 52 s, the
 /// length of the run; alone 7.5 ms).
 fn embedding_pool() -> &'static rayon::ThreadPool {
