@@ -1328,8 +1328,6 @@ fn sync_dir(dir: &Path) -> Result<(), BuildError> {
         .map_err(io_err(dir))
 }
 
-/// Crash-test hook: when `BRIEFBOT_FAILPOINT` names this point, the process aborts here,
-/// as if killed, leaving whatever is on disk. Used by the tests of atomic rebuilds.
 /// The paragraphs' texts in the order of `corpus.passages()` (the rows), without copying
 /// a passage.
 fn paragraph_texts(corpus: &Corpus) -> Vec<&str> {
@@ -1340,6 +1338,8 @@ fn paragraph_texts(corpus: &Corpus) -> Vec<&str> {
         .collect()
 }
 
+/// Crash-test hook: when `BRIEFBOT_FAILPOINT` names this point, the process aborts here,
+/// as if killed, leaving whatever is on disk. Used by the tests of atomic rebuilds.
 fn failpoint(name: &str) {
     if std::env::var("BRIEFBOT_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("briefbot: failpoint {name}: aborting");
