@@ -18,6 +18,7 @@ pub use vectors::{Quantized, Vectors};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
@@ -76,14 +77,55 @@ pub fn cache_dir(index_dir: &Path) -> PathBuf {
 /// that finishes a paragraph meanwhile waits for it.
 const CHUNK: usize = 128;
 
+/// How often a long run tells its progress in the log: a bot has no terminal for the
+/// progress bar, and embedding a large library takes hours.
+const PROGRESS_EVERY: Duration = Duration::from_secs(30);
+
+/// How far a run of embeddings is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Progress {
+    done: usize,
+    total: usize,
+    per_second: f64,
+}
+
+/// Tells `progress` in the log (a bot's operator sees it; `briefbot index` shows its bar).
+fn log_progress(p: &Progress) {
+    let left = (p.total - p.done) as f64 / p.per_second.max(1e-9);
+    tracing::info!(
+        done = p.done,
+        total = p.total,
+        per_second = (p.per_second * 10.0).round() / 10.0,
+        minutes_left = (left / 60.0).ceil() as u64,
+        "embedding paragraphs"
+    );
+}
+
+/// How a run of embeddings is carried out.
+struct Run<'a> {
+    /// Vectors written to the cache at a time ([`CHUNK`]).
+    chunk: usize,
+    pool: &'a rayon::ThreadPool,
+    /// How often progress is told ([`PROGRESS_EVERY`]), and to whom.
+    every: Duration,
+    tell: &'a (dyn Fn(&Progress) + Sync),
+}
+
 /// Embeds `missing` (text hashes and texts) on every core, with a progress bar on a
-/// terminal, appending them to `cache` [`CHUNK`] at a time as they are made.
+/// terminal and a line in the log every [`PROGRESS_EVERY`], appending them to `cache`
+/// [`CHUNK`] at a time as they are made.
 fn embed_missing(
     embed: impl Fn(&str) -> Result<Vec<f32>, ModelError> + Sync,
     missing: &[(u64, &str)],
     cache: &mut cache::Cache,
 ) -> Result<Vec<(u64, Quantized)>, ModelError> {
-    embed_in_chunks(embed, missing, cache, CHUNK, embedding_pool())
+    let run = Run {
+        chunk: CHUNK,
+        pool: embedding_pool(),
+        every: PROGRESS_EVERY,
+        tell: &log_progress,
+    };
+    embed_in_chunks(embed, missing, cache, &run)
 }
 
 /// Runs `op`, and the rayon work it starts, on [`embedding_pool`]: for embedding many
@@ -108,21 +150,34 @@ fn embedding_pool() -> &'static rayon::ThreadPool {
     })
 }
 
-/// Where embedded vectors go: to the cache `chunk` at a time, and to the caller.
+/// Where embedded vectors go: to the cache a chunk at a time, and to the caller; and
+/// how far they are, told every so often.
 struct Sink<'c> {
     cache: &'c mut cache::Cache,
-    chunk: usize,
+    run: &'c Run<'c>,
     unwritten: Vec<(u64, Quantized)>,
     made: Vec<(u64, Quantized)>,
     /// False after a write failed: a full disk stays full, and the cache is only a cost.
     writing: bool,
+    total: usize,
+    started: Instant,
+    told: Instant,
 }
 
 impl Sink<'_> {
     fn push(&mut self, made: (u64, Quantized)) {
         self.unwritten.push(made);
-        if self.unwritten.len() >= self.chunk {
+        if self.unwritten.len() >= self.run.chunk.max(1) {
             self.write();
+            if self.told.elapsed() >= self.run.every && self.made.len() < self.total {
+                self.told = Instant::now();
+                (self.run.tell)(&Progress {
+                    done: self.made.len(),
+                    total: self.total,
+                    per_second: self.made.len() as f64
+                        / self.started.elapsed().as_secs_f64().max(1e-9),
+                });
+            }
         }
     }
 
@@ -138,7 +193,7 @@ impl Sink<'_> {
     }
 }
 
-/// [`embed_missing`] over any embedding function, `chunk` texts at a time, on `pool`. One text per
+/// [`embed_missing`] over any embedding function, as `run` says. One text per
 /// core: faster here than one text at a time over candle's own threads (1,023 squad-a
 /// paragraphs on 2 cores: 101 s against 123 s). No core waits for the others at a
 /// chunk's end (waiting for each chunk of 128 to end cost 4 % here: 63 s against 60.5 s
@@ -147,22 +202,24 @@ fn embed_in_chunks(
     embed: impl Fn(&str) -> Result<Vec<f32>, ModelError> + Sync,
     missing: &[(u64, &str)],
     cache: &mut cache::Cache,
-    chunk: usize,
-    pool: &rayon::ThreadPool,
+    run: &Run,
 ) -> Result<Vec<(u64, Quantized)>, ModelError> {
     if missing.is_empty() {
         return Ok(Vec::new());
     }
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let bar = crate::progress::bar(missing.len() as u64, "embedding paragraphs");
     let sink = Mutex::new(Sink {
         cache,
-        chunk: chunk.max(1),
+        run,
         unwritten: Vec::new(),
         made: Vec::with_capacity(missing.len()),
         writing: true,
+        total: missing.len(),
+        started,
+        told: started,
     });
-    let result = pool.install(|| {
+    let result = run.pool.install(|| {
         missing.par_iter().try_for_each(|(k, t)| {
             let v = embed(t)?;
             bar.inc(1);
@@ -303,14 +360,14 @@ mod tests {
             .build()
             .unwrap();
 
+        let run = Run {
+            chunk: 3,
+            pool: &one_thread,
+            every: Duration::from_secs(3600),
+            tell: &|p| panic!("told {p:?} before an hour"),
+        };
         let mut cache = cache::Cache::load(dir.path(), "m", 4);
-        let err = embed_in_chunks(
-            embed(Some("paragraph 7")),
-            &missing,
-            &mut cache,
-            3,
-            &one_thread,
-        );
+        let err = embed_in_chunks(embed(Some("paragraph 7")), &missing, &mut cache, &run);
         assert!(
             matches!(err, Err(ModelError::Run(_))),
             "{:?}",
@@ -333,9 +390,36 @@ mod tests {
         );
         calls.store(0, Ordering::Relaxed);
         let mut cache = cache;
-        let made = embed_in_chunks(embed(None), &rest, &mut cache, 3, &one_thread).unwrap();
+        let made = embed_in_chunks(embed(None), &rest, &mut cache, &run).unwrap();
         assert_eq!((made.len(), calls.load(Ordering::Relaxed)), (3, 3));
         assert_eq!(cache::Cache::load(dir.path(), "m", 4).len(), 10);
+    }
+
+    /// A long run tells how far it is, after a chunk is written, every so often (here:
+    /// every time), never after its last.
+    #[test]
+    fn progress_is_told_as_chunks_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts: Vec<String> = (0..10).map(|i| format!("paragraph {i}")).collect();
+        let missing: Vec<(u64, &str)> = texts.iter().map(|t| (cache::key(t), t.as_str())).collect();
+        let told = Mutex::new(Vec::new());
+        let one_thread = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let tell = |p: &Progress| told.lock().unwrap().push(*p);
+        let run = Run {
+            chunk: 3,
+            pool: &one_thread,
+            every: Duration::ZERO,
+            tell: &tell,
+        };
+        let mut cache = cache::Cache::load(dir.path(), "m", 4);
+        embed_in_chunks(|_| Ok(vec![1.0; 4]), &missing, &mut cache, &run).unwrap();
+        let told = told.into_inner().unwrap();
+        let done: Vec<(usize, usize)> = told.iter().map(|p| (p.done, p.total)).collect();
+        assert_eq!(done, [(3, 10), (6, 10), (9, 10)]);
+        assert!(told.iter().all(|p| p.per_second > 0.0), "{told:?}");
     }
 
     /// Paragraphs are embedded on threads of their own, never on rayon's global pool,
