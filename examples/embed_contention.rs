@@ -4,17 +4,17 @@
 //!
 //!   cargo run --release --example embed_contention -- MODEL_DIR CONTENT_DIR
 //!
-//! CONTENT_DIR: briefings whose blank-line-separated paragraphs are embedded (squad-a's
-//! `content/` gives 1,023; none is cached: the cache is a fresh temporary folder).
+//! CONTENT_DIR: briefings read as `briefbot index` reads them, whose paragraphs are
+//! embedded (squad-a's `content/` gives 1,023; none is cached: the cache is a fresh
+//! temporary folder).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use briefbot::config::Settings;
+use briefbot::eval::percentile;
+use briefbot::ingest::{self, IngestOptions};
 use briefbot::semantic::{self, Model};
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 /// Embeds `question` every 50 ms while `running` says so (at most `n` times); the
 /// latencies in ms, sorted.
@@ -34,16 +34,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [model_dir, content] = [&args[0], &args[1]].map(PathBuf::from);
     let model = Model::load(&model_dir, "").expect("the model loads");
-    let mut texts = Vec::new();
-    for entry in std::fs::read_dir(&content).expect("the content folder") {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
-        texts.extend(
-            text.split("\n\n")
-                .map(str::trim)
-                .filter(|p| p.split_whitespace().count() > 20)
-                .map(String::from),
-        );
-    }
+    let options = IngestOptions::from_settings(&Settings::defaults_in(&content));
+    let corpus = ingest::scan(&content, &options).expect("the briefings are read");
+    let texts: Vec<String> = corpus.passages().map(|p| p.text).collect();
     let question = "who paid for the moon project";
     let alone = ask(&model, question, 40, &|| true);
     println!(

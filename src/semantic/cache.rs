@@ -71,6 +71,20 @@ fn layout(header: &[u8], dim: usize) -> Option<bool> {
     }
 }
 
+/// Cuts off a record left short at the end of the `len`-byte file at `path` (a crash
+/// while appending), so that the next append starts aligned; returns how many whole
+/// records of `size` bytes it holds.
+fn cut_torn(path: &Path, len: u64, size: usize) -> std::io::Result<usize> {
+    let (body, size) = (len.saturating_sub(HEADER as u64), size as u64);
+    if !body.is_multiple_of(size) {
+        OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .set_len(HEADER as u64 + body / size * size)?;
+    }
+    Ok((body / size) as usize)
+}
+
 impl Cache {
     /// The cache of `model_id` in `dir`; empty when there is none or it cannot be read.
     pub fn load(dir: &Path, model_id: &str, dim: usize) -> Cache {
@@ -91,17 +105,10 @@ impl Cache {
         };
         cache.v1 = v1;
         let size = record_size(dim, v1);
-        let whole = HEADER + (bytes.len() - HEADER) / size * size;
-        if whole < bytes.len() {
-            // A record cut short: cut it off, so that the next append starts aligned.
-            let cut = OpenOptions::new()
-                .write(true)
-                .open(&cache.path)
-                .and_then(|f| f.set_len(whole as u64));
-            if cut.is_err() {
-                return cache;
-            }
-        }
+        let Ok(records) = cut_torn(&cache.path, bytes.len() as u64, size) else {
+            return cache;
+        };
+        let whole = HEADER + records * size;
         let mut damaged = 0usize;
         for r in bytes[HEADER..whole].chunks_exact(size) {
             let body = &r[..12 + dim];
@@ -140,19 +147,8 @@ impl Cache {
         let v1 = Self::layout_of(&path, dim);
         let on_disk = v1
             .and_then(|v1| {
-                let size = record_size(dim, v1) as u64;
-                let len = fs::metadata(&path)
-                    .ok()?
-                    .len()
-                    .saturating_sub(HEADER as u64);
-                if !len.is_multiple_of(size) {
-                    OpenOptions::new()
-                        .write(true)
-                        .open(&path)
-                        .and_then(|f| f.set_len(HEADER as u64 + len / size * size))
-                        .ok()?;
-                }
-                Some((len / size) as usize)
+                let len = fs::metadata(&path).ok()?.len();
+                cut_torn(&path, len, record_size(dim, v1)).ok()
             })
             .unwrap_or(0);
         Cache {
