@@ -99,24 +99,27 @@ pub struct Report {
 }
 
 /// How a member sees a question go wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MissKind {
     /// Refused though its first hit is right.
-    #[serde(rename = "false refusal")]
     FalseRefusal,
     /// Answered though nothing in the content answers it.
-    #[serde(rename = "false answer")]
     FalseAnswer,
     /// Answered, a paragraph answers it, but the first quote is another.
-    #[serde(rename = "wrong first")]
     WrongFirst,
     /// Refused, a paragraph answers it, and the first hit is another.
-    #[serde(rename = "not found")]
     NotFound,
 }
 
+/// In JSON by its [`MissKind::name`], as in text.
+impl Serialize for MissKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl MissKind {
-    /// The name `--misses` shows (the same as in JSON).
+    /// The name `--misses` shows, and JSON.
     pub fn name(self) -> &'static str {
         match self {
             MissKind::FalseRefusal => "false refusal",

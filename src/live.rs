@@ -147,11 +147,10 @@ impl Live {
                 if let Some(why) = by_words {
                     tracing::warn!(version = %version, reason = %why, "answering by words until the model's passage vectors are made");
                 }
-                // A reader's vectors are pending until the writer's arrive.
-                self.vectors_pending.store(
-                    engine.model().is_none() && self.vectors_pending(),
-                    Ordering::Release,
-                );
+                if engine.model().is_some() {
+                    // A reader's vectors are pending until the writer's arrive.
+                    self.vectors_pending.store(false, Ordering::Release);
+                }
                 self.swap(engine);
                 Some(version)
             }
