@@ -364,6 +364,51 @@ pub struct Opened {
     pub engine: Engine,
     /// Why the index had to be built first, and what that build did.
     pub built: Option<(OpenError, BuildReport)>,
+    /// Set when the engine answers by words although a model is in use
+    /// ([`open_for_command`]).
+    pub by_words: Option<ByWords>,
+}
+
+/// Why a terminal command answers by words although a model is in use: the live version
+/// holds none of its vectors, and `missing` paragraphs lack a vector in the embedding
+/// cache, more than `search.semantic.embed_before_answering` (always, for a reader, which
+/// never builds).
+#[derive(Debug)]
+pub struct ByWords {
+    pub why: OpenError,
+    pub missing: usize,
+    /// The index is read-only here (`index.role = "reader"`): its writer makes the vectors.
+    pub reader: bool,
+}
+
+/// [`open_or_build`] for a one-shot terminal command (`ask`, `read`, `sources`…), which
+/// has nothing to answer meanwhile and may wait for a build, but not for hours: a live
+/// version that lacks the model's vectors (it was just switched on, or changed) is rebuilt
+/// with them only when at most `search.semantic.embed_before_answering` of its paragraphs
+/// are not in the embedding cache (a reader never rebuilds). Otherwise the command answers
+/// from that version by words, and [`Opened::by_words`] says why and how many are missing.
+pub fn open_for_command(settings: &Settings, ranking: Ranking) -> Result<Opened, AppError> {
+    let store = store(settings);
+    let (open, pending) = match open_by_words_if_need_be(&store) {
+        Ok(opened) => opened,
+        Err(why) => return build_and_open(settings, ranking, None, &store, why),
+    };
+    let Some(why) = pending else {
+        return opened(settings, ranking, open, None);
+    };
+    let missing = store.vectors_missing(&open)?;
+    let reader = settings.index.role == Role::Reader;
+    if !reader && missing <= settings.search.semantic.embed_before_answering {
+        drop(open);
+        return build_and_open(settings, ranking, None, &store, why);
+    }
+    let mut answering = opened(settings, ranking, open, None)?;
+    answering.by_words = Some(ByWords {
+        why,
+        missing,
+        reader,
+    });
+    Ok(answering)
 }
 
 /// Opens the live index, rebuilding it from `content/` first when it is missing, damaged
@@ -402,6 +447,7 @@ fn opened(
     Ok(Opened {
         engine: Engine::new(open, SearchOptions::from_settings(settings, ranking))?,
         built,
+        by_words: None,
     })
 }
 

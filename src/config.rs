@@ -331,6 +331,10 @@ pub struct SemanticSettings {
     /// Least cosine between the question and the best paragraph for it to be quoted on
     /// the strength of meaning alone, when too few of the question's words are there.
     pub min_cosine: f32,
+    /// Terminal commands (`ask`, `read`, `sources`…) that find the index without the
+    /// model's paragraph vectors embed the missing ones first when there are at most this
+    /// many; past it they answer by words and say so (`briefbot index` makes the vectors).
+    pub embed_before_answering: usize,
     /// Re-ranking weights used when the model is in use (every feature; a feature left
     /// out keeps its default for the model).
     pub weights: BTreeMap<String, f32>,
@@ -343,6 +347,7 @@ impl Default for SemanticSettings {
             query_prefix: String::new(),
             candidates: 20,
             min_cosine: 0.4,
+            embed_before_answering: 1000,
             weights: crate::search::DEFAULT_SEMANTIC_WEIGHTS
                 .iter()
                 .map(|(name, w)| (name.to_string(), *w))

@@ -518,6 +518,80 @@ async fn pending_vectors_are_embedded_while_a_change_holds_the_lock() {
     );
 }
 
+/// A terminal command that finds the index without the model's vectors waits for them
+/// only when few paragraphs lack one in the embedding cache
+/// (`search.semantic.embed_before_answering`); past that it answers by words at once (a
+/// large library takes hours to embed) and says so. A reader never builds.
+#[test]
+fn a_command_waits_for_the_vectors_of_a_few_paragraphs_only() {
+    let (ws, mut settings, model) = switched_on();
+    let distinct = distinct_paragraphs(&settings).len();
+    settings.search.semantic.embed_before_answering = distinct - 1;
+    let before = model.embedded();
+    let opened = app::open_for_command(&settings, Ranking::Full).unwrap();
+    let by_words = opened.by_words.expect("answers by words");
+    assert!(matches!(by_words.why, OpenError::ModelChanged { .. }));
+    assert_eq!(by_words.missing, distinct);
+    assert!(!by_words.reader);
+    assert!(opened.built.is_none() && opened.engine.model().is_none());
+    assert_eq!(
+        model.embedded(),
+        before,
+        "nothing embedded before answering"
+    );
+    let hits = opened
+        .engine
+        .search("When will the harbour be dredged?", 3, None)
+        .unwrap();
+    assert!(!hits.is_empty());
+
+    // The same from the terminal: an answer, and a word on stderr.
+    let out = ws
+        .cmd()
+        .env(
+            "BRIEFBOT_SEARCH__SEMANTIC__EMBED_BEFORE_ANSWERING",
+            (distinct - 1).to_string(),
+        )
+        .args(["ask", "--json", "--", "When will the harbour be dredged?"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{distinct} paragraphs to embed"))
+            && stderr.contains("answering by words meanwhile"),
+        "{stderr}"
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!answer["hits"].as_array().unwrap().is_empty(), "{answer}");
+
+    // A reader of the folder answers by words whatever the limit: it never builds.
+    let mut reader = settings.clone();
+    reader.index.role = briefbot::config::Role::Reader;
+    reader.search.semantic.embed_before_answering = usize::MAX;
+    let opened = app::open_for_command(&reader, Ranking::Full).unwrap();
+    assert!(opened.by_words.expect("by words").reader);
+    assert!(opened.built.is_none());
+
+    // What the cache holds counts as made: once every paragraph is in it (as after a
+    // `briefbot index` stopped just before its end), the command rebuilds with the
+    // vectors, embedding nothing more.
+    let writer = app::Writer::acquire(&settings, "test").unwrap();
+    assert_eq!(writer.embed_ahead(&settings).unwrap(), distinct);
+    drop(writer);
+    let embedded = model.embedded();
+    let opened = app::open_for_command(&settings, Ranking::Full).unwrap();
+    assert!(opened.by_words.is_none());
+    let (why, _) = opened.built.expect("rebuilt with the vectors");
+    assert!(matches!(why, OpenError::ModelChanged { .. }), "{why}");
+    assert!(opened.engine.model().is_some());
+    assert_eq!(
+        model.embedded(),
+        embedded,
+        "every vector came from the cache"
+    );
+}
+
 #[test]
 fn an_index_without_this_models_vectors_is_rebuilt_with_them() {
     let (_ws, settings, _) = switched_on();

@@ -37,7 +37,7 @@ const WIDTH: usize = 88;
 pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     let question = args.question.join(" ");
     super::report_model(settings);
-    let opened = app::open_or_build(settings, Ranking::Full, None)?;
+    let opened = app::open_for_command(settings, Ranking::Full)?;
     super::report_auto_build(&opened);
     let engine = &args.libraries.engine(&opened.engine);
     if let Some(slug) = &args.briefing

@@ -55,7 +55,7 @@ struct Row {
 }
 
 pub fn execute(settings: &Settings, args: Args) -> Result<()> {
-    let opened = app::open_or_build(settings, Ranking::Full, None)?;
+    let opened = app::open_for_command(settings, Ranking::Full)?;
     super::report_auto_build(&opened);
     let shelves = library::shelves(&settings.content.dir, &opened.engine.libraries());
     let (presence, unavailable) = match presence(settings) {

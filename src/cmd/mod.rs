@@ -66,6 +66,19 @@ pub fn report_auto_build(opened: &Opened) {
             eprintln!("briefbot: skipped {}: {}", s.path.display(), s.reason);
         }
     }
+    if let Some(b) = &opened.by_words {
+        let how = if b.reader {
+            "this index is read-only here (index.role = \"reader\"), and its writer makes them"
+                .to_string()
+        } else {
+            format!(
+                "{} to embed, more than search.semantic.embed_before_answering \
+                 (`briefbot index` makes their vectors, and can be stopped and resumed)",
+                count(b.missing, "paragraph")
+            )
+        };
+        eprintln!("briefbot: {}; answering by words meanwhile: {how}", b.why);
+    }
 }
 
 /// Tells the user (on stderr) when the settings name a sentence-embedding model that

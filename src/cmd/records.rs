@@ -180,7 +180,7 @@ pub fn gaps(settings: &Settings, args: GapsArgs) -> Result<()> {
     let title = match &args.briefing {
         Some(b) => {
             let opened =
-                briefbot::app::open_or_build(settings, briefbot::search::Ranking::Full, None)?;
+                briefbot::app::open_for_command(settings, briefbot::search::Ranking::Full)?;
             let info = opened.engine.find_briefing(b)?;
             Some(info.title.clone())
         }

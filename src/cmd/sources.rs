@@ -15,7 +15,7 @@ pub struct Args {
 }
 
 pub fn execute(settings: &Settings, args: Args) -> Result<()> {
-    let opened = app::open_or_build(settings, Ranking::Full, None)?;
+    let opened = app::open_for_command(settings, Ranking::Full)?;
     super::report_auto_build(&opened);
     let engine = args.libraries.engine(&opened.engine);
     let briefings: Vec<_> = engine.briefings().collect();

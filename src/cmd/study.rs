@@ -31,7 +31,7 @@ pub struct ReadArgs {
 }
 
 pub fn read(settings: &Settings, args: ReadArgs) -> Result<()> {
-    let opened = app::open_or_build(settings, Ranking::Full, None)?;
+    let opened = app::open_for_command(settings, Ranking::Full)?;
     super::report_auto_build(&opened);
     let engine = &args.libraries.engine(&opened.engine);
     let info = engine.find_briefing(&args.briefing.join(" "))?;
@@ -87,7 +87,7 @@ pub struct QuizArgs {
 }
 
 pub fn quiz(settings: &Settings, args: QuizArgs) -> Result<()> {
-    let opened = app::open_or_build(settings, Ranking::Full, None)?;
+    let opened = app::open_for_command(settings, Ranking::Full)?;
     super::report_auto_build(&opened);
     let engine = &args.libraries.engine(&opened.engine);
     let info = match &args.briefing {
@@ -136,7 +136,7 @@ pub struct CiteArgs {
 }
 
 pub fn cite(settings: &Settings, args: CiteArgs) -> Result<()> {
-    let opened = app::open_or_build(settings, Ranking::Full, None)?;
+    let opened = app::open_for_command(settings, Ranking::Full)?;
     super::report_auto_build(&opened);
     let engine = args.libraries.engine(&opened.engine);
     let passage = engine.passage(args.id.trim())?.ok_or_else(|| {

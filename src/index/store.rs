@@ -423,6 +423,22 @@ impl IndexStore {
         )?)
     }
 
+    /// How many distinct paragraph texts of `open` the embedding cache holds no vector of
+    /// for this store's model (none without a model): what a rebuild with the model would
+    /// embed, if `content/` is as `open` holds it.
+    pub fn vectors_missing(&self, open: &OpenIndex) -> Result<usize, BuildError> {
+        let Some(model) = &self.model else {
+            return Ok(0);
+        };
+        let passages = all_passages(open)?;
+        let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
+        Ok(crate::semantic::count_missing(
+            model,
+            &self.embedding_cache().0,
+            &texts,
+        ))
+    }
+
     /// The same store, checking the files of a version to `depth` before opening it
     /// (footers only by default; see [`Depth`]).
     pub fn checking(mut self, depth: Depth) -> Self {

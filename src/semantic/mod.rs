@@ -286,6 +286,14 @@ fn not_cached<'t>(cache: &cache::Cache, keys: &[u64], texts: &[&'t str]) -> Vec<
         .collect()
 }
 
+/// How many distinct `texts` the embedding cache in `cache_dir` holds no vector of for
+/// `model`: what a build with it would embed.
+pub fn count_missing(model: &Model, cache_dir: &Path, texts: &[&str]) -> usize {
+    let cache = cache::Cache::load(cache_dir, model.id(), model.dim());
+    let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
+    not_cached(&cache, &keys, texts).len()
+}
+
 /// Embeds the `texts` the cache lacks and writes them to it, as they are made; returns how
 /// many were embedded. (The vectors themselves are left to the build that follows.)
 pub fn embed_ahead(model: &Model, cache_dir: &Path, texts: &[&str]) -> Result<usize, ModelError> {
