@@ -14,7 +14,10 @@ re-ranker's features) and prints:
    sentence cosine), and refitted with three neighbour features added (the better cosine
    of the paragraphs before and after in the same briefing, its z-score among the
    candidates, and the better of it and the paragraph's own: does the context a pronoun
-   leaves out sit next door?): squad-a cross-validated by briefing (two folds),
+   leaves out sit next door?), and refitted with five gates added (each of the engine's
+   semantic features times the share of the question's words the best-covered candidate
+   lacks: may meaning weigh more where the question's words are not the briefing's?),
+   alone and with the sentence features: squad-a cross-validated by briefing (two folds),
    paraphrase-a with weights fitted on squad-a only (it is too small to fit on).
 
     S=../shared/eval
@@ -33,11 +36,13 @@ import numpy as np
 
 DIM = 384
 # The engine's features come first (22, the last five of them semantic), then the five
-# sentence features and the three neighbour features this study adds.
+# sentence features, the three neighbour features and the five gates this study adds.
 LEXICAL_AND_COSINE = 22
+ENGINE_SEMANTIC = list(range(17, 22))
 SENTENCES = list(range(22, 27))
 NEIGHBOURS = list(range(27, 30))
-WIDTH = 30
+GATES = list(range(30, 35))
+WIDTH = 35
 
 
 def load(out):
@@ -75,7 +80,7 @@ def neighbours(cos, passages):
 
 def samples(out, name, passages, best, cos):
     """Each question's candidates: features (the engine's 22, five sentence ones, three
-    neighbour ones), gold. `best`: each question's best-sentence cosine with every passage;
+    neighbour ones, five gates), gold. `best`: each question's best-sentence cosine with every passage;
     `cos`: its cosine with every passage."""
     rows = []
     near = neighbours(cos, passages)
@@ -99,7 +104,11 @@ def samples(out, name, passages, best, cos):
         nb = near[i][idx]
         nb_z = (nb - nb.mean()) / max(nb.std(), 1e-3) / 3
         context = np.stack([nb, nb_z, np.maximum(nb, cos[i][idx])], 1)
-        rows.append((np.concatenate([feats, extra, context], 1), idx == q["gold"], q))
+        # Gates: each of the engine's semantic features times the share of the question's
+        # words the best-covered candidate lacks, so that meaning can weigh more where
+        # the words are not the briefing's (paraphrase-a) than where they are (squad-a).
+        gates = feats[:, ENGINE_SEMANTIC] * (1 - best_cov)
+        rows.append((np.concatenate([feats, extra, context, gates], 1), idx == q["gold"], q))
     return rows
 
 
@@ -180,6 +189,8 @@ def main(out):
         ("refit, as today", engine),
         ("refit, + sentences", engine + SENTENCES),
         ("refit, + neighbours", engine + NEIGHBOURS),
+        ("refit, + gates", engine + GATES),
+        ("refit, + sent. + gates", engine + SENTENCES + GATES),
     ):
         w = fit(rows["squad-a"], features)
         cv = cross_validated(rows["squad-a"], passages, features)
