@@ -10,9 +10,9 @@
 //! embedded again, never given to an index. Caches of the first layout (`BBEMB001`, the
 //! same records without the CRC) are read and rewritten in this one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read as _, Write};
 use std::path::{Path, PathBuf};
 
 use super::vectors::Quantized;
@@ -85,50 +85,85 @@ fn cut_torn(path: &Path, len: u64, size: usize) -> std::io::Result<usize> {
     Ok((body / size) as usize)
 }
 
+/// What [`read_records`] found in a cache file.
+struct Scan {
+    /// The file is of the first layout (no CRCs).
+    v1: bool,
+    /// Whole records in it.
+    whole: usize,
+    /// Of those, records whose CRC did not match: left out.
+    damaged: usize,
+}
+
+/// Reads the cache file at `path` a record at a time, handing `each` the key, scale and
+/// quantized dimensions of every whole record whose CRC matches; a record torn at the end
+/// (a crash while appending) is cut off. `None` when there is no file or it is not a cache
+/// of `dim` dimensions (then said in the log).
+fn read_records(path: &Path, dim: usize, mut each: impl FnMut(u64, f32, &[u8])) -> Option<Scan> {
+    let file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut header = [0u8; HEADER];
+    let Some(v1) = reader
+        .read_exact(&mut header)
+        .ok()
+        .and_then(|()| layout(&header, dim))
+    else {
+        tracing::warn!(path = %path.display(), "ignoring an embedding cache that is not one");
+        return None;
+    };
+    let size = record_size(dim, v1);
+    let whole = cut_torn(path, len, size).ok()?;
+    let mut record = vec![0u8; size];
+    let mut damaged = 0usize;
+    for _ in 0..whole {
+        if reader.read_exact(&mut record).is_err() {
+            break;
+        }
+        let body = &record[..12 + dim];
+        if !v1 && crc32fast::hash(body).to_le_bytes() != record[12 + dim..] {
+            damaged += 1;
+            continue;
+        }
+        let k = u64::from_le_bytes(body[..8].try_into().expect("8 bytes"));
+        let scale = f32::from_le_bytes(body[8..12].try_into().expect("4 bytes"));
+        each(k, scale, &body[12..]);
+    }
+    if damaged > 0 {
+        tracing::warn!(
+            path = %path.display(),
+            damaged,
+            "embedding cache records do not match their checksums: dropped, their paragraphs will be embedded again"
+        );
+    }
+    Some(Scan { v1, whole, damaged })
+}
+
 impl Cache {
     /// The cache of `model_id` in `dir`; empty when there is none or it cannot be read.
     pub fn load(dir: &Path, model_id: &str, dim: usize) -> Cache {
         let path = dir.join(format!("{model_id}.bin"));
+        let mut entries = HashMap::new();
+        let read = read_records(&path, dim, |k, scale, q| {
+            let q = q.iter().map(|&b| b as i8).collect();
+            entries.insert(k, Quantized { scale, q });
+        });
+        let Some(Scan { v1, whole, damaged }) = read else {
+            return Cache {
+                path,
+                dim,
+                entries,
+                on_disk: 0,
+                v1: false,
+            };
+        };
         let mut cache = Cache {
             path,
             dim,
-            entries: HashMap::new(),
-            on_disk: 0,
-            v1: false,
+            entries,
+            on_disk: whole - damaged,
+            v1,
         };
-        let Ok(bytes) = fs::read(&cache.path) else {
-            return cache;
-        };
-        let Some(v1) = layout(&bytes, dim) else {
-            tracing::warn!(path = %cache.path.display(), "ignoring an embedding cache that is not one");
-            return cache;
-        };
-        cache.v1 = v1;
-        let size = record_size(dim, v1);
-        let Ok(records) = cut_torn(&cache.path, bytes.len() as u64, size) else {
-            return cache;
-        };
-        let whole = HEADER + records * size;
-        let mut damaged = 0usize;
-        for r in bytes[HEADER..whole].chunks_exact(size) {
-            let body = &r[..12 + dim];
-            if !v1 && crc32fast::hash(body).to_le_bytes() != r[12 + dim..] {
-                damaged += 1;
-                continue;
-            }
-            let k = u64::from_le_bytes(body[..8].try_into().expect("8 bytes"));
-            let scale = f32::from_le_bytes(body[8..12].try_into().expect("4 bytes"));
-            let q = body[12..].iter().map(|&b| b as i8).collect();
-            cache.entries.insert(k, Quantized { scale, q });
-            cache.on_disk += 1;
-        }
-        if damaged > 0 {
-            tracing::warn!(
-                path = %cache.path.display(),
-                damaged,
-                "embedding cache records do not match their checksums: dropped, their paragraphs will be embedded again"
-            );
-        }
         if v1 || damaged > 0 {
             // Rewritten with checksums and without the damaged records (only a cost if
             // it fails: the file stays as it was).
@@ -137,6 +172,18 @@ impl Cache {
             }
         }
         cache
+    }
+
+    /// The keys of the vectors in the cache of `model_id` in `dir`, without the vectors:
+    /// for asking which texts are embedded (8 bytes a vector in memory instead of about
+    /// 400, and the file read a record at a time). A damaged record's key is left out;
+    /// the file is not rewritten (the next [`Cache::load`] does that).
+    pub fn keys(dir: &Path, model_id: &str, dim: usize) -> HashSet<u64> {
+        let mut keys = HashSet::new();
+        read_records(&dir.join(format!("{model_id}.bin")), dim, |k, _, _| {
+            keys.insert(k);
+        });
+        keys
     }
 
     /// The cache of `model_id` in `dir` for appending only: nothing is read into memory.
@@ -162,7 +209,6 @@ impl Cache {
 
     /// The layout of the cache file at `path` (see [`layout`]).
     fn layout_of(path: &Path, dim: usize) -> Option<bool> {
-        use std::io::Read;
         let mut header = [0u8; HEADER];
         File::open(path)
             .and_then(|mut f| f.read_exact(&mut header))
@@ -269,6 +315,7 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(&[9, 9, 9]).unwrap();
         drop(f);
+        assert_eq!(Cache::keys(dir.path(), "m", 4), [1, 2, 3].into());
         let mut c = Cache::load(dir.path(), "m", 4);
         assert_eq!(c.len(), 3);
         assert_eq!(c.get(2), Some(&q(2)));
@@ -279,6 +326,7 @@ mod tests {
         assert_eq!(c.get(4), Some(&q(4)));
         // Another dimension is another model: not read.
         assert!(Cache::load(dir.path(), "m", 8).is_empty());
+        assert!(Cache::keys(dir.path(), "m", 8).is_empty());
 
         let live: std::collections::HashSet<u64> = [3].into();
         assert_eq!(c.on_disk, 4);
@@ -310,6 +358,9 @@ mod tests {
         // Record 2's scale: 0.5 would read back as another number.
         bytes[HEADER + record_size(4, false) + 8 + 2] ^= 0x40;
         fs::write(&path, &bytes).unwrap();
+        // Asked for its keys alone, it leaves that record's out and the file as it is.
+        assert_eq!(Cache::keys(dir.path(), "m", 4), [1, 3].into());
+        assert_eq!(fs::read(&path).unwrap(), bytes);
         let c = Cache::load(dir.path(), "m", 4);
         assert_eq!((c.len(), c.get(2)), (2, None));
         assert_eq!((c.get(1), c.get(3)), (Some(&q(1)), Some(&q(3))));

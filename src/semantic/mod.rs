@@ -276,12 +276,17 @@ pub fn embed_update(
         .collect())
 }
 
-/// Each of `texts` (with its key) that `cache` lacks, once.
-fn not_cached<'t>(cache: &cache::Cache, keys: &[u64], texts: &[&'t str]) -> Vec<(u64, &'t str)> {
+/// Each of `texts` (with its key, of `keys`) that the cache lacks (`cached` says which it
+/// holds), once.
+fn not_cached<'t>(
+    cached: impl Fn(u64) -> bool,
+    keys: &[u64],
+    texts: &[&'t str],
+) -> Vec<(u64, &'t str)> {
     let mut queued = std::collections::HashSet::new();
     keys.iter()
         .zip(texts)
-        .filter(|(k, _)| cache.get(**k).is_none() && queued.insert(**k))
+        .filter(|(k, _)| !cached(**k) && queued.insert(**k))
         .map(|(k, t)| (*k, *t))
         .collect()
 }
@@ -289,17 +294,19 @@ fn not_cached<'t>(cache: &cache::Cache, keys: &[u64], texts: &[&'t str]) -> Vec<
 /// How many distinct `texts` the embedding cache in `cache_dir` holds no vector of for
 /// `model`: what a build with it would embed.
 pub fn count_missing(model: &Model, cache_dir: &Path, texts: &[&str]) -> usize {
-    let cache = cache::Cache::load(cache_dir, model.id(), model.dim());
+    let known = cache::Cache::keys(cache_dir, model.id(), model.dim());
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    not_cached(&cache, &keys, texts).len()
+    not_cached(|k| known.contains(&k), &keys, texts).len()
 }
 
 /// Embeds the `texts` the cache lacks and writes them to it, as they are made; returns how
 /// many were embedded. (The vectors themselves are left to the build that follows.)
 pub fn embed_ahead(model: &Model, cache_dir: &Path, texts: &[&str]) -> Result<usize, ModelError> {
-    let mut cache = cache::Cache::load(cache_dir, model.id(), model.dim());
+    let known = cache::Cache::keys(cache_dir, model.id(), model.dim());
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    let missing = not_cached(&cache, &keys, texts);
+    let missing = not_cached(|k| known.contains(&k), &keys, texts);
+    drop(known);
+    let mut cache = cache::Cache::unloaded(cache_dir, model.id(), model.dim());
     Ok(embed_missing(|t| model.embed(t), &missing, &mut cache)?.len())
 }
 
@@ -315,7 +322,7 @@ pub fn embed_passages(
 ) -> Result<Vec<Quantized>, ModelError> {
     let mut cache = cache::Cache::load(cache_dir, model.id(), model.dim());
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    let missing = not_cached(&cache, &keys, texts);
+    let missing = not_cached(|k| cache.get(k).is_some(), &keys, texts);
     let made = embed_missing(|t| model.embed(t), &missing, &mut cache)?;
     let fresh: HashMap<u64, Quantized> = made.into_iter().collect();
     let out: Vec<Quantized> = keys
@@ -392,7 +399,7 @@ mod tests {
 
         // The next run embeds the other three only.
         let rest = not_cached(
-            &cache,
+            |k| cache.get(k).is_some(),
             &missing.iter().map(|m| m.0).collect::<Vec<_>>(),
             &texts.iter().map(String::as_str).collect::<Vec<_>>(),
         );
