@@ -139,15 +139,34 @@ pub fn in_background<R: Send>(op: impl FnOnce() -> R + Send) -> R {
 /// Rayon serves work from outside its pool last, so a question asked while a build
 /// embedded paragraphs on the global pool waited for the whole build (measured with
 /// `examples/embed_contention.rs` on squad-a's 1,023 paragraphs: one question 52 s, the
-/// length of the run; alone 7.5 ms).
+/// length of the run; alone 7.5 ms). They run at [`EMBEDDING_NICENESS`].
 fn embedding_pool() -> &'static rayon::ThreadPool {
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("embed-{i}"))
+            .start_handler(|_| lower_priority())
             .build()
             .expect("the embedding threads start")
     })
+}
+
+/// The niceness of the embedding threads: when a question and a build both want the
+/// cores, the question (at the process's own, nice 0) gets about nine tenths of them.
+pub const EMBEDDING_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority to [`EMBEDDING_NICENESS`] (on Linux,
+/// where a thread id given to `setpriority` is that thread alone); elsewhere nothing. A
+/// failure (a sandbox that forbids it) leaves the thread as it was.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take no pointers and touch this thread alone.
+    unsafe {
+        let tid = libc::gettid();
+        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, EMBEDDING_NICENESS) != 0 {
+            tracing::debug!(error = %std::io::Error::last_os_error(), "cannot lower the embedding threads' priority");
+        }
+    }
 }
 
 /// Where embedded vectors go: to the cache a chunk at a time, and to the caller; and
@@ -464,6 +483,30 @@ mod tests {
                 .iter()
                 .all(|t| t.as_deref().is_some_and(|n| n.starts_with("embed-"))),
             "{threads:?}"
+        );
+    }
+
+    /// The embedding threads run at a lower priority than the threads that embed
+    /// questions, so that a member's question asked during a build gets the cores first.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_embedding_threads_yield_to_questions() {
+        // SAFETY: gettid and getpriority take no pointers.
+        let niceness =
+            || unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+        let caller = niceness();
+        let embedding = in_background(|| rayon::broadcast(|_| niceness()));
+        assert_eq!(embedding.len(), embedding_pool().current_num_threads());
+        // A process already nicer than that cannot be made less nice: it stays as it is.
+        let expected = EMBEDDING_NICENESS.max(caller);
+        assert!(
+            embedding.iter().all(|&n| n == expected),
+            "{embedding:?}, caller {caller}"
+        );
+        assert_eq!(
+            niceness(),
+            caller,
+            "the caller's own priority is left alone"
         );
     }
 }
