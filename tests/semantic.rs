@@ -592,6 +592,35 @@ fn a_command_waits_for_the_vectors_of_a_few_paragraphs_only() {
     );
 }
 
+/// `model status` tells whether the live index holds the model's vectors, and how many
+/// paragraphs are left to embed when it does not.
+#[test]
+fn model_status_tells_how_many_paragraphs_are_left_to_embed() {
+    let (ws, settings, _) = switched_on();
+    let distinct = distinct_paragraphs(&settings).len();
+    let status = || {
+        let out = ws.cmd().args(["model", "status"]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let before = status();
+    assert!(
+        before.contains("holds none of its vectors")
+            && before.contains(&format!("{distinct} of its")),
+        "{before}"
+    );
+    ws.cmd().arg("index").assert().success();
+    let after = status();
+    assert!(
+        after.contains("holds its vectors") && after.contains("answers use the model"),
+        "{after}"
+    );
+}
+
 #[test]
 fn an_index_without_this_models_vectors_is_rebuilt_with_them() {
     let (_ws, settings, _) = switched_on();

@@ -1,4 +1,5 @@
-//! `briefbot model fetch`: installs the sentence-embedding model.
+//! `briefbot model fetch`: installs the sentence-embedding model; `briefbot model status`:
+//! whether it loads, and whether the live index holds its vectors.
 
 use std::path::PathBuf;
 
@@ -66,17 +67,58 @@ pub fn execute(settings: &Settings, args: Args) -> anyhow::Result<()> {
                 Ok(None) => println!(
                     "No model: search.semantic.model_dir is unset; answers are lexical (BM25 and its re-ranker)."
                 ),
-                Ok(Some(m)) => println!(
-                    "Model {} loads: {} dimensions, {:?} pooling, up to {} tokens, id {}.",
-                    m.dir().display(),
-                    m.dim(),
-                    m.pooling(),
-                    m.max_tokens(),
-                    m.id()
-                ),
+                Ok(Some(m)) => {
+                    println!(
+                        "Model {} loads: {} dimensions, {:?} pooling, up to {} tokens, id {}.",
+                        m.dir().display(),
+                        m.dim(),
+                        m.pooling(),
+                        m.max_tokens(),
+                        m.id()
+                    );
+                    println!("{}", index_status(settings)?);
+                }
                 Err(e) => anyhow::bail!("{e}; answers are lexical until it is fixed"),
             }
             Ok(())
         }
     }
+}
+
+/// Whether the live index holds the model's paragraph vectors, and if not how many
+/// paragraphs are left to embed.
+fn index_status(settings: &Settings) -> anyhow::Result<String> {
+    let store = briefbot::app::store(settings);
+    Ok(match briefbot::app::open_by_words_if_need_be(&store) {
+        Ok((open, None)) => format!(
+            "The live index ({}) holds its vectors of {}: answers use the model.",
+            open.manifest.version,
+            super::count(open.manifest.passages as usize, "paragraph")
+        ),
+        Ok((open, Some(_))) => {
+            let missing = store.vectors_missing(&open)?;
+            if missing == 0 {
+                return Ok(format!(
+                    "The live index ({}) holds none of its vectors, but the embedding cache \
+                     has them all: the next `briefbot index` (or `ask`) puts them in, \
+                     embedding nothing.",
+                    open.manifest.version
+                ));
+            }
+            format!(
+                "The live index ({}) holds none of its vectors: {} of its {} to embed (the \
+                 others are in the embedding cache). `briefbot index` makes them; until \
+                 then a bot answers by words, and so do terminal commands when more than \
+                 search.semantic.embed_before_answering ({}) are left.",
+                open.manifest.version,
+                missing,
+                super::count(open.manifest.passages as usize, "paragraph"),
+                settings.search.semantic.embed_before_answering
+            )
+        }
+        Err(why) => format!(
+            "No index to answer from yet ({why}): the next `briefbot index` builds it and \
+             embeds every paragraph."
+        ),
+    })
 }
