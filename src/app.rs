@@ -371,8 +371,8 @@ pub struct Opened {
 
 /// Why a terminal command answers by words although a model is in use: the live version
 /// holds none of its vectors, and `missing` paragraphs lack a vector in the embedding
-/// cache, more than `search.semantic.embed_before_answering` (always, for a reader, which
-/// never builds).
+/// cache, more than `search.semantic.embed_before_answering`; or this is a reader, which
+/// never builds (and does not count them: `missing` is 0).
 #[derive(Debug)]
 pub struct ByWords {
     pub why: OpenError,
@@ -396,9 +396,16 @@ pub fn open_for_command(settings: &Settings, ranking: Ranking) -> Result<Opened,
     let Some(why) = pending else {
         return opened(settings, ranking, open, None);
     };
-    let missing = store.vectors_missing(&open)?;
     let reader = settings.index.role == Role::Reader;
-    if !reader && missing <= settings.search.semantic.embed_before_answering {
+    let limit = settings.search.semantic.embed_before_answering;
+    // Counting reads every paragraph: a reader (which never builds) and a library no
+    // larger than the limit need no count.
+    let missing = if !reader && open.manifest.passages as usize > limit {
+        store.vectors_missing(&open)?
+    } else {
+        0
+    };
+    if !reader && missing <= limit {
         drop(open);
         return build_and_open(settings, ranking, None, &store, why);
     }
