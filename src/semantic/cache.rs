@@ -89,7 +89,7 @@ fn cut_torn(path: &Path, len: u64, size: usize) -> std::io::Result<usize> {
 struct Scan {
     /// The file is of the first layout (no CRCs).
     v1: bool,
-    /// Whole records in it.
+    /// Whole records read.
     whole: usize,
     /// Of those, records whose CRC did not match: left out.
     damaged: usize,
@@ -113,13 +113,15 @@ fn read_records(path: &Path, dim: usize, mut each: impl FnMut(u64, f32, &[u8])) 
         return None;
     };
     let size = record_size(dim, v1);
-    let whole = cut_torn(path, len, size).ok()?;
+    let records = cut_torn(path, len, size).ok()?;
     let mut record = vec![0u8; size];
-    let mut damaged = 0usize;
-    for _ in 0..whole {
+    let (mut whole, mut damaged) = (0usize, 0usize);
+    for _ in 0..records {
+        // A read error part-way (a failing disk): the records read so far are kept.
         if reader.read_exact(&mut record).is_err() {
             break;
         }
+        whole += 1;
         let body = &record[..12 + dim];
         if !v1 && crc32fast::hash(body).to_le_bytes() != record[12 + dim..] {
             damaged += 1;
