@@ -139,7 +139,7 @@ pub fn in_background<R: Send>(op: impl FnOnce() -> R + Send) -> R {
 /// Rayon serves work from outside its pool last, so a question asked while a build
 /// embedded paragraphs on the global pool waited for the whole build (measured with
 /// `examples/embed_contention.rs` on squad-a's 1,023 paragraphs: one question 52 s, the
-/// length of the run; alone 7.5 ms). They run at [`EMBEDDING_NICENESS`].
+/// length of the run; alone 7.5 ms). They run [`EMBEDDING_NICER_BY`] nicer.
 fn embedding_pool() -> &'static rayon::ThreadPool {
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
     POOL.get_or_init(|| {
@@ -151,19 +151,25 @@ fn embedding_pool() -> &'static rayon::ThreadPool {
     })
 }
 
-/// The niceness of the embedding threads: when a question and a build both want the
-/// cores, the question (at the process's own, nice 0) gets about nine tenths of them.
-pub const EMBEDDING_NICENESS: i32 = 10;
+/// How much nicer than the process the embedding threads run (nice 10 in a process at
+/// 0): when a question and a build both want the cores, the question gets about nine
+/// tenths of them.
+pub const EMBEDDING_NICER_BY: i32 = 10;
 
-/// Lowers the calling thread's scheduling priority to [`EMBEDDING_NICENESS`] (on Linux,
-/// where a thread id given to `setpriority` is that thread alone); elsewhere nothing. A
-/// failure (a sandbox that forbids it) leaves the thread as it was.
+/// Makes the calling thread [`EMBEDDING_NICER_BY`] nicer (at most 19), on Linux, where the
+/// nice value belongs to each thread; elsewhere nothing. Relative, so that it never raises
+/// a thread above the process's own priority (as root, an absolute value could). A
+/// failure leaves the thread as it was.
 fn lower_priority() {
     #[cfg(target_os = "linux")]
-    // SAFETY: gettid and setpriority take no pointers and touch this thread alone.
-    unsafe {
-        let tid = libc::gettid();
-        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, EMBEDDING_NICENESS) != 0 {
+    {
+        // nice() returns the new value, and -1 both as a value and on failure: errno tells.
+        // SAFETY: nice takes no pointers and changes this thread alone on Linux.
+        let failed = unsafe {
+            *libc::__errno_location() = 0;
+            libc::nice(EMBEDDING_NICER_BY) == -1 && *libc::__errno_location() != 0
+        };
+        if failed {
             tracing::debug!(error = %std::io::Error::last_os_error(), "cannot lower the embedding threads' priority");
         }
     }
@@ -497,8 +503,7 @@ mod tests {
         let caller = niceness();
         let embedding = in_background(|| rayon::broadcast(|_| niceness()));
         assert_eq!(embedding.len(), embedding_pool().current_num_threads());
-        // A process already nicer than that cannot be made less nice: it stays as it is.
-        let expected = EMBEDDING_NICENESS.max(caller);
+        let expected = (caller + EMBEDDING_NICER_BY).min(19);
         assert!(
             embedding.iter().all(|&n| n == expected),
             "{embedding:?}, caller {caller}"
