@@ -111,16 +111,20 @@ impl Writer {
     /// Reads all of `content/` and rebuilds the whole index from it, atomically (the
     /// previous version stays live until the new one is complete).
     pub fn rebuild(&self, settings: &Settings) -> Result<(Corpus, BuildReport), AppError> {
-        let store = store(settings);
-        let corpus = ingest(settings, &store)?;
+        let corpus = ingest(settings, &store(settings))?;
+        let report = self.rebuild_from(settings, &corpus)?;
+        Ok((corpus, report))
+    }
+
+    /// Rebuilds the whole index from `corpus`, read from `content/` (see [`Writer::rebuild`]).
+    fn rebuild_from(&self, settings: &Settings, corpus: &Corpus) -> Result<BuildReport, AppError> {
         if corpus.briefings.is_empty() {
             return Err(AppError::NoBriefings {
                 dir: settings.content.dir.display().to_string(),
                 skipped: corpus.skipped.len(),
             });
         }
-        let report = store.rebuild_shaped(&corpus, Some(shaping(settings)))?;
-        Ok((corpus, report))
+        Ok(store(settings).rebuild_shaped(corpus, Some(shaping(settings)))?)
     }
 }
 
@@ -370,28 +374,31 @@ pub struct Opened {
 }
 
 /// Why a terminal command answers by words although a model is in use: the live version
-/// holds none of its vectors, and `missing` paragraphs lack a vector in the embedding
-/// cache, more than `search.semantic.embed_before_answering`; or this is a reader, which
-/// never builds (and does not count them: `missing` is 0).
+/// holds none of its vectors (or was just built without them: `why` is then `None`, and
+/// [`Opened::built`] says why it was built), and `missing` paragraphs lack a vector in the
+/// embedding cache, more than `search.semantic.embed_before_answering`; or this is a
+/// reader, which never builds (and does not count them: `missing` is 0).
 #[derive(Debug)]
 pub struct ByWords {
-    pub why: OpenError,
+    pub why: Option<OpenError>,
     pub missing: usize,
     /// The index is read-only here (`index.role = "reader"`): its writer makes the vectors.
     pub reader: bool,
 }
 
 /// [`open_or_build`] for a one-shot terminal command (`ask`, `read`, `sources`…), which
-/// has nothing to answer meanwhile and may wait for a build, but not for hours: a live
-/// version that lacks the model's vectors (it was just switched on, or changed) is rebuilt
-/// with them only when at most `search.semantic.embed_before_answering` of its paragraphs
-/// are not in the embedding cache (a reader never rebuilds). Otherwise the command answers
-/// from that version by words, and [`Opened::by_words`] says why and how many are missing.
+/// has nothing to answer meanwhile and may wait for a build, but not for hours: it embeds
+/// at most `search.semantic.embed_before_answering` paragraphs (those in the embedding
+/// cache count as made). A live version that lacks the model's vectors (it was just
+/// switched on, or changed) is rebuilt with them only within that limit, and an index that
+/// must be built (missing, damaged) is built without them past it; the command then
+/// answers by words, and [`Opened::by_words`] says why and how many are missing. A reader
+/// never builds.
 pub fn open_for_command(settings: &Settings, ranking: Ranking) -> Result<Opened, AppError> {
     let store = store(settings);
     let (open, pending) = match open_by_words_if_need_be(&store) {
         Ok(opened) => opened,
-        Err(why) => return build_and_open(settings, ranking, None, &store, why),
+        Err(why) => return build_for_command(settings, ranking, &store, why),
     };
     let Some(why) = pending else {
         return opened(settings, ranking, open, None);
@@ -411,9 +418,42 @@ pub fn open_for_command(settings: &Settings, ranking: Ranking) -> Result<Opened,
     }
     let mut answering = opened(settings, ranking, open, None)?;
     answering.by_words = Some(ByWords {
-        why,
+        why: Some(why),
         missing,
         reader,
+    });
+    Ok(answering)
+}
+
+/// [`open_for_command`]'s answer to a live index that did not open for `why`: a writer
+/// rebuilds it, with the model's vectors when at most `embed_before_answering` of its
+/// paragraphs lack one in the embedding cache, by words otherwise; a reader says so.
+fn build_for_command(
+    settings: &Settings,
+    ranking: Ranking,
+    store: &IndexStore,
+    why: OpenError,
+) -> Result<Opened, AppError> {
+    if settings.index.role == Role::Reader || store.model().is_none() {
+        return build_and_open(settings, ranking, None, store, why);
+    }
+    let writer = Writer::acquire(settings, "briefbot index --full")?;
+    let corpus = ingest(settings, store)?;
+    let missing = store.vectors_missing_in(&corpus);
+    tracing::info!(reason = %why, "rebuilding the index");
+    if missing <= settings.search.semantic.embed_before_answering {
+        let report = writer.rebuild_from(settings, &corpus)?;
+        return opened(settings, ranking, store.open()?, Some((why, report)));
+    }
+    let mut by_words = settings.clone();
+    by_words.search.semantic.model_dir = None;
+    let report = writer.rebuild_from(&by_words, &corpus)?;
+    let open = store.clone().with_model(None).open()?;
+    let mut answering = opened(settings, ranking, open, Some((why, report)))?;
+    answering.by_words = Some(ByWords {
+        why: None,
+        missing,
+        reader: false,
     });
     Ok(answering)
 }

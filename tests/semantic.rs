@@ -530,7 +530,7 @@ fn a_command_waits_for_the_vectors_of_a_few_paragraphs_only() {
     let before = model.embedded();
     let opened = app::open_for_command(&settings, Ranking::Full).unwrap();
     let by_words = opened.by_words.expect("answers by words");
-    assert!(matches!(by_words.why, OpenError::ModelChanged { .. }));
+    assert!(matches!(by_words.why, Some(OpenError::ModelChanged { .. })));
     assert_eq!(by_words.missing, distinct);
     assert!(!by_words.reader);
     assert!(opened.built.is_none() && opened.engine.model().is_none());
@@ -590,6 +590,47 @@ fn a_command_waits_for_the_vectors_of_a_few_paragraphs_only() {
         embedded,
         "every vector came from the cache"
     );
+}
+
+/// A terminal command that must build the index (none yet, or damaged) builds it by
+/// words when more paragraphs than `search.semantic.embed_before_answering` lack a vector
+/// in the embedding cache, and says so; `briefbot index` then makes the vectors.
+#[test]
+fn a_command_builds_by_words_past_the_limit() {
+    let ws = workspace_with_model("");
+    let mut settings = ws.settings();
+    let model = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let distinct = distinct_paragraphs(&settings).len();
+    settings.search.semantic.embed_before_answering = distinct - 1;
+    let before = model.embedded();
+    let opened = app::open_for_command(&settings, Ranking::Full).unwrap();
+    let (why, report) = opened.built.expect("built");
+    assert!(matches!(why, OpenError::Missing(_)), "{why}");
+    assert!(report.manifest.passages > 0);
+    let by_words = opened.by_words.expect("by words");
+    assert!(by_words.why.is_none() && by_words.missing == distinct);
+    assert!(opened.engine.model().is_none());
+    assert_eq!(model.embedded(), before, "nothing embedded");
+    assert!(
+        !opened
+            .engine
+            .search("When will the harbour be dredged?", 3, None)
+            .unwrap()
+            .is_empty()
+    );
+
+    // The next `briefbot index` rebuilds it with the vectors.
+    ws.cmd().arg("index").assert().success();
+    let opened = app::open_for_command(&settings, Ranking::Full).unwrap();
+    assert!(opened.built.is_none() && opened.by_words.is_none());
+    assert!(opened.engine.model().is_some());
+
+    // Within the limit, the build that is needed embeds what is missing.
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let opened = app::open_for_command(&settings, Ranking::Full).unwrap();
+    assert!(opened.built.is_some() && opened.by_words.is_none());
+    assert!(opened.engine.model().is_some());
 }
 
 /// `model status` tells whether the live index holds the model's vectors, and how many

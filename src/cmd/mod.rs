@@ -77,7 +77,12 @@ pub fn report_auto_build(opened: &Opened) {
                 count(b.missing, "paragraph")
             )
         };
-        eprintln!("briefbot: {}; answering by words meanwhile: {how}", b.why);
+        match &b.why {
+            Some(why) => eprintln!("briefbot: {why}; answering by words meanwhile: {how}"),
+            None => eprintln!(
+                "briefbot: built it without the model's vectors, answering by words meanwhile: {how}"
+            ),
+        }
     }
 }
 

@@ -427,16 +427,21 @@ impl IndexStore {
     /// for this store's model (none without a model): what a rebuild with the model would
     /// embed, if `content/` is as `open` holds it.
     pub fn vectors_missing(&self, open: &OpenIndex) -> Result<usize, BuildError> {
-        let Some(model) = &self.model else {
-            return Ok(0);
-        };
         let passages = all_passages(open)?;
         let texts: Vec<&str> = passages.iter().map(|p| p.text.as_str()).collect();
-        Ok(crate::semantic::count_missing(
-            model,
-            &self.embedding_cache().0,
-            &texts,
-        ))
+        Ok(self.missing_of(&texts))
+    }
+
+    /// How many distinct paragraph texts of `corpus` the embedding cache holds no vector
+    /// of for this store's model (none without a model): what a build of it would embed.
+    pub fn vectors_missing_in(&self, corpus: &Corpus) -> usize {
+        self.missing_of(&paragraph_texts(corpus))
+    }
+
+    fn missing_of(&self, texts: &[&str]) -> usize {
+        self.model.as_ref().map_or(0, |model| {
+            crate::semantic::count_missing(model, &self.embedding_cache().0, texts)
+        })
     }
 
     /// The same store, checking the files of a version to `depth` before opening it
