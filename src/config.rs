@@ -331,6 +331,11 @@ pub struct SemanticSettings {
     /// Least cosine between the question and the best paragraph for it to be quoted on
     /// the strength of meaning alone, when too few of the question's words are there.
     pub min_cosine: f32,
+    /// A best paragraph whose evidence is under `unrelated_below` is refused all the same
+    /// when its cosine with the question is under `unrelated_cosine`: the few words it
+    /// shares with the question are shared by chance.
+    pub unrelated_cosine: f32,
+    pub unrelated_below: f32,
     /// Terminal commands (`ask`, `read`, `sources`…) that find the index without the
     /// model's paragraph vectors embed the missing ones first when there are at most this
     /// many; past it they answer by words and say so (`briefbot index` makes the vectors).
@@ -347,6 +352,8 @@ impl Default for SemanticSettings {
             query_prefix: String::new(),
             candidates: 20,
             min_cosine: 0.4,
+            unrelated_cosine: 0.25,
+            unrelated_below: 0.45,
             embed_before_answering: 1000,
             weights: crate::search::DEFAULT_SEMANTIC_WEIGHTS
                 .iter()
@@ -734,6 +741,16 @@ impl RawSettings {
             "search.semantic.min_cosine",
             search.semantic.min_cosine,
             -1.0..=1.0,
+        )?;
+        in_range(
+            "search.semantic.unrelated_cosine",
+            search.semantic.unrelated_cosine,
+            -1.0..=1.0,
+        )?;
+        in_range(
+            "search.semantic.unrelated_below",
+            search.semantic.unrelated_below,
+            0.0..=1.0,
         )?;
         if let Some(dir) = &search.semantic.model_dir {
             search.semantic.model_dir = Some(resolve(base, dir));

@@ -78,6 +78,8 @@ impl SearchOptions {
                 min_coverage: s.min_coverage,
                 unseen_weight: s.unseen_weight,
                 min_cosine: s.semantic.min_cosine,
+                unrelated_cosine: s.semantic.unrelated_cosine,
+                unrelated_below: s.semantic.unrelated_below,
             },
         }
     }

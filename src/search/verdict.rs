@@ -51,6 +51,12 @@ pub struct Rule {
     /// Least cosine of the question with the best passage for it to be answered on its
     /// meaning alone, when a model is in use (`search.semantic.min_cosine`).
     pub min_cosine: f32,
+    /// A passage whose evidence is under `unrelated_below` (just past `min_coverage`: a
+    /// word or two shared by chance) is still refused when its cosine with the question is
+    /// under `unrelated_cosine`, when a model is in use
+    /// (`search.semantic.unrelated_cosine`, `search.semantic.unrelated_below`).
+    pub unrelated_cosine: f32,
+    pub unrelated_below: f32,
 }
 
 /// The evidence for one question.
@@ -106,12 +112,17 @@ pub fn judge(terms: &[QuestionTerm], best: Option<&Hit>, rule: Rule) -> Verdict 
     let cosine = best.and_then(|h| h.cosine);
     // A paraphrase shares few of the passage's words but its meaning.
     let by_meaning = cosine.is_some_and(|c| c >= rule.min_cosine);
+    // A question that shares a word or two with a passage by chance ("what is the weather
+    // in Tokyo" of a briefing on Tokyo's defence budget) has barely enough of its words
+    // there, and a meaning far from it.
+    let by_chance =
+        evidence < rule.unrelated_below && cosine.is_some_and(|c| c < rule.unrelated_cosine);
     Verdict {
         coverage,
         sentence_coverage,
         evidence,
         cosine,
-        covered: best.is_some() && (evidence >= rule.min_coverage || by_meaning),
+        covered: best.is_some() && ((evidence >= rule.min_coverage && !by_chance) || by_meaning),
     }
 }
 
@@ -137,6 +148,8 @@ mod tests {
         min_coverage: 0.37,
         unseen_weight: 1.0,
         min_cosine: 0.4,
+        unrelated_cosine: 0.25,
+        unrelated_below: 0.45,
     };
 
     fn terms(list: &[(&str, u64)]) -> Vec<QuestionTerm> {
@@ -206,5 +219,37 @@ mod tests {
         best.cosine = Some(0.2);
         assert!(!judge(&terms, Some(&best), RULE).covered);
         assert!(!judge(&terms, None, RULE).covered);
+    }
+
+    /// A passage that holds barely enough of the question's words is refused when its
+    /// meaning is far from the question's, and answered when it is not; with more of the
+    /// words, or without a model, the cosine is not asked.
+    #[test]
+    fn a_few_words_shared_by_chance_are_not_an_answer() {
+        // "What is the weather in Tokyo today?" of a briefing that mentions Tokyo: one word
+        // of three, evidence about .40, just above min_coverage.
+        let t = terms(&[("weather", 0), ("tokyo", 5), ("today", 0)]);
+        let mut best = hit(0b010, 0b010);
+        let lexical = judge(&t, Some(&best), RULE);
+        assert!(
+            lexical.covered,
+            "no model: answered on its words, {lexical:?}"
+        );
+        assert!(lexical.evidence >= RULE.min_coverage && lexical.evidence < RULE.unrelated_below);
+        best.cosine = Some(0.13);
+        assert!(
+            !judge(&t, Some(&best), RULE).covered,
+            "far in meaning: refused"
+        );
+        best.cosine = Some(0.3);
+        assert!(
+            judge(&t, Some(&best), RULE).covered,
+            "near enough: answered"
+        );
+        // With most of its words there, a low cosine does not refuse it.
+        let mut most = hit(0b011, 0b011);
+        most.cosine = Some(0.13);
+        let v = judge(&t, Some(&most), RULE);
+        assert!(v.evidence >= RULE.unrelated_below && v.covered, "{v:?}");
     }
 }
