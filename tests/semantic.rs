@@ -564,6 +564,10 @@ fn a_command_waits_for_the_vectors_of_a_few_paragraphs_only() {
     );
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!answer["hits"].as_array().unwrap().is_empty(), "{answer}");
+    assert!(
+        answer.get("cosine").is_none(),
+        "by words: no cosine, {answer}"
+    );
 
     // A reader of the folder answers by words whatever the limit: it never builds.
     let mut reader = settings.clone();
@@ -624,6 +628,15 @@ fn a_command_builds_by_words_past_the_limit() {
     let opened = app::open_for_command(&settings, Ranking::Full).unwrap();
     assert!(opened.built.is_none() && opened.by_words.is_none());
     assert!(opened.engine.model().is_some());
+    // An answer then tells the best paragraph's cosine with the question.
+    let out = ws
+        .cmd()
+        .args(["ask", "--json", "--", "When will the harbour be dredged?"])
+        .output()
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cosine = answer["cosine"].as_f64().expect("a cosine");
+    assert!((-1.0..=1.0).contains(&cosine), "{answer}");
 
     // Within the limit, the build that is needed embeds what is missing.
     let ws = workspace_with_model("");

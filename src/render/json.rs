@@ -13,6 +13,9 @@ struct JsonAnswer<'a> {
     covered: bool,
     /// The evidence that the briefings cover the question (`search.min_coverage`).
     evidence: f32,
+    /// The best paragraph's cosine with the question, when a model is in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cosine: Option<f32>,
     hits: Vec<JsonHit<'a>>,
     nearest_briefings: &'a [String],
 }
@@ -72,6 +75,7 @@ fn json(answer: &Answer) -> JsonAnswer<'_> {
         // Quotes shown anyway (`ask --anyway`) are not an answer the briefings cover.
         covered: answer.is_covered() && answer.verdict.covered,
         evidence: (answer.verdict.evidence * 1000.0).round() / 1000.0,
+        cosine: answer.verdict.cosine.map(|c| (c * 1000.0).round() / 1000.0),
         hits: answer.quotes.iter().map(JsonHit::new).collect(),
         nearest_briefings: &answer.nearest,
     }
