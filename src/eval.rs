@@ -145,6 +145,10 @@ pub struct Miss {
     pub first: Option<String>,
     /// The evidence weighed against `search.min_coverage`.
     pub evidence: f32,
+    /// The first hit's cosine with the question, when a model is in use (weighed against
+    /// `search.semantic.min_cosine` and `unrelated_cosine`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cosine: Option<f32>,
     /// Where the first right paragraph ranks among the top 10 (1 = first), if it does:
     /// `wrong first` and `not found` only.
     pub gold_rank: Option<usize>,
@@ -180,6 +184,7 @@ pub fn run(
             kind,
             first: hits.first().map(|h| h.passage.id.clone()),
             evidence: verdict.evidence,
+            cosine: verdict.cosine,
             gold_rank,
         };
         if relevant == 0 || off_topic {

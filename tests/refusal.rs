@@ -190,6 +190,8 @@ fn eval_counts_false_refusals_and_false_answers() {
     assert_eq!(off["false_answers"], 3, "{off}");
     assert_eq!(off["answered_at_1"], 0.0, "{off}");
     assert_eq!(each(&off["misses"], "kind"), ["false answer"; 3]);
+    // Without a model there is no cosine to tell.
+    assert!(off["misses"][0].get("cosine").is_none(), "{off}");
 }
 
 /// `eval --misses` also lists the answers whose first quote is not the right paragraph,

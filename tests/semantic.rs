@@ -646,6 +646,41 @@ fn a_command_builds_by_words_past_the_limit() {
     assert!(opened.engine.model().is_some());
 }
 
+/// With a model, `eval --misses` gives each miss's first-hit cosine beside its evidence, in
+/// JSON and in text: what the "not covered" decision weighed.
+#[test]
+fn eval_misses_tell_the_cosine_with_a_model() {
+    let ws = workspace_with_model("");
+    let content = ws.content().display().to_string();
+    let questions = common::fixtures()
+        .join("questions.jsonl")
+        .display()
+        .to_string();
+    let args = [
+        "eval",
+        "--off-topic",
+        "--misses",
+        "--content",
+        &content,
+        "--questions",
+        &questions,
+    ];
+    let report = ws.json(&[&args[..], &["--json"]].concat());
+    let misses = report["misses"].as_array().expect("misses");
+    assert!(!misses.is_empty(), "{report}");
+    for m in misses {
+        let c = m["cosine"].as_f64().expect("a cosine");
+        assert!((-1.0..=1.0).contains(&c), "{m}");
+    }
+    let out = ws.cmd().args(args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("false answer") && l.contains(" cos ")),
+        "{text}"
+    );
+}
+
 /// `model status` tells whether the live index holds the model's vectors, and how many
 /// paragraphs are left to embed when it does not.
 #[test]

@@ -34,7 +34,8 @@ pub struct Args {
     /// answer is a false one and every refusal right (an off-topic check).
     #[arg(long)]
     off_topic: bool,
-    /// List every question a member would see go wrong, one a line, with its evidence:
+    /// List every question a member would see go wrong, one a line, with its evidence (and
+    /// its first hit's cosine with a model):
     /// false refusals, false answers, wrong first quotes and right paragraphs not found
     /// (with where the right one ranks).
     #[arg(long)]
@@ -124,8 +125,9 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
                 (true, None) => " (right one not in the top 10)".into(),
                 (false, _) => String::new(),
             };
+            let cosine = m.cosine.map_or(String::new(), |c| format!(" cos {c:.2}"));
             println!(
-                "  {:<14} {:.3}  {}  → {}{gold}",
+                "  {:<14} {:.3}{cosine}  {}  → {}{gold}",
                 m.kind.name(),
                 m.evidence,
                 m.question,
