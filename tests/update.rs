@@ -202,8 +202,8 @@ fn write_generation(ws: &Workspace, b: usize, g: usize) {
     );
 }
 
-#[test]
-fn eight_readers_keep_answering_through_two_hundred_updates() {
+/// Three briefings of generation 0, indexed by a writer that stays for more updates.
+fn three_coasts() -> (Workspace, briefbot::config::Settings, app::Writer) {
     let ws = Workspace::empty();
     for b in 0..3 {
         write_generation(&ws, b, 0);
@@ -211,6 +211,37 @@ fn eight_readers_keep_answering_through_two_hundred_updates() {
     let settings = ws.settings();
     let writer = app::Writer::acquire(&settings, "test").unwrap();
     writer.update(&settings, None).unwrap();
+    (ws, settings, writer)
+}
+
+/// A version a reader opened answers from what it opened, even after the writer removed
+/// its folder (two versions later, while the reader was slow): before, the engine read
+/// the folder's `meta.json` again when it was made, and failed ("FileDoesNotExist").
+#[test]
+fn a_version_opened_before_the_writer_removed_it_still_answers() {
+    let (ws, settings, writer) = three_coasts();
+    let open = app::store(&settings).open().unwrap();
+    let dir = open.dir.clone();
+    for g in 1..=2 {
+        write_generation(&ws, 1, g);
+        writer.update(&settings, None).unwrap();
+    }
+    assert!(!dir.exists(), "the writer removed the version");
+    let engine = briefbot::search::Engine::new(
+        open,
+        briefbot::search::SearchOptions::from_settings(&settings, briefbot::search::Ranking::Full),
+    )
+    .unwrap();
+    let hits = engine
+        .search("lighthouse harbour 1 storm records", 20, None)
+        .unwrap();
+    assert_eq!(hits.len(), 12);
+    assert!(hits.iter().all(|h| !h.passage.text.contains("gen1")));
+}
+
+#[test]
+fn eight_readers_keep_answering_through_two_hundred_updates() {
+    let (ws, settings, writer) = three_coasts();
     let stop = AtomicBool::new(false);
     let (answered, failed, wrong) = (
         AtomicUsize::new(0),

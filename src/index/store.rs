@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use tantivy::{DocAddress, Index, IndexWriter, TantivyDocument};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
 
 use std::sync::Arc;
 
@@ -265,6 +265,10 @@ impl Changes {
 /// An opened, checked index version.
 pub struct OpenIndex {
     pub index: Index,
+    /// A reader of this version's segments, made while it was opened: every search reads
+    /// through it (or a clone), never the folder's `meta.json` again, which a writer may
+    /// remove two versions later.
+    pub reader: IndexReader,
     pub fields: Fields,
     pub manifest: Manifest,
     pub dir: PathBuf,
@@ -541,9 +545,11 @@ impl IndexStore {
         };
         let opened = open_checked(&dir, &manifest, self.depth)
             .map_err(|e| self.damaged(format!("{name}: {e}")))?;
+        let (index, fields, reader) = opened;
         Ok(OpenIndex {
-            index: opened.0,
-            fields: opened.1,
+            index,
+            reader,
+            fields,
             manifest,
             dir,
             semantic,
@@ -988,7 +994,11 @@ fn try_lock_patiently(file: &File) -> Result<(), fs::TryLockError> {
 
 /// Opens the tantivy index of a version after checking its files; a panic inside tantivy
 /// (a damage the checks did not foresee) is caught here and reported as damage too.
-fn open_checked(dir: &Path, manifest: &Manifest, depth: Depth) -> Result<(Index, Fields), String> {
+fn open_checked(
+    dir: &Path,
+    manifest: &Manifest,
+    depth: Depth,
+) -> Result<(Index, Fields, IndexReader), String> {
     std::panic::catch_unwind(|| open_unguarded(dir, manifest, depth)).unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
@@ -1003,12 +1013,17 @@ fn open_unguarded(
     dir: &Path,
     manifest: &Manifest,
     depth: Depth,
-) -> Result<(Index, Fields), String> {
+) -> Result<(Index, Fields, IndexReader), String> {
     let index = Index::open_in_dir(dir).map_err(|e| e.to_string())?;
     integrity::check(&index, dir, depth)?;
     schema::register(&index);
     let fields = schema::fields_of(&index.schema()).map_err(|e| e.to_string())?;
-    let reader = index.reader().map_err(|e| e.to_string())?;
+    // A version never changes: no reloading, and no thread watching for it.
+    let reader: IndexReader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .try_into()
+        .map_err(|e: tantivy::TantivyError| e.to_string())?;
     let docs = reader.searcher().num_docs();
     if docs != manifest.passages {
         return Err(format!(
@@ -1016,7 +1031,7 @@ fn open_unguarded(
             manifest.passages
         ));
     }
-    Ok((index, fields))
+    Ok((index, fields, reader))
 }
 
 /// A writer's memory for an update: the few documents of a change need little, and the
@@ -1163,8 +1178,7 @@ fn open_vectors(dir: &Path, manifest: &Manifest) -> Result<Vectors, String> {
 
 /// Every passage's id and fingerprint, from the fast fields (no stored document read).
 fn all_fingerprints(open: &OpenIndex) -> tantivy::Result<HashMap<String, u64>> {
-    let reader = open.index.reader()?;
-    let searcher = reader.searcher();
+    let searcher = open.reader.searcher();
     let mut out = HashMap::with_capacity(searcher.num_docs() as usize);
     let mut slug = String::new();
     for segment in searcher.segment_readers() {
@@ -1196,7 +1210,7 @@ fn touched_passages(
     base: &OpenIndex,
     sources: &std::collections::BTreeSet<&str>,
 ) -> tantivy::Result<(HashMap<String, u64>, KnownVectors)> {
-    let searcher = base.index.reader()?.searcher();
+    let searcher = base.reader.searcher();
     let mut prints = HashMap::new();
     let mut vectors = HashMap::new();
     for source in sources {
@@ -1243,8 +1257,7 @@ fn source_passages_with_rows(
 
 /// Every passage stored in an index, in index order.
 pub fn all_passages(open: &OpenIndex) -> tantivy::Result<Vec<Passage>> {
-    let reader = open.index.reader()?;
-    let searcher = reader.searcher();
+    let searcher = open.reader.searcher();
     let mut out = Vec::with_capacity(searcher.num_docs() as usize);
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         for doc_id in segment.doc_ids_alive() {
@@ -1258,7 +1271,7 @@ pub fn all_passages(open: &OpenIndex) -> tantivy::Result<Vec<Passage>> {
 /// The stored passages of one source file (its path under `content/`), in paragraph
 /// order: reads only that briefing's documents, through the indexed `source` field.
 pub fn passages_of_source(open: &OpenIndex, source: &str) -> tantivy::Result<Vec<Passage>> {
-    source_passages(&open.index.reader()?.searcher(), &open.fields, source)
+    source_passages(&open.reader.searcher(), &open.fields, source)
 }
 
 /// [`passages_of_source`] through an existing searcher.

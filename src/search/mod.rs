@@ -24,7 +24,7 @@ use features::QueryInfo;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{IndexReader, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{IndexReader, Searcher, TantivyDocument, Term};
 
 /// Which ranking to use: the full one, or plain BM25 for comparison (`eval --ranking bm25`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -211,11 +211,7 @@ struct Core {
 impl Engine {
     /// An engine over every library ([`Scope::All`]); [`Engine::scoped`] narrows it.
     pub fn new(open: OpenIndex, options: SearchOptions) -> Result<Engine, SearchError> {
-        let reader = open
-            .index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
+        let reader = open.reader.clone();
         let mut rows = HashMap::with_capacity(open.manifest.briefings.len());
         let mut libraries = Vec::with_capacity(open.manifest.briefings.len());
         let mut library_rows: BTreeMap<Library, (Vec<Range<usize>>, u64, usize)> = BTreeMap::new();
