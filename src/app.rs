@@ -439,9 +439,16 @@ fn build_for_command(
     }
     let writer = Writer::acquire(settings, "briefbot index --full")?;
     let corpus = ingest(settings, store)?;
-    let missing = store.vectors_missing_in(&corpus);
+    let limit = settings.search.semantic.embed_before_answering;
+    // Counting reads the cache's keys, and the build with the model reads the cache again:
+    // a library no larger than the limit needs no count.
+    let missing = if corpus.passage_count() > limit {
+        store.vectors_missing_in(&corpus)
+    } else {
+        0
+    };
     tracing::info!(reason = %why, "rebuilding the index");
-    if missing <= settings.search.semantic.embed_before_answering {
+    if missing <= limit {
         let report = writer.rebuild_from(settings, &corpus)?;
         return opened(settings, ranking, store.open()?, Some((why, report)));
     }

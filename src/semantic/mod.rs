@@ -109,21 +109,25 @@ struct Run<'a> {
     /// How often progress is told ([`PROGRESS_EVERY`]), and to whom.
     every: Duration,
     tell: &'a (dyn Fn(&Progress) + Sync),
+    /// Whether the vectors are also returned, or only written to the cache.
+    keep: bool,
 }
 
 /// Embeds `missing` (text hashes and texts) on every core, with a progress bar on a
 /// terminal and a line in the log every [`PROGRESS_EVERY`], appending them to `cache`
-/// [`CHUNK`] at a time as they are made.
+/// [`CHUNK`] at a time as they are made; returns them too when `keep`.
 fn embed_missing(
     embed: impl Fn(&str) -> Result<Vec<f32>, ModelError> + Sync,
     missing: &[(u64, &str)],
     cache: &mut cache::Cache,
+    keep: bool,
 ) -> Result<Vec<(u64, Quantized)>, ModelError> {
     let run = Run {
         chunk: CHUNK,
         pool: embedding_pool(),
         every: PROGRESS_EVERY,
         tell: &log_progress,
+        keep,
     };
     embed_in_chunks(embed, missing, cache, &run)
 }
@@ -152,8 +156,8 @@ fn embedding_pool() -> &'static rayon::ThreadPool {
 }
 
 /// How much nicer than the process the embedding threads run (nice 10 in a process at
-/// 0): when a question and a build both want the cores, the question gets about nine
-/// tenths of them.
+/// 0): when a question and a build both want a core, the kernel weighs them 1024 to 110
+/// (measured: README, "Long embedding runs").
 pub const EMBEDDING_NICER_BY: i32 = 10;
 
 /// Makes the calling thread [`EMBEDDING_NICER_BY`] nicer (at most 19), on Linux, where the
@@ -181,7 +185,9 @@ struct Sink<'c> {
     cache: &'c mut cache::Cache,
     run: &'c Run<'c>,
     unwritten: Vec<(u64, Quantized)>,
+    /// What was made, when the run keeps it.
     made: Vec<(u64, Quantized)>,
+    done: usize,
     /// False after a write failed: a full disk stays full, and the cache is only a cost.
     writing: bool,
     total: usize,
@@ -194,13 +200,12 @@ impl Sink<'_> {
         self.unwritten.push(made);
         if self.unwritten.len() >= self.run.chunk.max(1) {
             self.write();
-            if self.told.elapsed() >= self.run.every && self.made.len() < self.total {
+            if self.told.elapsed() >= self.run.every && self.done < self.total {
                 self.told = Instant::now();
                 (self.run.tell)(&Progress {
-                    done: self.made.len(),
+                    done: self.done,
                     total: self.total,
-                    per_second: self.made.len() as f64
-                        / self.started.elapsed().as_secs_f64().max(1e-9),
+                    per_second: self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-9),
                 });
             }
         }
@@ -214,7 +219,12 @@ impl Sink<'_> {
             tracing::warn!(error = %e, "cannot write the embedding cache");
             self.writing = false;
         }
-        self.made.append(&mut self.unwritten);
+        self.done += self.unwritten.len();
+        if self.run.keep {
+            self.made.append(&mut self.unwritten);
+        } else {
+            self.unwritten.clear();
+        }
     }
 }
 
@@ -238,7 +248,8 @@ fn embed_in_chunks(
         cache,
         run,
         unwritten: Vec::new(),
-        made: Vec::with_capacity(missing.len()),
+        made: Vec::with_capacity(if run.keep { missing.len() } else { 0 }),
+        done: 0,
         writing: true,
         total: missing.len(),
         started,
@@ -261,7 +272,7 @@ fn embed_in_chunks(
     sink.write();
     result?;
     tracing::info!(
-        paragraphs = sink.made.len(),
+        paragraphs = sink.done,
         seconds = started.elapsed().as_secs_f64(),
         "embedded paragraphs"
     );
@@ -279,15 +290,9 @@ pub fn embed_update(
     known: &HashMap<u64, Quantized>,
 ) -> Result<Vec<Quantized>, ModelError> {
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    let mut queued = std::collections::HashSet::new();
-    let missing: Vec<(u64, &str)> = keys
-        .iter()
-        .zip(texts)
-        .filter(|(k, _)| !known.contains_key(k) && queued.insert(**k))
-        .map(|(k, t)| (*k, *t))
-        .collect();
+    let missing = not_cached(|k| known.contains_key(&k), &keys, texts);
     let mut cache = cache::Cache::unloaded(cache_dir, model.id(), model.dim());
-    let made = embed_missing(|t| model.embed(t), &missing, &mut cache)?;
+    let made = embed_missing(|t| model.embed(t), &missing, &mut cache, true)?;
     let fresh: HashMap<u64, Quantized> = made.into_iter().collect();
     Ok(keys
         .iter()
@@ -316,23 +321,28 @@ fn not_cached<'t>(
         .collect()
 }
 
+/// Each distinct one of `texts` (with its key) the embedding cache in `cache_dir` holds no
+/// vector of for `model`, read from the cache's keys alone.
+fn uncached<'t>(model: &Model, cache_dir: &Path, texts: &[&'t str]) -> Vec<(u64, &'t str)> {
+    let known = cache::Cache::keys(cache_dir, model.id(), model.dim());
+    let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
+    not_cached(|k| known.contains(&k), &keys, texts)
+}
+
 /// How many distinct `texts` the embedding cache in `cache_dir` holds no vector of for
 /// `model`: what a build with it would embed.
 pub fn count_missing(model: &Model, cache_dir: &Path, texts: &[&str]) -> usize {
-    let known = cache::Cache::keys(cache_dir, model.id(), model.dim());
-    let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    not_cached(|k| known.contains(&k), &keys, texts).len()
+    uncached(model, cache_dir, texts).len()
 }
 
 /// Embeds the `texts` the cache lacks and writes them to it, as they are made; returns how
-/// many were embedded. (The vectors themselves are left to the build that follows.)
+/// many were embedded. The vectors are not kept in memory (about 400 bytes a paragraph):
+/// the build that follows reads them from the cache.
 pub fn embed_ahead(model: &Model, cache_dir: &Path, texts: &[&str]) -> Result<usize, ModelError> {
-    let known = cache::Cache::keys(cache_dir, model.id(), model.dim());
-    let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    let missing = not_cached(|k| known.contains(&k), &keys, texts);
-    drop(known);
+    let missing = uncached(model, cache_dir, texts);
     let mut cache = cache::Cache::unloaded(cache_dir, model.id(), model.dim());
-    Ok(embed_missing(|t| model.embed(t), &missing, &mut cache)?.len())
+    embed_missing(|t| model.embed(t), &missing, &mut cache, false)?;
+    Ok(missing.len())
 }
 
 /// The vectors of `texts`, in order: from the cache where it has them, the others
@@ -348,7 +358,7 @@ pub fn embed_passages(
     let mut cache = cache::Cache::load(cache_dir, model.id(), model.dim());
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
     let missing = not_cached(|k| cache.get(k).is_some(), &keys, texts);
-    let made = embed_missing(|t| model.embed(t), &missing, &mut cache)?;
+    let made = embed_missing(|t| model.embed(t), &missing, &mut cache, true)?;
     let fresh: HashMap<u64, Quantized> = made.into_iter().collect();
     let out: Vec<Quantized> = keys
         .iter()
@@ -405,6 +415,7 @@ mod tests {
             pool: &one_thread,
             every: Duration::from_secs(3600),
             tell: &|p| panic!("told {p:?} before an hour"),
+            keep: true,
         };
         let mut cache = cache::Cache::load(dir.path(), "m", 4);
         let err = embed_in_chunks(embed(Some("paragraph 7")), &missing, &mut cache, &run);
@@ -436,7 +447,8 @@ mod tests {
     }
 
     /// A long run tells how far it is, after a chunk is written, every so often (here:
-    /// every time), never after its last.
+    /// every time), never after its last. A run that does not keep its vectors (embedding
+    /// ahead of a build) counts them all the same, and leaves them in the cache alone.
     #[test]
     fn progress_is_told_as_chunks_are_written() {
         let dir = tempfile::tempdir().unwrap();
@@ -453,9 +465,12 @@ mod tests {
             pool: &one_thread,
             every: Duration::ZERO,
             tell: &tell,
+            keep: false,
         };
         let mut cache = cache::Cache::load(dir.path(), "m", 4);
-        embed_in_chunks(|_| Ok(vec![1.0; 4]), &missing, &mut cache, &run).unwrap();
+        let made = embed_in_chunks(|_| Ok(vec![1.0; 4]), &missing, &mut cache, &run).unwrap();
+        assert!(made.is_empty(), "not kept in memory");
+        assert_eq!(cache::Cache::load(dir.path(), "m", 4).len(), 10);
         let told = told.into_inner().unwrap();
         let done: Vec<(usize, usize)> = told.iter().map(|p| (p.done, p.total)).collect();
         assert_eq!(done, [(3, 10), (6, 10), (9, 10)]);
@@ -480,6 +495,7 @@ mod tests {
             },
             &missing,
             &mut cache,
+            true,
         )
         .unwrap();
         assert_eq!(made.len(), 50);
