@@ -14,7 +14,7 @@ re-ranker's features) and prints:
    sentence cosine), and refitted with three neighbour features added (the better cosine
    of the paragraphs before and after in the same briefing, its z-score among the
    candidates, and the better of it and the paragraph's own: does the context a pronoun
-   leaves out sit next door?), and refitted with five gates added (each of the engine's
+   leaves out sit next door?), and refitted with six gates added (each of the engine's
    semantic features times the share of the question's words the best-covered candidate
    lacks: may meaning weigh more where the question's words are not the briefing's?),
    alone and with the sentence features: squad-a cross-validated by briefing (two folds),
@@ -35,14 +35,15 @@ import sys
 import numpy as np
 
 DIM = 384
-# The engine's features come first (22, the last five of them semantic), then the five
-# sentence features, the three neighbour features and the five gates this study adds.
-LEXICAL_AND_COSINE = 22
-ENGINE_SEMANTIC = list(range(17, 22))
-SENTENCES = list(range(22, 27))
-NEIGHBOURS = list(range(27, 30))
-GATES = list(range(30, 35))
-WIDTH = 35
+# The engine's features come first (23, the last six of them semantic: five cosine
+# features and `soft`), then the five sentence features, the three neighbour features and
+# the six gates this study adds.
+LEXICAL_AND_COSINE = 23
+ENGINE_SEMANTIC = list(range(17, 23))
+SENTENCES = list(range(23, 28))
+NEIGHBOURS = list(range(28, 31))
+GATES = list(range(31, 37))
+WIDTH = 37
 
 
 def load(out):
@@ -79,8 +80,8 @@ def neighbours(cos, passages):
 
 
 def samples(out, name, passages, best, cos):
-    """Each question's candidates: features (the engine's 22, five sentence ones, three
-    neighbour ones, five gates), gold. `best`: each question's best-sentence cosine with every passage;
+    """Each question's candidates: features (the engine's 23, five sentence ones, three
+    neighbour ones, six gates), gold. `best`: each question's best-sentence cosine with every passage;
     `cos`: its cosine with every passage."""
     rows = []
     near = neighbours(cos, passages)

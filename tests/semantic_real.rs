@@ -185,3 +185,23 @@ fn with_a_model_the_question_vectors_group_them_too() {
         assert!(purity >= least, "{name}: {purity}: {groups:?}");
     }
 }
+
+#[test]
+fn the_real_models_word_space_tells_synonyms_from_unrelated_words() {
+    let Some(dir) = model_dir() else { return };
+    let model = Model::load(&dir, "").unwrap();
+    let cosine =
+        |a: &str, b: &str| model.word_cosine(model.word_id(a).unwrap(), model.word_id(b).unwrap());
+    // Worked out independently with numpy from the same safetensors file.
+    for (a, b, want) in [
+        ("railway", "railroad", 0.7428),
+        ("scripture", "bible", 0.6345),
+        ("hard", "difficult", 0.6160),
+        ("railway", "cheese", 0.1396),
+    ] {
+        let got = cosine(a, b);
+        assert!((got - want).abs() < 1e-3, "{a} / {b}: {got}, want {want}");
+    }
+    // A word the vocabulary splits into pieces has no vector of its own.
+    assert_eq!(model.word_id("unbriefable"), None);
+}

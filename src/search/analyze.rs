@@ -22,6 +22,11 @@ const STOP_WORDS: &[&str] = &[
     "they", "this", "to", "was", "will", "with",
 ];
 
+/// Whether `word` (lower-cased) is a question word or a stop word, left out of queries.
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.contains(&word)
+}
+
 /// At most this many distinct terms of a question are searched (a pasted essay must not
 /// cost more than a question).
 pub const MAX_QUERY_TERMS: usize = 32;

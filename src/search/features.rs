@@ -38,41 +38,43 @@ pub const DEFAULT_WEIGHTS: [(&str, f32); FEATURES] = [
     ("cosine_rank", 0.0),
     ("briefing_cosine", 0.0),
     ("cosine_unmatched", 0.0),
+    ("soft", 0.0),
 ];
 
 /// The weights used when a sentence-embedding model is in use
 /// (`[search.semantic.weights]`): fitted on squad-a with all-MiniLM-L6-v2 by
-/// `briefbot eval --fit`, then the five semantic weights doubled. squad-a's questions
-/// reuse their paragraph's words, so a fit on them leans on the lexical features; members'
-/// everyday questions need the meaning more (paraphrase-a R@3 .641 → .795, squad-a R@1
-/// .847 → .831; README, "Questions in other words").
+/// `briefbot eval --fit`, then the five cosine weights doubled (`soft` as fitted). squad-a's
+/// questions reuse their paragraph's words, so a fit on them leans on the lexical
+/// features; members' everyday questions need the meaning more (paraphrase-a R@3 .667 →
+/// .795, squad-a R@1 .851 → .841; README, "Questions in other words").
 pub const DEFAULT_SEMANTIC_WEIGHTS: [(&str, f32); FEATURES] = [
     ("bm25", 1.0),
-    ("coverage", 1.19),
-    ("sentence", 1.01),
-    ("window", 0.9),
+    ("coverage", 1.23),
+    ("sentence", 0.99),
+    ("window", 0.89),
     ("pairs", 0.59),
-    ("rarest", 0.23),
-    ("answer_type", 0.88),
-    ("briefing", 0.1),
-    ("title", 0.37),
-    ("phrase", 1.81),
+    ("rarest", 0.24),
+    ("answer_type", 0.86),
+    ("briefing", 0.09),
+    ("title", 0.4),
+    ("phrase", 1.73),
     ("rank", 0.02),
-    ("bm25_per_term", 0.09),
-    ("sentence_bm25", 0.99),
+    ("bm25_per_term", 0.14),
+    ("sentence_bm25", 0.95),
     ("near", 0.68),
-    ("exact", 1.23),
-    ("names", 0.43),
-    ("length", -0.87),
-    ("cosine", 2.36),
-    ("cosine_z", 1.58),
-    ("cosine_rank", 0.76),
-    ("briefing_cosine", 2.24),
-    ("cosine_unmatched", 3.6),
+    ("exact", 1.22),
+    ("names", 0.49),
+    ("length", -0.94),
+    ("cosine", 2.18),
+    ("cosine_z", 1.44),
+    ("cosine_rank", 0.68),
+    ("briefing_cosine", 2.1),
+    ("cosine_unmatched", 3.22),
+    ("soft", 6.17),
 ];
 
 /// Number of features.
-pub const FEATURES: usize = 22;
+pub const FEATURES: usize = 23;
 
 /// Where the semantic features are: the cosine of the question's vector with the
 /// passage's; that cosine as a z-score among the candidates' (divided by 3: about −1 to
@@ -85,6 +87,10 @@ pub const COSINE_Z: usize = 18;
 pub const COSINE_RANK: usize = 19;
 pub const BRIEFING_COSINE: usize = 20;
 pub const COSINE_UNMATCHED: usize = 21;
+/// The share of the question (by IDF) the passage lacks word for word but holds in a
+/// near synonym, by the model's own word vectors ("railway" / "railroad"): see
+/// [`super::soft`].
+pub const SOFT: usize = 22;
 
 /// Names of the features, in the order of their values.
 pub const FEATURE_NAMES: [&str; FEATURES] = {
@@ -313,6 +319,21 @@ impl QueryInfo {
         }
     }
 
+    /// Each searched word as written in the question (lower-cased), with its term number.
+    pub fn written_terms(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
+        self.surface
+            .iter()
+            .map(|(w, &i)| (w.as_str(), usize::from(i)))
+    }
+
+    /// Term number `i`'s share of the question's IDF (0 to 1).
+    pub fn idf_share(&self, i: usize) -> f32 {
+        match self.idf.get(i) {
+            Some(&w) if self.total > 0.0 => w / self.total,
+            _ => 0.0,
+        }
+    }
+
     /// Whether term number `i` is written with a capital inside the question (a name).
     pub fn is_name(&self, i: usize) -> bool {
         i < 32 && self.names & (1 << i) != 0
@@ -466,6 +487,7 @@ pub fn evidence(
             },
             tokens.len().min(400) as f32 / 400.0,
             // Set by the engine when a model is in use.
+            0.0,
             0.0,
             0.0,
             0.0,

@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod english;
 pub mod features;
+pub mod soft;
 pub mod verdict;
 
 pub use features::{DEFAULT_SEMANTIC_WEIGHTS, DEFAULT_WEIGHTS, FEATURE_NAMES, FEATURES};
@@ -696,6 +697,10 @@ impl Engine {
             .map(|(_, p, _)| briefing_cosine.get(p.slug.as_str()).copied().unwrap_or(0.0))
             .collect();
 
+        // Soft matches need the model's word vectors, so only where its vectors are used.
+        let mut soft = vector
+            .and_then(|_| self.model())
+            .map(|model| soft::SoftMatcher::new(model, info));
         // Passages of one briefing share a title, and often a section.
         let mut contexts: HashMap<(String, Option<String>), Vec<analyze::Token>> = HashMap::new();
         let mut out: Vec<Candidate> = passages
@@ -729,6 +734,19 @@ impl Engine {
                         evidence.features[features::COSINE_Z] = (c - mean) / sd / 3.0;
                         evidence.features[features::COSINE_RANK] = 1.0 / (1.0 + place as f32);
                         evidence.features[features::BRIEFING_COSINE] = briefing_cosine;
+                    }
+                    if let Some(soft) = soft.as_mut() {
+                        let title = analyze::tokens(&passage.briefing);
+                        let section = passage.section.as_deref().unwrap_or("");
+                        let section_tokens = analyze::tokens(section);
+                        evidence.features[features::SOFT] = soft.score(
+                            evidence.matched,
+                            &[
+                                (&passage.text, &tokens),
+                                (&passage.briefing, &title),
+                                (section, &section_tokens),
+                            ],
+                        );
                     }
                     Candidate {
                         passage,

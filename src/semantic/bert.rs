@@ -95,7 +95,11 @@ struct Layer {
 
 /// A loaded encoder.
 pub struct Bert {
-    word: Tensor,
+    /// The input word embeddings, `[vocabulary, hidden]` row-major: kept as plain numbers
+    /// (not a tensor) so that the words' own vectors can be read in place
+    /// ([`Bert::word_vector`]); a text's rows are copied out of it.
+    word: Vec<f32>,
+    hidden: usize,
     position: Tensor,
     token_type: Tensor,
     embeddings_norm: LayerNorm,
@@ -145,7 +149,11 @@ impl Bert {
             })
             .collect::<Result<Vec<Layer>>>()?;
         Ok(Bert {
-            word: e.get((config.vocab_size, h), "word_embeddings.weight")?,
+            word: e
+                .get((config.vocab_size, h), "word_embeddings.weight")?
+                .flatten_all()?
+                .to_vec1()?,
+            hidden: h,
             position: e.get(
                 (config.max_position_embeddings, h),
                 "position_embeddings.weight",
@@ -158,14 +166,29 @@ impl Bert {
         })
     }
 
+    /// The input embedding of token `id` (`hidden` numbers), or `None` past the vocabulary.
+    pub fn word_vector(&self, id: u32) -> Option<&[f32]> {
+        let start = (id as usize).checked_mul(self.hidden)?;
+        self.word.get(start..start + self.hidden)
+    }
+
+    /// How many tokens the vocabulary holds.
+    pub fn vocabulary(&self) -> usize {
+        self.word.len() / self.hidden.max(1)
+    }
+
     /// The last layer's vector of each token of `ids` (one text, segment 0): `[tokens,
     /// hidden]`.
     pub fn forward(&self, ids: &[u32]) -> Result<Tensor> {
         let n = ids.len();
-        let ids = Tensor::new(ids, &Device::Cpu)?;
-        let x = self
-            .word
-            .index_select(&ids, 0)?
+        let mut rows = Vec::with_capacity(n * self.hidden);
+        for &id in ids {
+            let row = self.word_vector(id).ok_or_else(|| {
+                candle_core::Error::Msg(format!("token {id} is outside the vocabulary"))
+            })?;
+            rows.extend_from_slice(row);
+        }
+        let x = Tensor::from_vec(rows, (n, self.hidden), &Device::Cpu)?
             .add(&self.position.narrow(0, 0, n)?)?
             .broadcast_add(&self.token_type.narrow(0, 0, 1)?)?;
         let mut x = self.embeddings_norm.forward(&x)?;
