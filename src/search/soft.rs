@@ -81,14 +81,15 @@ impl<'a> SoftMatcher<'a> {
                 let Some(id) = self.model.word_id(&word) else {
                     continue;
                 };
-                let (model, terms) = (self.model, &self.terms);
-                let cosines = self.seen.entry(id).or_insert_with(|| {
-                    terms
-                        .iter()
-                        .map(|&(_, t)| model.word_cosine(t, id))
-                        .collect()
-                });
+                // Worked out only for the terms some passage lacks (NaN: not yet).
+                let cosines = self
+                    .seen
+                    .entry(id)
+                    .or_insert_with(|| vec![f32::NAN; self.terms.len()]);
                 for &k in &missing {
+                    if cosines[k].is_nan() {
+                        cosines[k] = self.model.word_cosine(self.terms[k].1, id);
+                    }
                     best[k] = best[k].max(cosines[k]);
                 }
             }
