@@ -701,8 +701,10 @@ impl Engine {
         let mut soft = vector
             .and_then(|_| self.model())
             .map(|model| soft::SoftMatcher::new(model, info));
-        // Passages of one briefing share a title, and often a section.
-        let mut contexts: HashMap<(String, Option<String>), Vec<analyze::Token>> = HashMap::new();
+        // Passages of one briefing share a title, and often a section: their text (title,
+        // a line break, section) and its tokens are made once.
+        let mut contexts: HashMap<(String, Option<String>), (String, Vec<analyze::Token>)> =
+            HashMap::new();
         let mut out: Vec<Candidate> = passages
             .into_iter()
             .zip(briefing_share)
@@ -711,14 +713,15 @@ impl Engine {
             .map(
                 |(rank, (((score, passage, cosine), briefing), briefing_cosine))| {
                     let tokens = analyze::tokens(&passage.text);
-                    let context = contexts
+                    let (context_text, context) = contexts
                         .entry((passage.briefing.clone(), passage.section.clone()))
                         .or_insert_with(|| {
-                            let mut t = analyze::tokens(&passage.briefing);
-                            if let Some(section) = &passage.section {
-                                t.extend(analyze::tokens(section));
-                            }
-                            t
+                            let text = match &passage.section {
+                                Some(section) => format!("{}\n{section}", passage.briefing),
+                                None => passage.briefing.clone(),
+                            };
+                            let tokens = analyze::tokens(&text);
+                            (text, tokens)
                         });
                     let prior = features::Prior {
                         bm25: score / best,
@@ -736,16 +739,9 @@ impl Engine {
                         evidence.features[features::BRIEFING_COSINE] = briefing_cosine;
                     }
                     if let Some(soft) = soft.as_mut() {
-                        let title = analyze::tokens(&passage.briefing);
-                        let section = passage.section.as_deref().unwrap_or("");
-                        let section_tokens = analyze::tokens(section);
                         evidence.features[features::SOFT] = soft.score(
                             evidence.matched,
-                            &[
-                                (&passage.text, &tokens),
-                                (&passage.briefing, &title),
-                                (section, &section_tokens),
-                            ],
+                            &[(&passage.text, &tokens), (context_text, context)],
                         );
                     }
                     Candidate {
