@@ -197,7 +197,7 @@ impl Model {
         let word_scale = (0..bert.vocabulary() as u32)
             .map(|id| {
                 let row = bert.word_vector(id).unwrap_or(&[]);
-                let length = row.iter().map(|x| x * x).sum::<f32>().sqrt();
+                let length = dot(row, row).sqrt();
                 if length > 0.0 { 1.0 / length } else { 0.0 }
             })
             .collect();
