@@ -119,6 +119,29 @@ fn an_update_reads_only_what_changed_and_shares_every_other_file() {
     }
     assert!(after.len() > before.len(), "no new segment: {after:?}");
 
+    // The version now holds deleted documents beside the new ones: the text keys that
+    // count what is left to embed (read a block at a time, the texts not kept) are those
+    // of the passages alive, as reading them whole gives.
+    let open = app::store(&ws.settings()).open().unwrap();
+    assert!(
+        open.reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .any(|s| s.num_deleted_docs() > 0),
+        "no deleted document to skip"
+    );
+    let mut keys = briefbot::index::passage_text_keys(&open).unwrap();
+    let mut alive: Vec<u64> = briefbot::index::all_passages(&open)
+        .unwrap()
+        .iter()
+        .map(|p| briefbot::semantic::cache::key(&p.text))
+        .collect();
+    keys.sort_unstable();
+    alive.sort_unstable();
+    assert_eq!(keys, alive);
+    drop(open);
+
     let hit = ws.ask_json("zeppelin hangars Friedrichshafen");
     assert_eq!(hit["hits"][0]["id"], "zeppelins:1");
     let hit = ws.ask_json("interconnector cable");

@@ -33,5 +33,5 @@ pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer, passage as passage_
 pub use store::{
     BriefingChanges, BriefingInfo, BuildError, BuildKind, BuildReport, Changes, Diff, IndexStore,
     Manifest, OpenError, OpenIndex, Semantic, VectorPart, VectorsInfo, WriterLock, all_passages,
-    passages_of_source, source_passages,
+    passage_text_keys, passages_of_source, source_passages,
 };

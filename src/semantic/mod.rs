@@ -332,7 +332,21 @@ fn uncached<'t>(model: &Model, cache_dir: &Path, texts: &[&'t str]) -> Vec<(u64,
 /// How many distinct `texts` the embedding cache in `cache_dir` holds no vector of for
 /// `model`: what a build with it would embed.
 pub fn count_missing(model: &Model, cache_dir: &Path, texts: &[&str]) -> usize {
-    uncached(model, cache_dir, texts).len()
+    count_missing_keys(model, cache_dir, texts.iter().map(|t| cache::key(t)))
+}
+
+/// [`count_missing`] of texts given by their keys ([`cache::key`]): how many distinct keys
+/// the embedding cache in `cache_dir` holds no vector of for `model`.
+pub fn count_missing_keys(
+    model: &Model,
+    cache_dir: &Path,
+    keys: impl IntoIterator<Item = u64>,
+) -> usize {
+    let known = cache::Cache::keys(cache_dir, model.id(), model.dim());
+    keys.into_iter()
+        .filter(|k| !known.contains(k))
+        .collect::<std::collections::HashSet<u64>>()
+        .len()
 }
 
 /// Embeds the `texts` the cache lacks and writes them to it, as they are made; returns how
