@@ -112,7 +112,7 @@ fn main() -> anyhow::Result<()> {
             })
             .collect();
         let mut c = cache::Cache::load(&semantic::cache_dir(&root), model.id(), model.dim());
-        c.append(stand_ins)?;
+        c.append(&stand_ins)?;
         let started = Instant::now();
         let report = store.rebuild(&corpus)?;
         eprintln!(

@@ -213,7 +213,7 @@ impl Sink<'_> {
 
     fn write(&mut self) {
         if self.writing
-            && let Err(e) = self.cache.append(self.unwritten.clone())
+            && let Err(e) = self.cache.append(&self.unwritten)
         {
             // Only a cost: the next build embeds them again.
             tracing::warn!(error = %e, "cannot write the embedding cache");
@@ -362,29 +362,38 @@ pub fn embed_ahead(model: &Model, cache_dir: &Path, texts: &[&str]) -> Result<us
 /// The vectors of `texts`, in order: from the cache where it has them, the others
 /// embedded on every core (a progress bar on a terminal) and added to the cache. With
 /// `compact`, the cache then drops the vectors of texts not in this build when they
-/// outnumber the others.
+/// outnumber the others. Only this build's vectors are held in memory, each once: the
+/// cache's others stay on disk.
 pub fn embed_passages(
     model: &Model,
     cache_dir: &Path,
     texts: &[&str],
     compact: bool,
 ) -> Result<Vec<Quantized>, ModelError> {
-    let mut cache = cache::Cache::load(cache_dir, model.id(), model.dim());
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
+    let live: std::collections::HashSet<u64> = keys.iter().copied().collect();
+    let mut cache =
+        cache::Cache::load_only(cache_dir, model.id(), model.dim(), |k| live.contains(&k));
     let missing = not_cached(|k| cache.get(k).is_some(), &keys, texts);
     let made = embed_missing(|t| model.embed(t), &missing, &mut cache, true)?;
-    let fresh: HashMap<u64, Quantized> = made.into_iter().collect();
-    let out: Vec<Quantized> = keys
-        .iter()
-        .map(|k| {
-            cache
-                .get(*k)
-                .or_else(|| fresh.get(k))
-                .cloned()
-                .expect("every text cached or just embedded")
-        })
-        .collect();
-    let live = keys.iter().copied().collect();
+    let mut fresh: HashMap<u64, Quantized> = made.into_iter().collect();
+    // Each vector moved to its first row; a text found on several rows (the same
+    // paragraph in two briefings) is copied from there.
+    let mut first: HashMap<u64, usize> = HashMap::with_capacity(live.len());
+    let mut out: Vec<Quantized> = Vec::with_capacity(keys.len());
+    for (row, k) in keys.iter().enumerate() {
+        let v = match first.get(k) {
+            Some(&at) => out[at].clone(),
+            None => {
+                first.insert(*k, row);
+                cache
+                    .take(*k)
+                    .or_else(|| fresh.remove(k))
+                    .expect("every text cached or just embedded")
+            }
+        };
+        out.push(v);
+    }
     if compact && let Err(e) = cache.compact(&live) {
         tracing::warn!(error = %e, "cannot compact the embedding cache");
     }
