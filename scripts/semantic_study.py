@@ -18,13 +18,15 @@ re-ranker's features) and prints:
    semantic features times the share of the question's words the best-covered candidate
    lacks: may meaning weigh more where the question's words are not the briefing's?),
    alone and with the sentence features: squad-a cross-validated by briefing (two folds),
-   paraphrase-a with weights fitted on squad-a only (it is too small to fit on).
+   paraphrase-a with weights fitted on squad-a only (it is too small to fit on);
+3. boosted trees (LambdaMART) learning what the shipped linear ranker misses, with and
+   without the sentence features (needs lightgbm; skipped without it).
 
     S=../shared/eval
     cargo run --release --example probe_semantic -- $S/squad-a/content \\
         models/all-MiniLM-L6-v2 target/probe $S/paraphrase-a/questions.jsonl \\
         $S/squad-a/questions.jsonl
-    pip install numpy && python3 scripts/semantic_study.py target/probe
+    pip install numpy lightgbm && python3 scripts/semantic_study.py target/probe
 
 Needs numpy. Takes a few minutes (the fits are plain numpy).
 """
@@ -164,6 +166,60 @@ def cross_validated(rows, passages, features):
     return r
 
 
+def boosted(rows, passages, shipped):
+    """Boosted trees (LambdaMART, lightgbm) on top of the shipped linear ranker: each
+    candidate's linear score is the trees' starting point, and 100 trees of 16 leaves
+    learn what it misses, from the engine's features alone and with the five sentence
+    features. squad-a cross-validated by briefing (the trees trained on the other fold),
+    paraphrase-a with trees trained on all of squad-a; three seeds (rows and features
+    are sampled). Needs `pip install lightgbm`; skipped without it."""
+    try:
+        import lightgbm as lgb
+    except ImportError:
+        print("\nboosted trees: skipped (pip install lightgbm)")
+        return
+    print("\nboosted trees on top of the shipped weights (lightgbm lambdarank, 16 leaves, 100 trees):")
+
+    def train(rs, features, seed):
+        lists = [(f, g) for f, g, _ in rs if g.any()]
+        data = lgb.Dataset(
+            np.concatenate([f[:, features] for f, _ in lists]),
+            np.concatenate([g.astype(int) for _, g in lists]),
+            group=[len(g) for _, g in lists],
+            init_score=np.concatenate([f @ shipped for f, _ in lists]),
+        )
+        params = dict(objective="lambdarank", num_leaves=16, learning_rate=0.05, min_data_in_leaf=50,
+                      bagging_fraction=0.8, bagging_freq=1, feature_fraction=0.8, verbose=-1,
+                      lambdarank_truncation_level=10, seed=seed)
+        return lgb.train(params, data, num_boost_round=100)
+
+    def ranked(rs, model, features):
+        out = []
+        for f, g, _ in rs:
+            if not g.any():
+                out.append(999)
+                continue
+            s = model.predict(f[:, features]) + f @ shipped
+            k = np.argmax(g)
+            out.append(1 + ((s > s[k]) | ((s == s[k]) & (np.arange(len(s)) < k))).sum())
+        return np.array(out)
+
+    squad = rows["squad-a"]
+    groups = sorted({passages[q["gold"]]["slug"] for _, _, q in squad})
+    fold = np.array([groups.index(passages[q["gold"]]["slug"]) % 2 for _, _, q in squad])
+    engine = list(range(LEXICAL_AND_COSINE))
+    for label, features in (("engine's features", engine), ("+ sentences", engine + SENTENCES)):
+        for seed in (0, 1, 2):
+            r = np.zeros(len(squad))
+            for f in (0, 1):
+                model = train([x for x, k in zip(squad, fold) if k != f], features, seed)
+                held = np.where(fold == f)[0]
+                r[held] = ranked([squad[i] for i in held], model, features)
+            model = train(squad, features, seed)
+            print(f"  {label:18s} seed {seed}: squad-a (cross-validated) {quality(r)}   "
+                  f"paraphrase-a {quality(ranked(rows['paraphrase-a'], model, features))}")
+
+
 def main(out):
     passages, pv, tv, sv, starts, matrix = load(out)
     print(f"{len(passages)} passages, {len(sv)} sentences\n\ndense retrieval alone, every passage:")
@@ -202,6 +258,7 @@ def main(out):
             scaled[first_semantic:] *= k
             print(f"    semantic weights x{k}: squad-a (in-sample) {quality(ranks(rows['squad-a'], scaled))}   "
                   f"paraphrase-a {quality(ranks(rows['paraphrase-a'], scaled))}")
+    boosted(rows, passages, shipped)
 
 
 if __name__ == "__main__":
