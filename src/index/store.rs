@@ -434,26 +434,23 @@ impl IndexStore {
     /// Only the texts' keys are kept, not the texts: at 100k paragraphs `ask` peaks at
     /// 205 MB, and peaked at 307 MB when every stored passage was read into memory first.
     pub fn vectors_missing(&self, open: &OpenIndex) -> Result<usize, BuildError> {
-        let Some(model) = &self.model else {
+        if self.model.is_none() {
             return Ok(0);
-        };
-        let keys = passage_text_keys(open)?;
-        Ok(crate::semantic::count_missing_keys(
-            model,
-            &self.embedding_cache().0,
-            keys,
-        ))
+        }
+        Ok(self.missing_of(passage_text_keys(open)?))
     }
 
     /// How many distinct paragraph texts of `corpus` the embedding cache holds no vector
     /// of for this store's model (none without a model): what a build of it would embed.
     pub fn vectors_missing_in(&self, corpus: &Corpus) -> usize {
-        self.missing_of(&paragraph_texts(corpus))
+        let texts = paragraph_texts(corpus);
+        self.missing_of(texts.iter().map(|t| crate::semantic::cache::key(t)))
     }
 
-    fn missing_of(&self, texts: &[&str]) -> usize {
+    /// How many distinct text `keys` the embedding cache lacks (none without a model).
+    fn missing_of(&self, keys: impl IntoIterator<Item = u64>) -> usize {
         self.model.as_ref().map_or(0, |model| {
-            crate::semantic::count_missing(model, &self.embedding_cache().0, texts)
+            crate::semantic::count_missing(model, &self.embedding_cache().0, keys)
         })
     }
 

@@ -329,15 +329,10 @@ fn uncached<'t>(model: &Model, cache_dir: &Path, texts: &[&'t str]) -> Vec<(u64,
     not_cached(|k| known.contains(&k), &keys, texts)
 }
 
-/// How many distinct `texts` the embedding cache in `cache_dir` holds no vector of for
-/// `model`: what a build with it would embed.
-pub fn count_missing(model: &Model, cache_dir: &Path, texts: &[&str]) -> usize {
-    count_missing_keys(model, cache_dir, texts.iter().map(|t| cache::key(t)))
-}
-
-/// [`count_missing`] of texts given by their keys ([`cache::key`]): how many distinct keys
-/// the embedding cache in `cache_dir` holds no vector of for `model`.
-pub fn count_missing_keys(
+/// How many distinct texts, given by their keys ([`cache::key`]), the embedding cache in
+/// `cache_dir` holds no vector of for `model`: what a build with it would embed. Only
+/// keys are held, the cache's and these.
+pub fn count_missing(
     model: &Model,
     cache_dir: &Path,
     keys: impl IntoIterator<Item = u64>,
