@@ -313,7 +313,6 @@ impl Model {
     }
 }
 
-/// Scales `v` to unit length (a zero vector stays zero).
 /// The dot product of two equally long slices, in eight independent sums: a single running
 /// sum is one long chain of dependent additions that the compiler may not reorder (so
 /// neither vectorise), and this runs once per paragraph word and question word.
@@ -334,8 +333,9 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     sums.iter().sum::<f32>() + tail
 }
 
+/// Scales `v` to unit length (a zero vector stays zero).
 pub fn normalize(v: &mut [f32]) {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let norm = dot(v, v).sqrt();
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
     }
