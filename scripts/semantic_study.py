@@ -139,16 +139,24 @@ def fit(rows, features, l2=1e-4, steps=400):
     return w / w[0] if w[0] > 1e-6 else w
 
 
-def ranks(rows, w):
+def ranks(rows, w, score=None):
+    """Each question's gold rank (999 without one) when its candidates are scored by the
+    weights `w`, or by `score(features)` when given (ties: the earlier candidate first)."""
     out = []
     for f, g, _ in rows:
         if not g.any():
             out.append(999)
             continue
-        s = f @ w
+        s = f @ w if score is None else score(f)
         k = np.argmax(g)
         out.append(1 + ((s > s[k]) | ((s == s[k]) & (np.arange(len(s)) < k))).sum())
     return np.array(out)
+
+
+def folds(rows, passages):
+    """Each question's fold (0 or 1) for cross-validation by briefing."""
+    groups = sorted({passages[q["gold"]]["slug"] for _, _, q in rows})
+    return np.array([groups.index(passages[q["gold"]]["slug"]) % 2 for _, _, q in rows])
 
 
 def quality(r):
@@ -156,8 +164,7 @@ def quality(r):
 
 
 def cross_validated(rows, passages, features):
-    groups = sorted({passages[q["gold"]]["slug"] for _, _, q in rows})
-    fold = np.array([groups.index(passages[q["gold"]]["slug"]) % 2 for _, _, q in rows])
+    fold = folds(rows, passages)
     r = np.zeros(len(rows))
     for f in (0, 1):
         w = fit([x for x, k in zip(rows, fold) if k != f], features)
@@ -194,19 +201,10 @@ def boosted(rows, passages, shipped):
         return lgb.train(params, data, num_boost_round=100)
 
     def ranked(rs, model, features):
-        out = []
-        for f, g, _ in rs:
-            if not g.any():
-                out.append(999)
-                continue
-            s = model.predict(f[:, features]) + f @ shipped
-            k = np.argmax(g)
-            out.append(1 + ((s > s[k]) | ((s == s[k]) & (np.arange(len(s)) < k))).sum())
-        return np.array(out)
+        return ranks(rs, shipped, lambda f: model.predict(f[:, features]) + f @ shipped)
 
     squad = rows["squad-a"]
-    groups = sorted({passages[q["gold"]]["slug"] for _, _, q in squad})
-    fold = np.array([groups.index(passages[q["gold"]]["slug"]) % 2 for _, _, q in squad])
+    fold = folds(squad, passages)
     engine = list(range(LEXICAL_AND_COSINE))
     for label, features in (("engine's features", engine), ("+ sentences", engine + SENTENCES)):
         for seed in (0, 1, 2):
