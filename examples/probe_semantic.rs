@@ -5,7 +5,8 @@
 //! Writes to OUT: `weights.json` (the `[search.semantic.weights]` in use, as [name,
 //! weight] pairs in feature order), `passages.jsonl` (id, slug, title, sentences' byte ranges), `p.f32`
 //! (each passage's vector), `t.f32` (each passage embedded after its title), `s.f32` (each
-//! sentence's vector, in passage order) and, per question file, `<name>.jsonl` (each
+//! sentence's vector, in passage order), `c.f32` (each sentence's vector pooled from its
+//! passage's run of the model) and, per question file, `<name>.jsonl` (each
 //! question's candidates as the engine sees them: passage index, features, gold) and
 //! `<name>.f32` (each question's vector). Vectors are little-endian f32, `dim` a row.
 
@@ -81,11 +82,19 @@ fn main() -> anyhow::Result<()> {
     }
     meta.flush()?;
     eprintln!("{} passages, {} sentences", passages.len(), sentences.len());
+    // Each set's embedding time is printed, for the study's costs.
     let embed_all = |texts: &[String]| -> Vec<Vec<f32>> {
-        texts
+        let started = std::time::Instant::now();
+        let out = texts
             .par_iter()
             .map(|t| model.embed(t).expect("embeds"))
-            .collect()
+            .collect();
+        eprintln!(
+            "{} texts embedded in {:.1} s",
+            texts.len(),
+            started.elapsed().as_secs_f64()
+        );
+        out
     };
     let texts: Vec<String> = passages.iter().map(|p| p.text.clone()).collect();
     write_f32(out.join("p.f32"), &embed_all(&texts))?;
@@ -95,6 +104,27 @@ fn main() -> anyhow::Result<()> {
         .collect();
     write_f32(out.join("t.f32"), &embed_all(&titled))?;
     write_f32(out.join("s.f32"), &embed_all(&sentences))?;
+    // Each sentence's vector read in its passage's context (one run of the model per
+    // passage; the passage's own vector where the sentence lies past the truncation).
+    let started = std::time::Instant::now();
+    let in_context: Vec<Vec<f32>> = passages
+        .par_iter()
+        .flat_map_iter(|p| {
+            let spans = analyze::sentences(&p.text);
+            let run = model.embed_with_spans(&p.text, &spans).expect("embeds");
+            let whole = run.passage;
+            run.sentences
+                .into_iter()
+                .map(move |v| v.unwrap_or_else(|| whole.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    eprintln!(
+        "{} passages run with their sentences' spans in {:.1} s",
+        passages.len(),
+        started.elapsed().as_secs_f64()
+    );
+    write_f32(out.join("c.f32"), &in_context)?;
     for file in &args[3..] {
         let questions = briefbot::eval::load_questions(std::path::Path::new(file))?;
         let name = std::path::Path::new(file)

@@ -20,13 +20,17 @@ re-ranker's features) and prints:
    alone and with the sentence features: squad-a cross-validated by briefing (two folds),
    paraphrase-a with weights fitted on squad-a only (it is too small to fit on);
 3. boosted trees (LambdaMART) learning what the shipped linear ranker misses, with and
-   without the sentence features (needs lightgbm; skipped without it).
+   without the sentence features, by lightgbm and by hessboost (each skipped where it is
+   not installed).
+
+The sentence vectors are `s.f32` (each sentence embedded alone) unless a second argument
+says `c` (`c.f32`: each sentence's vector pooled from its passage's run of the model).
 
     S=../shared/eval
     cargo run --release --example probe_semantic -- $S/squad-a/content \\
         models/all-MiniLM-L6-v2 target/probe $S/paraphrase-a/questions.jsonl \\
         $S/squad-a/questions.jsonl
-    pip install numpy lightgbm && python3 scripts/semantic_study.py target/probe
+    pip install numpy lightgbm hessboost && python3 scripts/semantic_study.py target/probe [s|c]
 
 Needs numpy. Takes a few minutes (the fits are plain numpy).
 """
@@ -48,14 +52,14 @@ GATES = list(range(31, 37))
 WIDTH = 37
 
 
-def load(out):
+def load(out, sentences):
     passages = [json.loads(line) for line in open(f"{out}/passages.jsonl")]
 
     def matrix(name):
         return np.fromfile(f"{out}/{name}.f32", dtype="<f4").reshape(-1, DIM)
 
     starts = np.r_[0, np.cumsum([len(p["sentences"]) for p in passages])]
-    return passages, matrix("p"), matrix("t"), matrix("s"), starts, matrix
+    return passages, matrix("p"), matrix("t"), matrix(sentences), starts, matrix
 
 
 def best_sentence(cos_sentences, starts):
@@ -173,53 +177,81 @@ def cross_validated(rows, passages, features):
     return r
 
 
+def lists_of(rs, features, shipped):
+    """The candidates of the questions with a gold paragraph, for a tree learner: the
+    columns `features`, labels, list sizes and each candidate's linear score."""
+    lists = [(f, g) for f, g, _ in rs if g.any()]
+    return (
+        np.concatenate([f[:, features] for f, _ in lists]),
+        np.concatenate([g.astype(int) for _, g in lists]),
+        [len(g) for _, g in lists],
+        np.concatenate([f @ shipped for f, _ in lists]),
+    )
+
+
+def lightgbm_trees(rs, features, shipped, seed):
+    """LambdaMART by lightgbm: 100 trees of 16 leaves."""
+    import lightgbm as lgb
+
+    x, y, sizes, start = lists_of(rs, features, shipped)
+    params = dict(objective="lambdarank", num_leaves=16, learning_rate=0.05, min_data_in_leaf=50,
+                  bagging_fraction=0.8, bagging_freq=1, feature_fraction=0.8, verbose=-1,
+                  lambdarank_truncation_level=10, seed=seed)
+    model = lgb.train(params, lgb.Dataset(x, y, group=sizes, init_score=start), num_boost_round=100)
+    return model.predict
+
+
+def hessboost_trees(rs, features, shipped, seed):
+    """LambdaMART (`rank:ndcg`) by hessboost, the pure-Rust XGBoost whose crate briefbot
+    would fit with: 100 trees of depth 4 (16 leaves), the same sampling."""
+    import hessboost as hb
+
+    x, y, sizes, start = lists_of(rs, features, shipped)
+    params = {"objective": "rank:ndcg", "max_depth": 4, "eta": 0.05, "subsample": 0.8,
+              "colsample_bytree": 0.8, "seed": seed, "lambdarank_pair_method": "topk",
+              "lambdarank_num_pair_per_sample": 10}
+    model = hb.train(params, hb.DMatrix(x, label=y.astype(np.float32), group=sizes, base_margin=start),
+                     num_boost_round=100)
+    return lambda f: model.predict(hb.DMatrix(f), output_margin=True)
+
+
 def boosted(rows, passages, shipped):
-    """Boosted trees (LambdaMART, lightgbm) on top of the shipped linear ranker: each
-    candidate's linear score is the trees' starting point, and 100 trees of 16 leaves
-    learn what it misses, from the engine's features alone and with the five sentence
-    features. squad-a cross-validated by briefing (the trees trained on the other fold),
-    paraphrase-a with trees trained on all of squad-a; three seeds (rows and features
-    are sampled). Needs `pip install lightgbm`; skipped without it."""
-    try:
-        import lightgbm as lgb
-    except ImportError:
-        print("\nboosted trees: skipped (pip install lightgbm)")
-        return
-    print("\nboosted trees on top of the shipped weights (lightgbm lambdarank, 16 leaves, 100 trees):")
-
-    def train(rs, features, seed):
-        lists = [(f, g) for f, g, _ in rs if g.any()]
-        data = lgb.Dataset(
-            np.concatenate([f[:, features] for f, _ in lists]),
-            np.concatenate([g.astype(int) for _, g in lists]),
-            group=[len(g) for _, g in lists],
-            init_score=np.concatenate([f @ shipped for f, _ in lists]),
-        )
-        params = dict(objective="lambdarank", num_leaves=16, learning_rate=0.05, min_data_in_leaf=50,
-                      bagging_fraction=0.8, bagging_freq=1, feature_fraction=0.8, verbose=-1,
-                      lambdarank_truncation_level=10, seed=seed)
-        return lgb.train(params, data, num_boost_round=100)
-
-    def ranked(rs, model, features):
-        return ranks(rs, shipped, lambda f: model.predict(f[:, features]) + f @ shipped)
-
+    """Boosted trees (LambdaMART) on top of the shipped linear ranker: each candidate's
+    linear score is the trees' starting point, and 100 trees of 16 leaves learn what it
+    misses, from the engine's features alone and with the five sentence features. squad-a
+    cross-validated by briefing (the trees trained on the other fold), paraphrase-a with
+    trees trained on all of squad-a; five seeds (rows and features are sampled). By
+    lightgbm and by hessboost, each where installed (`pip install lightgbm hessboost`)."""
+    learners = []
+    for name, module, train in (("lightgbm", "lightgbm", lightgbm_trees), ("hessboost", "hessboost", hessboost_trees)):
+        try:
+            __import__(module)
+            learners.append((name, train))
+        except ImportError:
+            print(f"\nboosted trees by {name}: skipped (pip install {module})")
     squad = rows["squad-a"]
     fold = folds(squad, passages)
     engine = list(range(LEXICAL_AND_COSINE))
-    for label, features in (("engine's features", engine), ("+ sentences", engine + SENTENCES)):
-        for seed in (0, 1, 2):
-            r = np.zeros(len(squad))
-            for f in (0, 1):
-                model = train([x for x, k in zip(squad, fold) if k != f], features, seed)
-                held = np.where(fold == f)[0]
-                r[held] = ranked([squad[i] for i in held], model, features)
-            model = train(squad, features, seed)
-            print(f"  {label:18s} seed {seed}: squad-a (cross-validated) {quality(r)}   "
-                  f"paraphrase-a {quality(ranked(rows['paraphrase-a'], model, features))}")
+    for name, train in learners:
+        print(f"\nboosted trees on top of the shipped weights ({name}, LambdaMART, 16 leaves, 100 trees):")
+
+        def ranked(rs, predict, features):
+            return ranks(rs, shipped, lambda f: predict(f[:, features]) + f @ shipped)
+
+        for label, features in (("engine's features", engine), ("+ sentences", engine + SENTENCES)):
+            for seed in range(5):
+                r = np.zeros(len(squad))
+                for f in (0, 1):
+                    predict = train([x for x, k in zip(squad, fold) if k != f], features, shipped, seed)
+                    held = np.where(fold == f)[0]
+                    r[held] = ranked([squad[i] for i in held], predict, features)
+                predict = train(squad, features, shipped, seed)
+                print(f"  {label:18s} seed {seed}: squad-a (cross-validated) {quality(r)}   "
+                      f"paraphrase-a {quality(ranked(rows['paraphrase-a'], predict, features))}")
 
 
-def main(out):
-    passages, pv, tv, sv, starts, matrix = load(out)
+def main(out, sentences):
+    passages, pv, tv, sv, starts, matrix = load(out, sentences)
     print(f"{len(passages)} passages, {len(sv)} sentences\n\ndense retrieval alone, every passage:")
     rows = {}
     for name in ("paraphrase-a", "squad-a"):
@@ -260,4 +292,6 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "target/probe")
+    # The sentence vectors: "s" (each sentence embedded alone) or "c" (pooled from its
+    # passage's run of the model).
+    main(sys.argv[1] if len(sys.argv) > 1 else "target/probe", sys.argv[2] if len(sys.argv) > 2 else "s")

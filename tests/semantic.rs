@@ -77,6 +77,47 @@ fn pooling_is_as_the_folder_says_and_the_shipped_padding_and_truncation_are_undo
     assert!(model.embed(&long).is_ok());
 }
 
+/// One run of the model over a paragraph gives its vector and one for each sentence:
+/// the mean of the sentence's own tokens as read in the paragraph (checked against
+/// candle-transformers' BERT), none for a sentence past the truncation.
+#[test]
+fn a_paragraphs_run_gives_each_sentence_the_mean_of_its_own_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny(dir.path(), "mean");
+    let model = Model::load(dir.path(), "").unwrap();
+    let text = "The harbour authority will dredge the channel. The old pier and the rail yard \
+                wait for the autumn storms.";
+    let split = text.find(" The old").unwrap();
+    let spans = [0..split + 1, split + 1..text.len()];
+    let run = model.embed_with_spans(text, &spans).unwrap();
+    assert!(close(&run.passage, &model.embed(text).unwrap()));
+    let parts = run.sentences;
+    let (tokens, offsets) = tiny_bert::reference_tokens(dir.path(), text);
+    for (span, got) in spans.iter().zip(&parts) {
+        let inside: Vec<&Vec<f32>> = tokens
+            .iter()
+            .zip(&offsets)
+            .filter(|(_, (a, b))| b > a && *a >= span.start && *b <= span.end)
+            .map(|(t, _)| t)
+            .collect();
+        assert!(inside.len() >= 5, "{span:?}: {} tokens", inside.len());
+        let got = got
+            .as_ref()
+            .expect("a vector for a sentence inside the truncation");
+        assert!(close(got, &tiny_bert::unit_mean(&inside)), "{span:?}");
+    }
+    let (a, b) = (parts[0].as_ref().unwrap(), parts[1].as_ref().unwrap());
+    assert!(dot(a, b) < 0.999, "the two sentences got one vector");
+    // Past 256 tokens the model reads nothing: that sentence has no vector.
+    let long = format!("{} Harbour.", "harbour ".repeat(400));
+    let parts = model
+        .embed_with_spans(&long, &[0..8, long.len() - 8..long.len()])
+        .unwrap()
+        .sentences;
+    assert!(parts[0].is_some());
+    assert!(parts[1].is_none());
+}
+
 #[test]
 fn the_query_prefix_goes_before_questions_only() {
     let dir = tempfile::tempdir().unwrap();

@@ -12,7 +12,7 @@ pub mod fetch;
 pub mod model;
 pub mod vectors;
 
-pub use model::{Model, ModelError, Pooling};
+pub use model::{Model, ModelError, PassageRun, Pooling};
 pub use vectors::{Quantized, Vectors};
 
 use std::collections::HashMap;

@@ -69,6 +69,15 @@ struct Architecture {
     architectures: Vec<String>,
 }
 
+/// What [`Model::embed_with_spans`] makes of a passage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassageRun {
+    /// The passage's vector, as [`Model::embed`] makes it.
+    pub passage: Vec<f32>,
+    /// One vector per span, `None` for a span past the truncation.
+    pub sentences: Vec<Option<Vec<f32>>>,
+}
+
 /// A loaded model. `Send + Sync`: one per process, shared by every search and build.
 pub struct Model {
     bert: Bert,
@@ -237,11 +246,62 @@ impl Model {
         }
     }
 
-    fn forward(&self, text: &str) -> anyhow::Result<Vec<f32>> {
-        let encoding = self
-            .tokenizer
+    /// The vector of a passage and, from the same run of the model, one vector for each
+    /// byte range of `spans` (its sentences): the mean of the last layer's vectors of the
+    /// tokens inside the range, read in the passage's context, L2-normalised. A range
+    /// with no token inside the model's `max_tokens` gets `None`. (A study's, so far:
+    /// README, "Would a non-linear ranker help?".)
+    pub fn embed_with_spans(
+        &self,
+        text: &str,
+        spans: &[std::ops::Range<usize>],
+    ) -> Result<PassageRun, ModelError> {
+        self.embedded.fetch_add(1, Ordering::Relaxed);
+        self.forward_spans(text, spans)
+            .map_err(|e| ModelError::Run(e.to_string()))
+    }
+
+    fn forward_spans(
+        &self,
+        text: &str,
+        spans: &[std::ops::Range<usize>],
+    ) -> anyhow::Result<PassageRun> {
+        let encoding = self.encode(text)?;
+        let rows: Vec<Vec<f32>> = self.bert.forward(encoding.get_ids())?.to_vec2()?;
+        let mut passage = match self.pooling {
+            Pooling::Mean => mean(rows.iter()),
+            Pooling::Cls => rows[0].clone(),
+        };
+        normalize(&mut passage);
+        // Special tokens ([CLS], [SEP]) have empty byte ranges, so no span holds them.
+        let offsets = encoding.get_offsets();
+        let sentences = spans
+            .iter()
+            .map(|span| {
+                let mut inside = rows
+                    .iter()
+                    .zip(offsets)
+                    .filter(|(_, (a, b))| b > a && *a >= span.start && *b <= span.end)
+                    .map(|(r, _)| r)
+                    .peekable();
+                inside.peek().is_some().then(|| {
+                    let mut v = mean(inside);
+                    normalize(&mut v);
+                    v
+                })
+            })
+            .collect();
+        Ok(PassageRun { passage, sentences })
+    }
+
+    fn encode(&self, text: &str) -> anyhow::Result<tokenizers::Encoding> {
+        self.tokenizer
             .encode(text, true)
-            .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("tokenizing: {e}"))
+    }
+
+    fn forward(&self, text: &str) -> anyhow::Result<Vec<f32>> {
+        let encoding = self.encode(text)?;
         let ids = encoding.get_ids();
         let n = ids.len();
         // One unpadded text: every token is attended to, so no mask is needed.
@@ -331,6 +391,25 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     sums.iter().sum::<f32>() + tail
+}
+
+/// The element-wise mean of `rows` (at least one, all of one length).
+fn mean<'a>(rows: impl Iterator<Item = &'a Vec<f32>>) -> Vec<f32> {
+    let mut sum: Vec<f32> = Vec::new();
+    let mut count = 0usize;
+    for r in rows {
+        if sum.is_empty() {
+            sum = vec![0.0; r.len()];
+        }
+        for (s, x) in sum.iter_mut().zip(r) {
+            *s += x;
+        }
+        count += 1;
+    }
+    for s in &mut sum {
+        *s /= count.max(1) as f32;
+    }
+    sum
 }
 
 /// Scales `v` to unit length (a zero vector stays zero).

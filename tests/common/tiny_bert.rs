@@ -115,13 +115,15 @@ pub fn write(dir: &Path, words: &[String], pooling: &str) {
     std::fs::write(dir.join("1_Pooling/config.json"), pooling.to_string()).unwrap();
 }
 
-/// The vector of `text` computed here, independently of briefbot's pipeline: the whole
-/// text tokenized without padding or truncation, one forward pass, pooled, normalised.
-pub fn reference_vector(dir: &Path, text: &str, pooling: &str) -> Vec<f32> {
+/// The last layer's vector of each token of `text` and the token's byte range in it,
+/// computed here, independently of briefbot's pipeline (candle-transformers' BERT): the
+/// whole text tokenized without padding or truncation, one forward pass.
+pub fn reference_tokens(dir: &Path, text: &str) -> (Vec<Vec<f32>>, Vec<(usize, usize)>) {
     let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
     tokenizer.with_padding(None);
     tokenizer.with_truncation(None).unwrap();
-    let ids = tokenizer.encode(text, true).unwrap().get_ids().to_vec();
+    let encoding = tokenizer.encode(text, true).unwrap();
+    let ids = encoding.get_ids().to_vec();
     let config: Config =
         serde_json::from_str(&std::fs::read_to_string(dir.join("config.json")).unwrap()).unwrap();
     let vb = unsafe {
@@ -140,14 +142,27 @@ pub fn reference_vector(dir: &Path, text: &str, pooling: &str) -> Vec<f32> {
     let types = input.zeros_like().unwrap();
     let out = bert.forward(&input, &types, None).unwrap();
     let out: Vec<Vec<f32>> = out.squeeze(0).unwrap().to_vec2().unwrap();
-    let mut v: Vec<f32> = if pooling == "cls" {
-        out[0].clone()
-    } else {
-        (0..HIDDEN)
-            .map(|d| out.iter().map(|t| t[d]).sum::<f32>() / out.len() as f32)
-            .collect()
-    };
+    (out, encoding.get_offsets().to_vec())
+}
+
+/// The unit-length mean of `rows`.
+pub fn unit_mean(rows: &[&Vec<f32>]) -> Vec<f32> {
+    let mut v: Vec<f32> = (0..HIDDEN)
+        .map(|d| rows.iter().map(|t| t[d]).sum::<f32>() / rows.len() as f32)
+        .collect();
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     v.iter_mut().for_each(|x| *x /= norm);
     v
+}
+
+/// The vector of `text` computed here, independently of briefbot's pipeline: the whole
+/// text tokenized without padding or truncation, one forward pass, pooled, normalised.
+pub fn reference_vector(dir: &Path, text: &str, pooling: &str) -> Vec<f32> {
+    let (out, _) = reference_tokens(dir, text);
+    if pooling == "cls" {
+        let norm = out[0].iter().map(|x| x * x).sum::<f32>().sqrt();
+        out[0].iter().map(|x| x / norm).collect()
+    } else {
+        unit_mean(&out.iter().collect::<Vec<_>>())
+    }
 }
