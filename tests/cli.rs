@@ -348,8 +348,7 @@ fn settings_errors_name_the_key() {
 #[test]
 fn a_missing_config_file_given_with_the_flag_is_an_error() {
     let ws = Workspace::with_fixtures();
-    let out = assert_cmd::Command::cargo_bin("briefbot")
-        .unwrap()
+    let out = assert_cmd::Command::from_std(common::briefbot())
         .current_dir(ws.path())
         .args(["--config", "/nonexistent/briefbot.toml", "sources"])
         .output()
@@ -370,7 +369,7 @@ fn a_closed_pipe_ends_the_command_quietly() {
         .collect();
     std::fs::write(ws.content().join("long.md"), format!("# Long\n\n{long}")).unwrap();
     assert!(ws.cmd().arg("index").output().unwrap().status.success());
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+    let mut child = common::briefbot()
         .arg("--config")
         .arg(ws.config())
         .args(["read", "long", "--all"])

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 use common::e2e::*;
 use common::fake_discord::{BOT_ID, CHANNEL_ID, DM_CHANNEL_ID, FakeDiscord, GUILD_ID, member};
@@ -428,7 +428,7 @@ fn sigterm_stops_the_bot_while_it_cannot_reach_discord() {
         "[discord]\nhttp_proxy = \"http://127.0.0.1:9\"\n",
     )
     .unwrap();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+    let mut child = common::briefbot()
         .current_dir(ws.path())
         .arg("--config")
         .arg(ws.config())
@@ -450,7 +450,7 @@ fn sigterm_stops_the_bot_while_it_cannot_reach_discord() {
 /// `briefbot index --watch` on `ws`: returns once it has built the index and watches.
 fn start_watching_writer(ws: &Workspace) -> Child {
     use std::io::BufRead;
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+    let mut child = common::briefbot()
         .arg("--config")
         .arg(ws.config())
         .args(["index", "--watch"])

@@ -7,7 +7,7 @@ use briefbot::library::{Library, Rights};
 
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use briefbot::config::Role;
 use briefbot::discord::bot::{Ask, Bot};
@@ -277,7 +277,7 @@ async fn the_last_briefing_is_not_removed_and_a_reader_changes_nothing() {
 #[test]
 fn the_watching_writer_reindexes_changes_and_survives_a_broken_file() {
     let ws = Workspace::with_fixtures();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+    let mut child = common::briefbot()
         .arg("--config")
         .arg(ws.config())
         .args(["index", "--watch"])
@@ -322,7 +322,7 @@ fn index_watch_starting_again_over_unchanged_content_does_not_rebuild() {
     assert!(ws.cmd().arg("index").output().unwrap().status.success());
     let built = ws.current_version();
     let first_lines = |ws: &Workspace| {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+        let mut child = common::briefbot()
             .arg("--config")
             .arg(ws.config())
             .args(["index", "--watch"])

@@ -126,7 +126,7 @@ fn a_rebuild_killed_at_twenty_points_never_loses_the_index() {
             format!("# New {i}\n\nZeppelin number {i}.\n"),
         )
         .unwrap();
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+        let mut child = common::briefbot()
             .arg("--config")
             .arg(ws.config())
             .arg("index")
@@ -273,7 +273,7 @@ fn a_full_disk_fails_the_rebuild_clearly_and_the_old_index_answers() {
     // Writes past 16 KiB fail with EFBIG, as on a full disk (SIGXFSZ ignored): an update,
     // then a full rebuild.
     for args in [&["index"][..], &["index", "--full"]] {
-        let out = Command::new("bash")
+        let out = common::without_settings_from_env(&mut Command::new("bash"))
             .arg("-c")
             .arg(r#"trap '' XFSZ; ulimit -f 16; exec "$0" "$@""#)
             .arg(assert_cmd::cargo::cargo_bin("briefbot"))

@@ -499,7 +499,7 @@ async fn a_database_of_a_newer_briefbot_stops_the_start_with_the_reason() {
         ),
     )
     .unwrap();
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+    let out = common::briefbot()
         .current_dir(ws.path())
         .args(["--config", ws.config().to_str().unwrap(), "serve"])
         .env("DISCORD_TOKEN", TOKEN)

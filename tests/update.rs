@@ -396,7 +396,7 @@ fn an_update_killed_at_twenty_points_leaves_the_old_or_the_new_content() {
             &format!("New {i}"),
             &[format!("Airship number{i} moored.")],
         );
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("briefbot"));
+        let mut cmd = common::briefbot();
         cmd.arg("--config")
             .arg(ws.config())
             .arg("index")

@@ -53,14 +53,13 @@ pub async fn start_in(fake: &FakeDiscord, ws: Workspace, extra: &str, log_filter
     )
     .unwrap();
     let log = std::fs::File::create(ws.path().join("bot.log")).unwrap();
-    let child = Command::new(assert_cmd::cargo::cargo_bin("briefbot"))
+    let child = super::briefbot()
         .current_dir(ws.path())
         .arg("--config")
         .arg(ws.config())
         .arg("serve")
         .env("DISCORD_TOKEN", TOKEN)
         .env("BRIEFBOT_LOG", log_filter)
-        .env_remove("BRIEFBOT_DISCORD__GUILD_IDS")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

@@ -62,6 +62,28 @@ pub fn gaps_fixture(name: &str) -> (Vec<String>, Vec<String>) {
         .unzip()
 }
 
+/// The `briefbot` binary as a child process with no settings from the environment: every
+/// `BRIEFBOT_*` variable and `DISCORD_TOKEN` removed (a test sets what it needs after).
+/// A developer's own, such as the `BRIEFBOT_SEARCH__SEMANTIC__MODEL_DIR` that `briefbot
+/// model fetch` suggests exporting, must not change what a test runs: with it, a bot
+/// under test embedded with the developer's model instead of the test's.
+pub fn briefbot() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("briefbot"));
+    without_settings_from_env(&mut cmd);
+    cmd
+}
+
+/// Removes every `BRIEFBOT_*` variable and `DISCORD_TOKEN` from `cmd`'s environment (for a
+/// wrapper, such as a shell, that runs briefbot).
+pub fn without_settings_from_env(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for (key, _) in std::env::vars() {
+        if key.starts_with("BRIEFBOT_") || key == "DISCORD_TOKEN" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
@@ -123,12 +145,7 @@ impl Workspace {
 
     /// `briefbot --config <workspace>/config.toml`, with no settings from the environment.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("briefbot").unwrap();
-        for (key, _) in std::env::vars() {
-            if key.starts_with("BRIEFBOT_") || key == "DISCORD_TOKEN" {
-                cmd.env_remove(key);
-            }
-        }
+        let mut cmd = Command::from_std(briefbot());
         cmd.current_dir(self.path())
             .arg("--config")
             .arg(self.config())
