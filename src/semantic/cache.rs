@@ -131,14 +131,20 @@ fn read_records(path: &Path, dim: usize, mut each: impl FnMut(u64, f32, &[u8])) 
         let scale = f32::from_le_bytes(body[8..12].try_into().expect("4 bytes"));
         each(k, scale, &body[12..]);
     }
-    if damaged > 0 {
+    Some(Scan { v1, whole, damaged })
+}
+
+/// Says in the log that `scan` of the cache at `path` found damaged records. Told by the
+/// reads that load or list the cache, not by the rewrite that then drops them (which reads
+/// the file again): one warning for one damage.
+fn tell_damaged(path: &Path, scan: Option<&Scan>) {
+    if let Some(&Scan { damaged, .. }) = scan.filter(|s| s.damaged > 0) {
         tracing::warn!(
             path = %path.display(),
             damaged,
             "embedding cache records do not match their checksums: dropped, their paragraphs will be embedded again"
         );
     }
-    Some(Scan { v1, whole, damaged })
 }
 
 impl Cache {
@@ -164,6 +170,7 @@ impl Cache {
                 entries.insert(k, quantized(scale, q));
             }
         });
+        tell_damaged(&path, read.as_ref());
         let Some(Scan { v1, whole, damaged }) = read else {
             return Cache {
                 path,
@@ -196,9 +203,11 @@ impl Cache {
     /// the file is not rewritten (the next [`Cache::load`] does that).
     pub fn keys(dir: &Path, model_id: &str, dim: usize) -> HashSet<u64> {
         let mut keys = HashSet::new();
-        read_records(&dir.join(format!("{model_id}.bin")), dim, |k, _, _| {
+        let path = dir.join(format!("{model_id}.bin"));
+        let read = read_records(&path, dim, |k, _, _| {
             keys.insert(k);
         });
+        tell_damaged(&path, read.as_ref());
         keys
     }
 
@@ -406,6 +415,20 @@ mod tests {
         assert_eq!((c.len(), c.get(2), c.get(4)), (2, Some(&q(2)), Some(&q(4))));
     }
 
+    /// A log writer into a shared buffer.
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     /// A changed byte in a record (a damaged disk) drops that record alone: its text is
     /// embedded again instead of its wrong vector going into an index.
     #[test]
@@ -421,7 +444,21 @@ mod tests {
         // Asked for its keys alone, it leaves that record's out and the file as it is.
         assert_eq!(Cache::keys(dir.path(), "m", 4), [1, 3].into());
         assert_eq!(fs::read(&path).unwrap(), bytes);
-        let c = Cache::load(dir.path(), "m", 4);
+        // Loaded, it is dropped and the file rewritten without it, said once in the log
+        // (the rewrite reads the file again: before, it said so a second time).
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || Captured(sink.clone()))
+            .finish();
+        let c = tracing::subscriber::with_default(subscriber, || Cache::load(dir.path(), "m", 4));
+        let log = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+        assert_eq!(
+            log.matches("do not match their checksums").count(),
+            1,
+            "{log}"
+        );
         assert_eq!((c.len(), c.get(2)), (2, None));
         assert_eq!((c.get(1), c.get(3)), (Some(&q(1)), Some(&q(3))));
         // The file was rewritten without it.
