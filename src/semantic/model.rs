@@ -249,8 +249,8 @@ impl Model {
     /// The vector of a passage and, from the same run of the model, one vector for each
     /// byte range of `spans` (its sentences): the mean of the last layer's vectors of the
     /// tokens inside the range, read in the passage's context, L2-normalised. A range
-    /// with no token inside the model's `max_tokens` gets `None`. (A study's, so far:
-    /// README, "Would a non-linear ranker help?".)
+    /// with no token inside the model's `max_tokens` gets `None`. Used by a study so far
+    /// (`examples/probe_semantic.rs`; README, "Could the sentence vectors come free?").
     pub fn embed_with_spans(
         &self,
         text: &str,
