@@ -551,7 +551,13 @@ async fn pending_vectors_are_embedded_while_a_change_holds_the_lock() {
     drop(change);
     job.await.unwrap();
     assert!(!live.vectors_pending());
-    assert!(live.engine().model().is_some());
+    // Once seen failing in CI, not reproduced since: the manifest tells whether a
+    // version was made and with which vectors.
+    assert!(
+        live.engine().model().is_some(),
+        "{:?}",
+        live.engine().manifest()
+    );
     assert_eq!(
         model.embedded() - before,
         distinct,
