@@ -354,35 +354,29 @@ fn switched_on() -> (Workspace, briefbot::config::Settings, Arc<Model>) {
 
 /// This test binary's warnings and errors from every thread (builds run on blocking and
 /// embedding threads), kept for a failing assertion to show: the process-wide subscriber,
-/// set once.
-fn warnings() -> Arc<std::sync::Mutex<Vec<u8>>> {
-    static LOG: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+/// set once, writes them to an unnamed temporary file.
+fn warnings() -> Arc<std::fs::File> {
+    static LOG: std::sync::OnceLock<Arc<std::fs::File>> = std::sync::OnceLock::new();
     LOG.get_or_init(|| {
-        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = log.clone();
+        let file = Arc::new(tempfile::tempfile().unwrap());
         let _ = tracing_subscriber::fmt()
             .with_ansi(false)
             .with_max_level(tracing::Level::WARN)
-            .with_writer(move || Kept(sink.clone()))
+            .with_writer(file.clone())
             .try_init();
-        log
+        file
     })
     .clone()
 }
 
-/// A log writer into a shared buffer (as the embedding cache's unit test has: a Write of
-/// four lines that the library's tests cannot lend to these).
-struct Kept(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Kept {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// What [`warnings`] kept so far (read once, for a failing assertion: it moves the file's
+/// offset).
+fn kept(log: &std::fs::File) -> String {
+    use std::io::{Read, Seek};
+    let mut text = String::new();
+    let mut file = log;
+    let _ = file.rewind().and_then(|()| file.read_to_string(&mut text));
+    text
 }
 
 /// The paragraph texts of the briefings in `content/`, each once.
@@ -590,7 +584,7 @@ async fn pending_vectors_are_embedded_while_a_change_holds_the_lock() {
     assert!(
         live.engine().model().is_some(),
         "{}\n{:?}",
-        String::from_utf8_lossy(&log.lock().unwrap()),
+        kept(&log),
         live.engine().manifest()
     );
     assert_eq!(

@@ -134,19 +134,6 @@ fn read_records(path: &Path, dim: usize, mut each: impl FnMut(u64, f32, &[u8])) 
     Some(Scan { v1, whole, damaged })
 }
 
-/// Says in the log that `scan` of the cache at `path` found damaged records. Told by the
-/// reads that load or list the cache, not by the rewrite that then drops them (which reads
-/// the file again): one warning for one damage.
-fn tell_damaged(path: &Path, scan: Option<&Scan>) {
-    if let Some(&Scan { damaged, .. }) = scan.filter(|s| s.damaged > 0) {
-        tracing::warn!(
-            path = %path.display(),
-            damaged,
-            "embedding cache records do not match their checksums: dropped, their paragraphs will be embedded again"
-        );
-    }
-}
-
 impl Cache {
     /// The cache of `model_id` in `dir`; empty when there is none or it cannot be read.
     pub fn load(dir: &Path, model_id: &str, dim: usize) -> Cache {
@@ -170,7 +157,6 @@ impl Cache {
                 entries.insert(k, quantized(scale, q));
             }
         });
-        tell_damaged(&path, read.as_ref());
         let Some(Scan { v1, whole, damaged }) = read else {
             return Cache {
                 path,
@@ -187,6 +173,15 @@ impl Cache {
             on_disk: whole - damaged,
             v1,
         };
+        if damaged > 0 {
+            // Said here, where they are dropped, and not by the rewrite below (which reads
+            // the file again) nor by `keys` (which leaves the file to this): once.
+            tracing::warn!(
+                path = %cache.path.display(),
+                damaged,
+                "embedding cache records do not match their checksums: dropped, their paragraphs will be embedded again"
+            );
+        }
         if v1 || damaged > 0 {
             // Rewritten with checksums and without the damaged records (only a cost if
             // it fails: the file stays as it was).
@@ -203,11 +198,9 @@ impl Cache {
     /// the file is not rewritten (the next [`Cache::load`] does that).
     pub fn keys(dir: &Path, model_id: &str, dim: usize) -> HashSet<u64> {
         let mut keys = HashSet::new();
-        let path = dir.join(format!("{model_id}.bin"));
-        let read = read_records(&path, dim, |k, _, _| {
+        read_records(&dir.join(format!("{model_id}.bin")), dim, |k, _, _| {
             keys.insert(k);
         });
-        tell_damaged(&path, read.as_ref());
         keys
     }
 
@@ -288,14 +281,14 @@ impl Cache {
         Ok(())
     }
 
-    /// Rewrites the file with only the vectors of `live` texts, when the others make up
-    /// more than half of it.
-    pub fn compact(&mut self, live: &HashSet<u64>) -> std::io::Result<()> {
-        if self.on_disk <= 2 * live.len().max(1) {
+    /// Rewrites the file with only the vectors of the `count` live texts whose keys `live`
+    /// accepts, when the others make up more than half of it.
+    pub fn compact(&mut self, count: usize, live: impl Fn(u64) -> bool) -> std::io::Result<()> {
+        if self.on_disk <= 2 * count.max(1) {
             return Ok(());
         }
-        self.entries.retain(|k, _| live.contains(k));
-        self.rewrite_keeping(|k| live.contains(&k))
+        self.entries.retain(|k, _| live(*k));
+        self.rewrite_keeping(live)
     }
 
     /// Writes the file's records whose keys `keep` accepts (each key once, damaged ones
@@ -378,9 +371,8 @@ mod tests {
         assert!(Cache::load(dir.path(), "m", 8).is_empty());
         assert!(Cache::keys(dir.path(), "m", 8).is_empty());
 
-        let live: std::collections::HashSet<u64> = [3].into();
         assert_eq!(c.on_disk, 4);
-        c.compact(&live).unwrap();
+        c.compact(1, |k| k == 3).unwrap();
         let c = Cache::load(dir.path(), "m", 4);
         assert_eq!(c.len(), 1);
         assert_eq!(c.get(3), Some(&q(3)));
@@ -409,24 +401,10 @@ mod tests {
         assert_eq!((c.len(), c.get(2), c.get(4)), (1, Some(&q(2)), None));
         assert_eq!(c.take(2), Some(q(2)));
         assert_eq!(c.get(2), None);
-        c.compact(&[2, 4].into()).unwrap();
+        c.compact(2, |k| k == 2 || k == 4).unwrap();
         assert_eq!(c.on_disk, 2);
         let c = Cache::load(dir.path(), "m", 4);
         assert_eq!((c.len(), c.get(2), c.get(4)), (2, Some(&q(2)), Some(&q(4))));
-    }
-
-    /// A log writer into a shared buffer.
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
     }
 
     /// A changed byte in a record (a damaged disk) drops that record alone: its text is
@@ -446,14 +424,14 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), bytes);
         // Loaded, it is dropped and the file rewritten without it, said once in the log
         // (the rewrite reads the file again: before, it said so a second time).
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
-        let sink = log.clone();
+        let log = dir.path().join("log");
+        let file = std::sync::Arc::new(File::create(&log).unwrap());
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(false)
-            .with_writer(move || Captured(sink.clone()))
+            .with_writer(file)
             .finish();
         let c = tracing::subscriber::with_default(subscriber, || Cache::load(dir.path(), "m", 4));
-        let log = String::from_utf8(log.lock().unwrap().clone()).unwrap();
+        let log = fs::read_to_string(&log).unwrap();
         assert_eq!(
             log.matches("do not match their checksums").count(),
             1,

@@ -366,30 +366,30 @@ pub fn embed_passages(
     compact: bool,
 ) -> Result<Vec<Quantized>, ModelError> {
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    let live: std::collections::HashSet<u64> = keys.iter().copied().collect();
-    let mut cache =
-        cache::Cache::load_only(cache_dir, model.id(), model.dim(), |k| live.contains(&k));
+    // Each distinct text's first row: the build's texts, and where a text found on several
+    // rows (the same paragraph in two briefings) has its vector.
+    let mut first: HashMap<u64, usize> = HashMap::with_capacity(keys.len());
+    for (row, k) in keys.iter().enumerate() {
+        first.entry(*k).or_insert(row);
+    }
+    let live = |k: u64| first.contains_key(&k);
+    let mut cache = cache::Cache::load_only(cache_dir, model.id(), model.dim(), live);
     let missing = not_cached(|k| cache.get(k).is_some(), &keys, texts);
     let made = embed_missing(|t| model.embed(t), &missing, &mut cache, true)?;
     let mut fresh: HashMap<u64, Quantized> = made.into_iter().collect();
-    // Each vector moved to its first row; a text found on several rows (the same
-    // paragraph in two briefings) is copied from there.
-    let mut first: HashMap<u64, usize> = HashMap::with_capacity(live.len());
+    // Each vector moved to its first row, and copied from there to the others.
     let mut out: Vec<Quantized> = Vec::with_capacity(keys.len());
     for (row, k) in keys.iter().enumerate() {
-        let v = match first.get(k) {
-            Some(&at) => out[at].clone(),
-            None => {
-                first.insert(*k, row);
-                cache
-                    .take(*k)
-                    .or_else(|| fresh.remove(k))
-                    .expect("every text cached or just embedded")
-            }
+        let v = match first[k] {
+            at if at < row => out[at].clone(),
+            _ => cache
+                .take(*k)
+                .or_else(|| fresh.remove(k))
+                .expect("every text cached or just embedded"),
         };
         out.push(v);
     }
-    if compact && let Err(e) = cache.compact(&live) {
+    if compact && let Err(e) = cache.compact(first.len(), live) {
         tracing::warn!(error = %e, "cannot compact the embedding cache");
     }
     Ok(out)

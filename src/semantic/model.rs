@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -267,12 +267,9 @@ impl Model {
         spans: &[std::ops::Range<usize>],
     ) -> anyhow::Result<PassageRun> {
         let encoding = self.encode(text)?;
-        let rows: Vec<Vec<f32>> = self.bert.forward(encoding.get_ids())?.to_vec2()?;
-        let mut passage = match self.pooling {
-            Pooling::Mean => mean(rows.iter()),
-            Pooling::Cls => rows[0].clone(),
-        };
-        normalize(&mut passage);
+        let out = self.bert.forward(encoding.get_ids())?;
+        let passage = self.pooled(&out)?;
+        let rows: Vec<Vec<f32>> = out.to_vec2()?;
         // Special tokens ([CLS], [SEP]) have empty byte ranges, so no span holds them.
         let offsets = encoding.get_offsets();
         let sentences = spans
@@ -302,12 +299,15 @@ impl Model {
 
     fn forward(&self, text: &str) -> anyhow::Result<Vec<f32>> {
         let encoding = self.encode(text)?;
-        let ids = encoding.get_ids();
-        let n = ids.len();
         // One unpadded text: every token is attended to, so no mask is needed.
-        let out = self.bert.forward(ids)?;
+        self.pooled(&self.bert.forward(encoding.get_ids())?)
+    }
+
+    /// One text's vector from its tokens' last-layer vectors `out` (`[tokens, hidden]`):
+    /// pooled as the folder says, unit length.
+    fn pooled(&self, out: &Tensor) -> anyhow::Result<Vec<f32>> {
         let pooled = match self.pooling {
-            Pooling::Mean => (out.sum(0)? / n as f64)?,
+            Pooling::Mean => (out.sum(0)? / out.dims2()?.0 as f64)?,
             Pooling::Cls => out.get(0)?,
         };
         let mut v: Vec<f32> = pooled.to_vec1()?;
@@ -393,7 +393,8 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     sums.iter().sum::<f32>() + tail
 }
 
-/// The element-wise mean of `rows` (at least one, all of one length).
+/// The element-wise mean of `rows` (at least one, all of one length): a sentence's
+/// tokens, picked out of a passage's.
 fn mean<'a>(rows: impl Iterator<Item = &'a Vec<f32>>) -> Vec<f32> {
     let mut sum: Vec<f32> = Vec::new();
     let mut count = 0usize;
