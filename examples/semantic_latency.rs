@@ -15,8 +15,8 @@
 //! splits into about 21 tokens where an everyday question of as many words has 11–14).
 //!
 //! The passage vectors are stand-ins: pseudo-random unit vectors put in the embedding cache
-//! before the build, keyed by each paragraph's text, so the build embeds nothing (the real
-//! model would take hours here at 100k paragraphs). The cost of an answer does not depend
+//! before the build, keyed by each paragraph's and sentence's text, so the build embeds
+//! nothing (the real model would take hours here at 100k paragraphs). The cost of an answer does not depend
 //! on what they mean: the scan reads every vector, and the re-ranker weighs as many
 //! candidates either way. Everything else is the real path.
 
@@ -106,10 +106,8 @@ fn main() -> anyhow::Result<()> {
             .briefings
             .iter()
             .flat_map(|b| &b.paragraphs)
-            .map(|p| {
-                let k = cache::key(&p.text);
-                (k, Quantized::of(&random_unit(k, model.dim())))
-            })
+            .flat_map(|p| semantic::keys_of(&p.text))
+            .map(|k| (k, Quantized::of(&random_unit(k, model.dim()))))
             .collect();
         let mut c = cache::Cache::load(&semantic::cache_dir(&root), model.id(), model.dim());
         c.append(&stand_ins)?;

@@ -96,7 +96,9 @@ def samples(out, name, passages, best, cos):
         if q["gold"] is None or not q["cands"]:
             rows.append((np.zeros((0, WIDTH)), np.zeros(0, bool), q))
             continue
-        feats = np.array([c["f"] for c in q["cands"]], dtype=np.float64)
+        # The engine's features before its own five sentence features (23-27 since they
+        # were built in): the study makes those itself, from s.f32 or c.f32.
+        feats = np.array([c["f"] for c in q["cands"]], dtype=np.float64)[:, :LEXICAL_AND_COSINE]
         idx = np.array([c["p"] for c in q["cands"]])
         sm = best[i][idx]
         z = (sm - sm.mean()) / max(sm.std(), 1e-3) / 3

@@ -354,7 +354,7 @@ impl Default for SemanticSettings {
             min_cosine: 0.4,
             unrelated_cosine: 0.25,
             unrelated_below: 0.45,
-            embed_before_answering: 1000,
+            embed_before_answering: 400,
             weights: crate::search::DEFAULT_SEMANTIC_WEIGHTS
                 .iter()
                 .map(|(name, w)| (name.to_string(), *w))

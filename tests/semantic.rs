@@ -30,6 +30,36 @@ fn close(a: &[f32], b: &[f32]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-4)
 }
 
+/// The sentences of the one paragraph of [`add_long_paragraph`]'s briefing.
+const LONG_PARAGRAPH: [&str; 3] = [
+    "The Velmora port authority approved a dredging programme worth 40 million euros.",
+    "Brightwater Marine deepens the main channel in winter.",
+    "Container ships of the newest class will call at Velmora instead of Ostrand.",
+];
+
+/// Adds a briefing of one paragraph of three sentences (the fixtures' paragraphs are of
+/// one sentence each), in the fixtures' words, which the tiny model knows.
+fn add_long_paragraph(ws: &Workspace) {
+    std::fs::write(
+        ws.content().join("channel-notes.txt"),
+        format!("Channel notes\n\n{}\n", LONG_PARAGRAPH.join(" ")),
+    )
+    .unwrap();
+}
+
+/// The re-ranker's features of [`add_long_paragraph`]'s paragraph when its second
+/// sentence is asked.
+fn long_paragraph_features(engine: &briefbot::search::Engine) -> [f32; briefbot::search::FEATURES] {
+    engine
+        .candidates(LONG_PARAGRAPH[1], 20, None)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.passage.text.starts_with(LONG_PARAGRAPH[0]))
+        .expect("the long paragraph among the candidates")
+        .evidence
+        .features
+}
+
 /// A workspace on the fixture briefings whose settings use the tiny model in `model/`.
 fn workspace_with_model(extra: &str) -> Workspace {
     let ws = Workspace::with_fixtures();
@@ -217,14 +247,19 @@ fn a_broken_model_leaves_ask_answering_lexically_and_saying_so() {
 #[test]
 fn vectors_are_kept_with_the_version_and_a_rebuild_embeds_only_what_changed() {
     let ws = workspace_with_model("");
+    add_long_paragraph(&ws);
     let settings = ws.settings();
     let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
     let before = model.embedded();
     let (corpus, report) = app::rebuild(&settings).unwrap();
     let passages = corpus.passage_count() as u64;
     assert!(passages > 3);
-    // Every distinct paragraph text once.
-    let distinct: std::collections::HashSet<String> = corpus.passages().map(|p| p.text).collect();
+    // Every distinct text once: each paragraph, and each sentence of those with more
+    // than one.
+    let distinct = texts_of(corpus.passages().map(|p| p.text));
+    for sentence in LONG_PARAGRAPH {
+        assert!(distinct.contains(sentence), "{sentence}");
+    }
     assert_eq!(model.embedded() - before, distinct.len() as u64);
     let version = ws.index().join(format!("v-{}", report.manifest.version));
     assert!(version.join("vectors.bin").is_file());
@@ -261,6 +296,7 @@ fn vectors_are_kept_with_the_version_and_a_rebuild_embeds_only_what_changed() {
 #[test]
 fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
     let ws = workspace_with_model("");
+    add_long_paragraph(&ws);
     let settings = ws.settings();
     let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
     let writer = app::Writer::acquire(&settings, "test").unwrap();
@@ -268,9 +304,9 @@ fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
     assert_eq!(full.kind, briefbot::index::BuildKind::Full);
     let rows = full.manifest.next_row;
 
-    // A briefing gains a paragraph: read again whole, its old paragraphs' vectors are
-    // taken from the live version, and one text is embedded.
-    let file = ws.content().join("harbour-report.txt");
+    // A briefing gains a paragraph: read again whole, its old paragraphs' vectors and
+    // their sentences' are taken from the live version, and one text is embedded.
+    let file = ws.content().join("channel-notes.txt");
     let text = std::fs::read_to_string(&file).unwrap();
     let added = "The ferry timetable changes in spring, after the pier reopens.";
     std::fs::write(&file, format!("{text}\n\n{added}\n")).unwrap();
@@ -294,6 +330,9 @@ fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
         .search("ferry timetable pier reopens", 3, None)
         .unwrap();
     assert_eq!(hits[0].passage.text, added);
+    // The long paragraph, in the update's file now, kept its sentences' vectors.
+    let best = long_paragraph_features(&opened.engine)[briefbot::search::features::SENTENCE_COSINE];
+    assert!((best - 1.0).abs() < 5e-3, "{best}");
 }
 
 /// A changed byte in a version's vectors is damage like one in its segments: found by
@@ -383,6 +422,20 @@ fn kept(log: &std::fs::File) -> String {
 fn distinct_paragraphs(settings: &briefbot::config::Settings) -> std::collections::HashSet<String> {
     let corpus = app::ingest(settings, &app::store(settings)).unwrap();
     corpus.passages().map(|p| p.text).collect()
+}
+
+/// The distinct texts the paragraphs are embedded as: each paragraph, and each sentence
+/// of those with more than one.
+fn texts_of(paragraphs: impl IntoIterator<Item = String>) -> std::collections::HashSet<String> {
+    paragraphs
+        .into_iter()
+        .flat_map(|p| {
+            briefbot::semantic::texts_of(&p)
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// A bot started with a model its index has no vectors of (just switched on, or changed)
@@ -527,8 +580,8 @@ async fn changes_made_while_the_vectors_are_pending_are_quick_and_followed() {
     assert!(distinct.contains(added));
     assert_eq!(
         model.embedded() - before,
-        distinct.len() as u64,
-        "each paragraph embedded once, ahead of the rebuild"
+        texts_of(distinct.iter().cloned()).len() as u64,
+        "each paragraph and sentence embedded once, ahead of the rebuild"
     );
     assert!(bot.engine().model().is_some());
     assert_eq!(bot.engine().manifest().briefings.len(), briefings + 1);
@@ -555,7 +608,7 @@ async fn pending_vectors_are_embedded_while_a_change_holds_the_lock() {
     use briefbot::live::Live;
     let log = warnings();
     let (_ws, settings, model) = switched_on();
-    let distinct = distinct_paragraphs(&settings).len() as u64;
+    let distinct = texts_of(distinct_paragraphs(&settings)).len() as u64;
     let live = Arc::new(Live::open(&settings).unwrap());
     let before = model.embedded();
     let change = live.updating().lock().await;
@@ -657,7 +710,10 @@ fn a_command_waits_for_the_vectors_of_a_few_paragraphs_only() {
     // `briefbot index` stopped just before its end), the command rebuilds with the
     // vectors, embedding nothing more.
     let writer = app::Writer::acquire(&settings, "test").unwrap();
-    assert_eq!(writer.embed_ahead(&settings).unwrap(), distinct);
+    assert_eq!(
+        writer.embed_ahead(&settings).unwrap(),
+        texts_of(distinct_paragraphs(&settings)).len()
+    );
     drop(writer);
     let embedded = model.embedded();
     let opened = app::open_for_command(&settings, Ranking::Full).unwrap();
@@ -944,4 +1000,107 @@ fn the_nearest_passages_are_those_of_the_askers_libraries() {
     let ids: Vec<&str> = hits.iter().map(|h| h.passage.id.as_str()).collect();
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert!(ids.iter().all(|id| id.starts_with("servers/111/tides:")));
+}
+
+/// Each paragraph's sentences have vectors of their own, kept with the version: a
+/// question that is one sentence of a long paragraph meets that sentence's vector
+/// (cosine 1, but for the 8-bit rounding), while the paragraph's own vector averages
+/// all it says; the re-ranker reads both, and the sentence's z-score and rank among the
+/// candidates.
+#[test]
+fn a_question_meets_the_one_sentence_of_a_paragraph_that_says_it() {
+    use briefbot::search::features;
+    let ws = workspace_with_model("");
+    add_long_paragraph(&ws);
+    let settings = ws.settings();
+    let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+    let f = &long_paragraph_features(&opened.engine);
+    assert!(
+        (f[features::SENTENCE_COSINE] - 1.0).abs() < 5e-3,
+        "{}",
+        f[features::SENTENCE_COSINE]
+    );
+    assert!(f[features::COSINE] < 0.99, "{}", f[features::COSINE]);
+    assert_eq!(f[features::SENTENCE_COSINE_RANK], 1.0);
+    assert!(f[features::SENTENCE_COSINE_Z] > 0.0);
+    assert_eq!(f[features::BRIEFING_SENTENCE], f[features::SENTENCE_COSINE]);
+    // Every candidate has its best sentence's cosine, at least its paragraph's own when
+    // it is one sentence long.
+    for c in opened
+        .engine
+        .candidates(LONG_PARAGRAPH[1], 20, None)
+        .unwrap()
+    {
+        let f = &c.evidence.features;
+        assert!(f[features::SENTENCE_COSINE] != 0.0, "{}", c.passage.id);
+        if briefbot::semantic::texts_of(&c.passage.text).len() == 1 {
+            assert!((f[features::SENTENCE_COSINE] - f[features::COSINE]).abs() < 1e-6);
+        }
+    }
+}
+
+/// A version whose vectors were written before sentence vectors were kept (the
+/// `BBVEC001` layout: passages only) is rebuilt with them, as one made by another model
+/// is, and its paragraphs' vectors come from the embedding cache.
+#[test]
+fn vectors_without_sentences_are_rebuilt_with_them() {
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let (_, report) = app::rebuild(&settings).unwrap();
+    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    // The earlier layout: its own magic, no count of sentences, the passages' records.
+    let bytes = std::fs::read(version.join("vectors.bin")).unwrap();
+    let dim = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+    let rows = report.manifest.next_row as usize;
+    let mut old = b"BBVEC001".to_vec();
+    old.extend_from_slice(&bytes[8..52]);
+    old.extend_from_slice(&bytes[60..60 + rows * (dim + 4)]);
+    std::fs::write(version.join("vectors.bin"), &old).unwrap();
+    let manifest_path = version.join("briefbot.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["vectors"]["parts"][0]["crc32"] = crc32fast::hash(&old).into();
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+    match app::store(&settings).open() {
+        Err(OpenError::ModelChanged { found, .. }) => {
+            assert!(found.contains("before sentence vectors"), "{found}")
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("opened without sentence vectors"),
+    }
+    let before = model.embedded();
+    let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+    let (why, _) = opened.built.expect("rebuilt");
+    assert!(matches!(why, OpenError::ModelChanged { .. }), "{why}");
+    assert_eq!(model.embedded(), before, "every vector came from the cache");
+    assert!(opened.engine.model().is_some());
+}
+
+/// When updates have written more vectors files than a version keeps apart, they are
+/// joined into one, each paragraph's sentence vectors with it.
+#[test]
+fn joined_update_files_keep_the_sentence_vectors() {
+    let ws = workspace_with_model("");
+    add_long_paragraph(&ws);
+    let settings = ws.settings();
+    let writer = app::Writer::acquire(&settings, "test").unwrap();
+    writer.update(&settings, None).unwrap();
+    let file = ws.content().join("channel-notes.txt");
+    let mut joined = 0;
+    for i in 0..20 {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let added = format!("The ferry leaves the pier {} times.", "again ".repeat(i));
+        std::fs::write(&file, format!("{text}\n\n{added}\n")).unwrap();
+        let (_, report) = writer.update(&settings, None).unwrap();
+        assert_eq!(report.kind, briefbot::index::BuildKind::Incremental);
+        let parts = &report.manifest.vectors.as_ref().unwrap().parts;
+        joined += usize::from(parts.iter().any(|p| p.file.ends_with("-joined.bin")));
+    }
+    assert!(joined > 0, "no update joined the files");
+    let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+    assert!(opened.built.is_none());
+    let best = long_paragraph_features(&opened.engine)[briefbot::search::features::SENTENCE_COSINE];
+    assert!((best - 1.0).abs() < 5e-3, "{best}");
 }

@@ -132,10 +132,10 @@ fn an_update_reads_only_what_changed_and_shares_every_other_file() {
         "no deleted document to skip"
     );
     let mut keys = briefbot::index::passage_text_keys(&open).unwrap();
-    let mut alive: Vec<u64> = briefbot::index::all_passages(&open)
+    let mut alive: Vec<Vec<u64>> = briefbot::index::all_passages(&open)
         .unwrap()
         .iter()
-        .map(|p| briefbot::semantic::cache::key(&p.text))
+        .map(|p| briefbot::semantic::keys_of(&p.text))
         .collect();
     keys.sort_unstable();
     alive.sort_unstable();

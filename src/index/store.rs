@@ -427,9 +427,10 @@ impl IndexStore {
         )?)
     }
 
-    /// How many distinct paragraph texts of `open` the embedding cache holds no vector of
-    /// for this store's model (none without a model): what a rebuild with the model would
-    /// embed, if `content/` is as `open` holds it.
+    /// How many distinct paragraphs of `open` the embedding cache lacks a vector of, for
+    /// the paragraph or one of its sentences, for this store's model (none without a
+    /// model): what a rebuild with the model would embed, if `content/` is as `open`
+    /// holds it.
     ///
     /// Only the texts' keys are kept, not the texts: at 100k paragraphs `ask` peaks at
     /// 205 MB, and peaked at 307 MB when every stored passage was read into memory first.
@@ -440,15 +441,17 @@ impl IndexStore {
         Ok(self.missing_of(passage_text_keys(open)?))
     }
 
-    /// How many distinct paragraph texts of `corpus` the embedding cache holds no vector
-    /// of for this store's model (none without a model): what a build of it would embed.
+    /// How many distinct paragraphs of `corpus` the embedding cache lacks a vector of (of
+    /// the paragraph or a sentence) for this store's model (none without a model): what
+    /// a build of it would embed.
     pub fn vectors_missing_in(&self, corpus: &Corpus) -> usize {
         let texts = paragraph_texts(corpus);
-        self.missing_of(texts.iter().map(|t| crate::semantic::cache::key(t)))
+        self.missing_of(texts.iter().map(|t| crate::semantic::keys_of(t)))
     }
 
-    /// How many distinct text `keys` the embedding cache lacks (none without a model).
-    fn missing_of(&self, keys: impl IntoIterator<Item = u64>) -> usize {
+    /// How many distinct passages, each given by its texts' keys, have a text the
+    /// embedding cache lacks (none without a model).
+    fn missing_of(&self, keys: impl IntoIterator<Item = Vec<u64>>) -> usize {
         self.model.as_ref().map_or(0, |model| {
             crate::semantic::count_missing(model, &self.embedding_cache().0, keys)
         })
@@ -536,6 +539,12 @@ impl IndexStore {
                 }
                 let vectors = open_vectors(&dir, &manifest)
                     .map_err(|e| self.damaged(format!("{name}: {e}")))?;
+                if !vectors.has_sentences() {
+                    return Err(OpenError::ModelChanged {
+                        dir,
+                        found: "its vectors were made before sentence vectors were kept".into(),
+                    });
+                }
                 if vectors.dim() != model.dim() {
                     return Err(self.damaged(format!(
                         "{name}: vectors of {} dimensions, the model makes {}",
@@ -727,15 +736,14 @@ impl IndexStore {
                 .collect();
             if !texts.is_empty() {
                 let (cache, _) = self.embedding_cache();
-                let rows = crate::semantic::embed_update(model, &cache, &texts, &known_vectors)?;
+                let made = crate::semantic::embed_update(model, &cache, &texts, &known_vectors)?;
                 let file = format!("vectors-{first_new_row}.bin");
                 let path = build.path().join(&file);
-                let crc32 = crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
-                    .map_err(io_err(&path))?;
+                let crc32 = made.write(&path, model).map_err(io_err(&path))?;
                 info.parts.push(VectorPart {
                     file,
                     first_row: first_new_row,
-                    rows: rows.len() as u64,
+                    rows: made.rows.len() as u64,
                     crc32: Some(crc32),
                 });
             }
@@ -933,10 +941,9 @@ impl IndexStore {
         if let Some(model) = &self.model {
             let texts = paragraph_texts(corpus);
             let (cache, compact) = self.embedding_cache();
-            let rows = crate::semantic::embed_passages(model, &cache, &texts, compact)?;
+            let made = crate::semantic::embed_passages(model, &cache, &texts, compact)?;
             let path = dir.join(crate::semantic::vectors::FILE);
-            let crc32 = crate::semantic::vectors::write(&path, model.id(), model.dim(), &rows)
-                .map_err(io_err(&path))?;
+            let crc32 = made.write(&path, model).map_err(io_err(&path))?;
             if let Some(part) = manifest.vectors.as_mut().and_then(|v| v.parts.first_mut()) {
                 part.crc32 = Some(crc32);
             }
@@ -1127,17 +1134,28 @@ fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildE
         return Ok(());
     };
     let mut rows = Vec::new();
+    let mut sentences = Vec::new();
     for part in &updates {
         let path = dir.join(&part.file);
         let vectors = Vectors::open(&path, part.crc32).map_err(|e| BuildError::Io {
             path: path.clone(),
             source: std::io::Error::other(e),
         })?;
-        rows.extend((0..vectors.len()).filter_map(|r| vectors.get(r)));
+        // Opened alone, its records are rows 0, 1, ….
+        for r in 0..vectors.len() {
+            let (Some(v), Some(s)) = (vectors.get(r), vectors.sentences(r)) else {
+                return Err(BuildError::Io {
+                    path,
+                    source: std::io::Error::other("a vectors file without sentence vectors"),
+                });
+            };
+            rows.push(v);
+            sentences.push(s);
+        }
     }
     let file = format!("vectors-{}-joined.bin", first.first_row);
     let path = dir.join(&file);
-    let crc32 = crate::semantic::vectors::write(&path, &info.model, info.dim, &rows)
+    let crc32 = crate::semantic::vectors::write(&path, &info.model, info.dim, &rows, &sentences)
         .map_err(io_err(&path))?;
     for part in &updates {
         let _ = fs::remove_file(dir.join(&part.file));
@@ -1224,7 +1242,16 @@ fn touched_passages(
             if let (Some(semantic), Some(row)) = (&base.semantic, row)
                 && let Some(v) = semantic.vectors.get(row as usize)
             {
-                vectors.insert(crate::semantic::cache::key(&passage.text), v);
+                let texts = crate::semantic::texts_of(&passage.text);
+                vectors.insert(crate::semantic::cache::key(texts[0]), v);
+                // A passage of one sentence holds its own vector again: nothing more.
+                if texts.len() > 1
+                    && let Some(sentences) = semantic.vectors.sentences(row as usize)
+                {
+                    for (text, v) in texts[1..].iter().zip(sentences) {
+                        vectors.insert(crate::semantic::cache::key(text), v);
+                    }
+                }
             }
             prints.insert(passage.id.clone(), fingerprint(&passage));
         }
@@ -1274,9 +1301,10 @@ pub fn all_passages(open: &OpenIndex) -> tantivy::Result<Vec<Passage>> {
     Ok(out)
 }
 
-/// The embedding cache's key ([`crate::semantic::cache::key`]) of every stored passage's
-/// text, read a block of the document store at a time; the texts themselves are not kept.
-pub fn passage_text_keys(open: &OpenIndex) -> tantivy::Result<Vec<u64>> {
+/// The embedding cache's keys of the texts every stored passage is embedded as
+/// ([`crate::semantic::keys_of`]: its paragraph and sentences), read a block of the
+/// document store at a time; the texts themselves are not kept.
+pub fn passage_text_keys(open: &OpenIndex) -> tantivy::Result<Vec<Vec<u64>>> {
     use tantivy::schema::Value;
     let searcher = open.reader.searcher();
     let mut out = Vec::with_capacity(searcher.num_docs() as usize);
@@ -1289,7 +1317,7 @@ pub fn passage_text_keys(open: &OpenIndex) -> tantivy::Result<Vec<u64>> {
                 .get_first(open.fields.text)
                 .and_then(|v| v.as_str())
                 .unwrap_or_default();
-            out.push(crate::semantic::cache::key(text));
+            out.push(crate::semantic::keys_of(text));
         }
     }
     Ok(out)

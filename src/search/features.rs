@@ -39,42 +39,53 @@ pub const DEFAULT_WEIGHTS: [(&str, f32); FEATURES] = [
     ("briefing_cosine", 0.0),
     ("cosine_unmatched", 0.0),
     ("soft", 0.0),
+    ("sentence_cosine", 0.0),
+    ("sentence_cosine_z", 0.0),
+    ("sentence_cosine_rank", 0.0),
+    ("sentence_unmatched", 0.0),
+    ("briefing_sentence", 0.0),
 ];
 
 /// The weights used when a sentence-embedding model is in use
 /// (`[search.semantic.weights]`): fitted on squad-a with all-MiniLM-L6-v2 by
-/// `briefbot eval --fit`, then the five cosine weights doubled (`soft` as fitted). squad-a's
-/// questions reuse their paragraph's words, so a fit on them leans on the lexical
-/// features; members' everyday questions need the meaning more (paraphrase-a R@3 .667 →
-/// .795, squad-a R@1 .851 → .841; README, "Questions in other words").
+/// `briefbot eval --fit`, then the five cosine weights doubled (`soft` and the five
+/// sentence weights as fitted). squad-a's questions reuse their paragraph's words, so a
+/// fit on them leans on the lexical features; members' everyday questions need the
+/// meaning more (paraphrase-a R@1 / R@3 .513 / .795 → .564 / .821, squad-a R@1 .858 →
+/// .853 in-sample; README, "Questions in other words").
 pub const DEFAULT_SEMANTIC_WEIGHTS: [(&str, f32); FEATURES] = [
     ("bm25", 1.0),
-    ("coverage", 1.23),
-    ("sentence", 0.99),
-    ("window", 0.89),
+    ("coverage", 1.37),
+    ("sentence", 0.83),
+    ("window", 0.78),
     ("pairs", 0.59),
-    ("rarest", 0.24),
-    ("answer_type", 0.86),
-    ("briefing", 0.09),
-    ("title", 0.4),
-    ("phrase", 1.73),
-    ("rank", 0.02),
-    ("bm25_per_term", 0.14),
-    ("sentence_bm25", 0.95),
-    ("near", 0.68),
-    ("exact", 1.22),
-    ("names", 0.49),
-    ("length", -0.94),
-    ("cosine", 2.18),
-    ("cosine_z", 1.44),
-    ("cosine_rank", 0.68),
-    ("briefing_cosine", 2.1),
-    ("cosine_unmatched", 3.22),
-    ("soft", 6.17),
+    ("rarest", 0.26),
+    ("answer_type", 0.87),
+    ("briefing", 0.06),
+    ("title", 0.34),
+    ("phrase", 1.61),
+    ("rank", 0.01),
+    ("bm25_per_term", 0.19),
+    ("sentence_bm25", 0.24),
+    ("near", 0.57),
+    ("exact", 1.16),
+    ("names", 0.44),
+    ("length", -1.33),
+    ("cosine", 1.2),
+    ("cosine_z", 0.54),
+    ("cosine_rank", 0.48),
+    ("briefing_cosine", 0.98),
+    ("cosine_unmatched", 1.82),
+    ("soft", 5.86),
+    ("sentence_cosine", 0.82),
+    ("sentence_cosine_z", 0.61),
+    ("sentence_cosine_rank", 0.35),
+    ("sentence_unmatched", 1.1),
+    ("briefing_sentence", 0.89),
 ];
 
 /// Number of features.
-pub const FEATURES: usize = 23;
+pub const FEATURES: usize = 28;
 
 /// Where the semantic features are: the cosine of the question's vector with the
 /// passage's; that cosine as a z-score among the candidates' (divided by 3: about −1 to
@@ -91,6 +102,15 @@ pub const COSINE_UNMATCHED: usize = 21;
 /// near synonym, by the model's own word vectors ("railway" / "railroad"): see
 /// [`super::soft`].
 pub const SOFT: usize = 22;
+/// The same four as the cosine's, for the passage's best sentence (the best cosine of
+/// the question with one of its sentences' vectors: a long paragraph's own vector
+/// averages all it says), and the best of those among the candidates of the same
+/// briefing.
+pub const SENTENCE_COSINE: usize = 23;
+pub const SENTENCE_COSINE_Z: usize = 24;
+pub const SENTENCE_COSINE_RANK: usize = 25;
+pub const SENTENCE_UNMATCHED: usize = 26;
+pub const BRIEFING_SENTENCE: usize = 27;
 
 /// Names of the features, in the order of their values.
 pub const FEATURE_NAMES: [&str; FEATURES] = {
@@ -487,6 +507,11 @@ pub fn evidence(
             },
             tokens.len().min(400) as f32 / 400.0,
             // Set by the engine when a model is in use.
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
             0.0,
             0.0,
             0.0,

@@ -649,10 +649,14 @@ impl Engine {
                 top.push((score, address));
             }
         }
-        let cosines: Vec<Option<f32>> = match vector {
+        let cosines: Vec<Option<(f32, Option<f32>)>> = match vector {
             Some((v, semantic)) => rows
                 .iter()
-                .map(|r| r.and_then(|r| semantic.vectors.cosine(v, r)))
+                .map(|r| {
+                    let r = (*r)?;
+                    let cosine = semantic.vectors.cosine(v, r)?;
+                    Some((cosine, semantic.vectors.best_sentence(v, r)))
+                })
                 .collect(),
             None => vec![None; top.len()],
         };
@@ -682,20 +686,8 @@ impl Engine {
             .iter()
             .map(|(_, p, _)| per_briefing[p.slug.as_str()] / best_briefing)
             .collect();
-        let mut by_cosine: Vec<f32> = passages.iter().filter_map(|(_, _, c)| *c).collect();
-        by_cosine.sort_by(|a, b| b.total_cmp(a));
-        let (mean, sd) = mean_sd(&by_cosine);
-        let mut briefing_cosine: HashMap<&str, f32> = HashMap::new();
-        for (_, p, c) in &passages {
-            if let Some(c) = c {
-                let best = briefing_cosine.entry(p.slug.as_str()).or_insert(f32::MIN);
-                *best = best.max(*c);
-            }
-        }
-        let briefing_cosine: Vec<f32> = passages
-            .iter()
-            .map(|(_, p, _)| briefing_cosine.get(p.slug.as_str()).copied().unwrap_or(0.0))
-            .collect();
+        let by_cosine = Among::of(passages.iter().map(|(_, p, c)| (p, c.map(|c| c.0))));
+        let by_sentence = Among::of(passages.iter().map(|(_, p, c)| (p, c.and_then(|c| c.1))));
 
         // Soft matches need the model's word vectors, so only where its vectors are used.
         let mut soft = vector
@@ -708,58 +700,65 @@ impl Engine {
         let mut out: Vec<Candidate> = passages
             .into_iter()
             .zip(briefing_share)
-            .zip(briefing_cosine)
             .enumerate()
-            .map(
-                |(rank, (((score, passage, cosine), briefing), briefing_cosine))| {
-                    let tokens = analyze::tokens(&passage.text);
-                    let (context_text, context) = contexts
-                        .entry((passage.briefing.clone(), passage.section.clone()))
-                        .or_insert_with(|| {
-                            let text = match &passage.section {
-                                Some(section) => format!("{}\n{section}", passage.briefing),
-                                None => passage.briefing.clone(),
-                            };
-                            let tokens = analyze::tokens(&text);
-                            (text, tokens)
-                        });
-                    let prior = features::Prior {
-                        bm25: score / best,
-                        raw_bm25: score,
-                        briefing,
-                        rank,
-                    };
-                    let mut evidence =
-                        features::evidence(info, &passage.text, &tokens, context, prior);
-                    if let Some(c) = cosine {
-                        let place = by_cosine.partition_point(|&x| x > c);
-                        evidence.features[features::COSINE] = c;
-                        evidence.features[features::COSINE_Z] = (c - mean) / sd / 3.0;
-                        evidence.features[features::COSINE_RANK] = 1.0 / (1.0 + place as f32);
-                        evidence.features[features::BRIEFING_COSINE] = briefing_cosine;
-                    }
-                    if let Some(soft) = soft.as_mut() {
-                        evidence.features[features::SOFT] = soft.score(
-                            evidence.matched,
-                            &[(&passage.text, &tokens), (context_text, context)],
-                        );
-                    }
-                    Candidate {
-                        passage,
-                        score,
-                        evidence,
-                        cosine,
-                    }
-                },
-            )
+            .map(|(rank, ((score, passage, cosines), briefing))| {
+                let tokens = analyze::tokens(&passage.text);
+                let (context_text, context) = contexts
+                    .entry((passage.briefing.clone(), passage.section.clone()))
+                    .or_insert_with(|| {
+                        let text = match &passage.section {
+                            Some(section) => format!("{}\n{section}", passage.briefing),
+                            None => passage.briefing.clone(),
+                        };
+                        let tokens = analyze::tokens(&text);
+                        (text, tokens)
+                    });
+                let prior = features::Prior {
+                    bm25: score / best,
+                    raw_bm25: score,
+                    briefing,
+                    rank,
+                };
+                let mut evidence = features::evidence(info, &passage.text, &tokens, context, prior);
+                let cosine = cosines.map(|c| c.0);
+                if let Some(c) = cosine {
+                    let f = &mut evidence.features;
+                    f[features::COSINE] = c;
+                    (f[features::COSINE_Z], f[features::COSINE_RANK]) = by_cosine.place(c);
+                    f[features::BRIEFING_COSINE] = by_cosine.briefing(&passage.slug);
+                }
+                if let Some(c) = cosines.and_then(|c| c.1) {
+                    let f = &mut evidence.features;
+                    f[features::SENTENCE_COSINE] = c;
+                    (
+                        f[features::SENTENCE_COSINE_Z],
+                        f[features::SENTENCE_COSINE_RANK],
+                    ) = by_sentence.place(c);
+                    f[features::BRIEFING_SENTENCE] = by_sentence.briefing(&passage.slug);
+                }
+                if let Some(soft) = soft.as_mut() {
+                    evidence.features[features::SOFT] = soft.score(
+                        evidence.matched,
+                        &[(&passage.text, &tokens), (context_text, context)],
+                    );
+                }
+                Candidate {
+                    passage,
+                    score,
+                    evidence,
+                    cosine,
+                }
+            })
             .collect();
         let best_coverage = out
             .iter()
             .map(|c| c.evidence.coverage)
             .fold(0.0f32, f32::max);
         for c in out.iter_mut().filter(|c| c.cosine.is_some()) {
-            c.evidence.features[features::COSINE_UNMATCHED] =
-                c.evidence.features[features::COSINE_Z] * (1.0 - best_coverage);
+            let f = &mut c.evidence.features;
+            f[features::COSINE_UNMATCHED] = f[features::COSINE_Z] * (1.0 - best_coverage);
+            f[features::SENTENCE_UNMATCHED] =
+                f[features::SENTENCE_COSINE_Z] * (1.0 - best_coverage);
         }
         Ok(out)
     }
@@ -913,6 +912,52 @@ impl RowColumns {
 enum ScopeFilter {
     Only(Box<dyn Query>),
     Without(Box<dyn Query>),
+}
+
+/// One semantic score of the candidates (the cosine, or the best sentence's), with what
+/// the re-ranker reads of each among the others.
+struct Among {
+    /// Best first.
+    sorted: Vec<f32>,
+    mean: f32,
+    sd: f32,
+    /// The best of each briefing's candidates, by slug (owned: the candidates are moved
+    /// into their evidence while these are read).
+    by_briefing: HashMap<String, f32>,
+}
+
+impl Among {
+    fn of<'p>(scores: impl Iterator<Item = (&'p Passage, Option<f32>)>) -> Among {
+        let mut sorted = Vec::new();
+        let mut by_briefing: HashMap<String, f32> = HashMap::new();
+        for (p, score) in scores {
+            if let Some(x) = score {
+                sorted.push(x);
+                let best = by_briefing.entry(p.slug.clone()).or_insert(f32::MIN);
+                *best = best.max(x);
+            }
+        }
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let (mean, sd) = mean_sd(&sorted);
+        Among {
+            sorted,
+            mean,
+            sd,
+            by_briefing,
+        }
+    }
+
+    /// `x`'s z-score among the candidates (divided by 3: about −1 to 1), and 1 / (1 + its
+    /// rank among them).
+    fn place(&self, x: f32) -> (f32, f32) {
+        let rank = self.sorted.partition_point(|&y| y > x);
+        ((x - self.mean) / self.sd / 3.0, 1.0 / (1.0 + rank as f32))
+    }
+
+    /// The best score of a candidate of briefing `slug` (0 if it has none).
+    fn briefing(&self, slug: &str) -> f32 {
+        self.by_briefing.get(slug).copied().unwrap_or(0.0)
+    }
 }
 
 /// Mean and standard deviation (at least 0.01, so that a z-score stays finite).

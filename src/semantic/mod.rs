@@ -279,22 +279,89 @@ fn embed_in_chunks(
     Ok(sink.made)
 }
 
-/// The vectors of the few `texts` of an incremental update, in order: from `known` (the
-/// vectors the live version holds of the briefings it changes) where it has them, the
-/// others embedded and appended to the cache, which is not loaded (at a million
-/// paragraphs it alone would take 400 MB).
+/// The texts a passage is embedded as: its paragraph, then each of its sentences when it
+/// has more than one (a paragraph of one sentence is its own sentence). Sentence vectors
+/// let a question match the one sentence that answers it inside a long paragraph, whose
+/// vector averages every sentence (README, "Questions in other words").
+pub fn texts_of(text: &str) -> Vec<&str> {
+    let sentences = crate::search::analyze::sentences(text);
+    let mut out = Vec::with_capacity(1 + sentences.len());
+    out.push(text);
+    if sentences.len() > 1 {
+        out.extend(sentences.into_iter().map(|r| &text[r]));
+    }
+    out
+}
+
+/// The cache keys of [`texts_of`]`(text)`: what embedding the passage takes.
+pub fn keys_of(text: &str) -> Vec<u64> {
+    texts_of(text).into_iter().map(cache::key).collect()
+}
+
+/// The vectors of a run of passages, in order: each passage's, and its sentences' (at
+/// least one: a passage of one sentence has its own vector again).
+#[derive(Debug, Default)]
+pub struct Embedded {
+    pub rows: Vec<Quantized>,
+    pub sentences: Vec<Vec<Quantized>>,
+}
+
+impl Embedded {
+    /// Writes them as a vectors file of `model` ([`vectors::write`]); returns its CRC32.
+    pub fn write(&self, path: &Path, model: &Model) -> std::io::Result<u32> {
+        vectors::write(path, model.id(), model.dim(), &self.rows, &self.sentences)
+    }
+}
+
+/// Every text of `paragraphs` to embed ([`texts_of`]): the paragraphs first, in order,
+/// then their sentences, with where each paragraph's sentences are among them (empty for
+/// a paragraph of one sentence).
+fn with_sentences<'t>(paragraphs: &[&'t str]) -> (Vec<&'t str>, Vec<std::ops::Range<usize>>) {
+    let mut all = paragraphs.to_vec();
+    let mut spans = Vec::with_capacity(paragraphs.len());
+    for p in paragraphs {
+        let start = all.len();
+        all.extend(texts_of(p).into_iter().skip(1));
+        spans.push(start..all.len());
+    }
+    (all, spans)
+}
+
+/// Splits the vectors of [`with_sentences`]' texts back into passages and sentences.
+fn split(mut all: Vec<Quantized>, spans: &[std::ops::Range<usize>]) -> Embedded {
+    let sentences_of: Vec<Quantized> = all.split_off(spans.len());
+    let mut sentences_of = sentences_of.into_iter();
+    let sentences = spans
+        .iter()
+        .zip(&all)
+        .map(|(span, own)| match span.len() {
+            0 => vec![own.clone()],
+            n => sentences_of.by_ref().take(n).collect(),
+        })
+        .collect();
+    Embedded {
+        rows: all,
+        sentences,
+    }
+}
+
+/// The vectors of the few `paragraphs` of an incremental update, in order, with their
+/// sentences': from `known` (the vectors the live version holds of the briefings it
+/// changes, by text hash) where it has them, the others embedded and appended to the
+/// cache, which is not loaded (at a million paragraphs it alone would take 400 MB).
 pub fn embed_update(
     model: &Model,
     cache_dir: &Path,
-    texts: &[&str],
+    paragraphs: &[&str],
     known: &HashMap<u64, Quantized>,
-) -> Result<Vec<Quantized>, ModelError> {
+) -> Result<Embedded, ModelError> {
+    let (texts, spans) = with_sentences(paragraphs);
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    let missing = not_cached(|k| known.contains_key(&k), &keys, texts);
+    let missing = not_cached(|k| known.contains_key(&k), &keys, &texts);
     let mut cache = cache::Cache::unloaded(cache_dir, model.id(), model.dim());
     let made = embed_missing(|t| model.embed(t), &missing, &mut cache, true)?;
     let fresh: HashMap<u64, Quantized> = made.into_iter().collect();
-    Ok(keys
+    let all = keys
         .iter()
         .map(|k| {
             known
@@ -303,7 +370,8 @@ pub fn embed_update(
                 .cloned()
                 .expect("every text known or just embedded")
         })
-        .collect())
+        .collect();
+    Ok(split(all, &spans))
 }
 
 /// Each of `texts` (with its key, of `keys`) that the cache lacks (`cached` says which it
@@ -329,59 +397,67 @@ fn uncached<'t>(model: &Model, cache_dir: &Path, texts: &[&'t str]) -> Vec<(u64,
     not_cached(|k| known.contains(&k), &keys, texts)
 }
 
-/// How many distinct texts, given by their keys ([`cache::key`]), the embedding cache in
-/// `cache_dir` holds no vector of for `model`: what a build with it would embed. Only
-/// keys are held, the cache's and these.
+/// How many distinct passages, each given by the keys of its texts ([`keys_of`]), have
+/// a text the embedding cache in `cache_dir` holds no vector of for `model`: what a build
+/// with it would embed. Only keys are held, the cache's and these.
 pub fn count_missing(
     model: &Model,
     cache_dir: &Path,
-    keys: impl IntoIterator<Item = u64>,
+    passages: impl IntoIterator<Item = Vec<u64>>,
 ) -> usize {
     let known = cache::Cache::keys(cache_dir, model.id(), model.dim());
-    keys.into_iter()
-        .filter(|k| !known.contains(k))
+    passages
+        .into_iter()
+        .filter(|keys| keys.iter().any(|k| !known.contains(k)))
+        .map(|keys| keys[0])
         .collect::<std::collections::HashSet<u64>>()
         .len()
 }
 
-/// Embeds the `texts` the cache lacks and writes them to it, as they are made; returns how
-/// many were embedded. The vectors are not kept in memory (about 400 bytes a paragraph):
-/// the build that follows reads them from the cache.
-pub fn embed_ahead(model: &Model, cache_dir: &Path, texts: &[&str]) -> Result<usize, ModelError> {
-    let missing = uncached(model, cache_dir, texts);
+/// Embeds the texts of `paragraphs` ([`texts_of`]) the cache lacks and writes them to it,
+/// as they are made; returns how many texts were embedded. The vectors are not kept in
+/// memory (about 400 bytes a text): the build that follows reads them from the cache.
+pub fn embed_ahead(
+    model: &Model,
+    cache_dir: &Path,
+    paragraphs: &[&str],
+) -> Result<usize, ModelError> {
+    let (texts, _) = with_sentences(paragraphs);
+    let missing = uncached(model, cache_dir, &texts);
     let mut cache = cache::Cache::unloaded(cache_dir, model.id(), model.dim());
     embed_missing(|t| model.embed(t), &missing, &mut cache, false)?;
     Ok(missing.len())
 }
 
-/// The vectors of `texts`, in order: from the cache where it has them, the others
-/// embedded on every core (a progress bar on a terminal) and added to the cache. With
-/// `compact`, the cache then drops the vectors of texts not in this build when they
-/// outnumber the others. Only this build's vectors are held in memory, each once: the
-/// cache's others stay on disk.
+/// The vectors of `paragraphs` and their sentences, in order: from the cache where it
+/// has them, the others embedded on every core (a progress bar on a terminal) and added
+/// to the cache. With `compact`, the cache then drops the vectors of texts not in this
+/// build when they outnumber the others. Only this build's vectors are held in memory,
+/// each once: the cache's others stay on disk.
 pub fn embed_passages(
     model: &Model,
     cache_dir: &Path,
-    texts: &[&str],
+    paragraphs: &[&str],
     compact: bool,
-) -> Result<Vec<Quantized>, ModelError> {
+) -> Result<Embedded, ModelError> {
+    let (texts, spans) = with_sentences(paragraphs);
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    // Each distinct text's first row: the build's texts, and where a text found on several
-    // rows (the same paragraph in two briefings) has its vector.
+    // Each distinct text's first place: the build's texts, and where a text found in
+    // several places (the same paragraph in two briefings) has its vector.
     let mut first: HashMap<u64, usize> = HashMap::with_capacity(keys.len());
-    for (row, k) in keys.iter().enumerate() {
-        first.entry(*k).or_insert(row);
+    for (at, k) in keys.iter().enumerate() {
+        first.entry(*k).or_insert(at);
     }
     let live = |k: u64| first.contains_key(&k);
     let mut cache = cache::Cache::load_only(cache_dir, model.id(), model.dim(), live);
-    let missing = not_cached(|k| cache.get(k).is_some(), &keys, texts);
+    let missing = not_cached(|k| cache.get(k).is_some(), &keys, &texts);
     let made = embed_missing(|t| model.embed(t), &missing, &mut cache, true)?;
     let mut fresh: HashMap<u64, Quantized> = made.into_iter().collect();
-    // Each vector moved to its first row, and copied from there to the others.
+    // Each vector moved to its first place, and copied from there to the others.
     let mut out: Vec<Quantized> = Vec::with_capacity(keys.len());
-    for (row, k) in keys.iter().enumerate() {
+    for (at, k) in keys.iter().enumerate() {
         let v = match first[k] {
-            at if at < row => out[at].clone(),
+            earlier if earlier < at => out[earlier].clone(),
             _ => cache
                 .take(*k)
                 .or_else(|| fresh.remove(k))
@@ -392,7 +468,7 @@ pub fn embed_passages(
     if compact && let Err(e) = cache.compact(first.len(), live) {
         tracing::warn!(error = %e, "cannot compact the embedding cache");
     }
-    Ok(out)
+    Ok(split(out, &spans))
 }
 
 #[cfg(test)]

@@ -8,9 +8,13 @@
 //! quarter of the memory. The cosine error this adds is about 1e-3 (tested), far below
 //! what separates a right paragraph from a wrong one.
 //!
-//! Layout: `BBVEC001`, dim (u32 LE), count (u64 LE), the model id (32 ASCII bytes), then
-//! `count` records of (scale f32 LE, dim × i8), record `r` being the passage whose `row`
-//! field is `r`.
+//! Layout: `BBVEC002`, dim (u32 LE), count (u64 LE), the model id (32 ASCII bytes), the
+//! number of sentence vectors (u64 LE), then `count` records of (scale f32 LE, dim × i8),
+//! record `r` being the passage whose `row` field is `r`; then `count + 1` offsets (u64
+//! LE, the first 0) and the sentence records: passage `r`'s sentences are records
+//! `offsets[r]..offsets[r + 1]`. Each passage has at least one (a passage of one sentence
+//! has its own vector again). Files written before sentence vectors were kept
+//! (`BBVEC001`) end after the passages' records; they are still read, without sentences.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -18,9 +22,12 @@ use std::path::Path;
 
 use memmap2::Mmap;
 
-const MAGIC: &[u8; 8] = b"BBVEC001";
+const MAGIC: &[u8; 8] = b"BBVEC002";
+/// Files without sentence vectors.
+const MAGIC_PASSAGES_ONLY: &[u8; 8] = b"BBVEC001";
 const ID_BYTES: usize = 32;
-const HEADER: usize = 8 + 4 + 8 + ID_BYTES;
+const HEADER_PASSAGES_ONLY: usize = 8 + 4 + 8 + ID_BYTES;
+const HEADER: usize = HEADER_PASSAGES_ONLY + 8;
 
 /// Name of the vectors file inside an index version.
 pub const FILE: &str = "vectors.bin";
@@ -77,9 +84,21 @@ impl<W: Write> Write for Crc32Writer<W> {
     }
 }
 
-/// Writes vectors, in row order (a version's first row first), and returns the file's
-/// CRC32, which the version's manifest keeps (checked by [`Vectors::open_parts`]).
-pub fn write(path: &Path, model_id: &str, dim: usize, rows: &[Quantized]) -> std::io::Result<u32> {
+/// Writes vectors, in row order (a version's first row first), each passage's with its
+/// sentences' (`sentences[r]`, at least one each), and returns the file's CRC32, which
+/// the version's manifest keeps (checked by [`Vectors::open_parts`]).
+pub fn write(
+    path: &Path,
+    model_id: &str,
+    dim: usize,
+    rows: &[Quantized],
+    sentences: &[Vec<Quantized>],
+) -> std::io::Result<u32> {
+    assert_eq!(
+        rows.len(),
+        sentences.len(),
+        "each passage with its sentences"
+    );
     let file = File::create(path)?;
     let mut w = Crc32Writer {
         inner: BufWriter::new(file),
@@ -92,7 +111,19 @@ pub fn write(path: &Path, model_id: &str, dim: usize, rows: &[Quantized]) -> std
     let n = model_id.len().min(ID_BYTES);
     id[..n].copy_from_slice(&model_id.as_bytes()[..n]);
     w.write_all(&id)?;
+    let total: usize = sentences.iter().map(Vec::len).sum();
+    w.write_all(&(total as u64).to_le_bytes())?;
     for r in rows {
+        debug_assert_eq!(r.q.len(), dim);
+        w.write_all(&r.bytes())?;
+    }
+    let mut at = 0u64;
+    w.write_all(&at.to_le_bytes())?;
+    for s in sentences {
+        at += s.len() as u64;
+        w.write_all(&at.to_le_bytes())?;
+    }
+    for r in sentences.iter().flatten() {
         debug_assert_eq!(r.q.len(), dim);
         w.write_all(&r.bytes())?;
     }
@@ -107,6 +138,10 @@ struct Part {
     map: Mmap,
     first_row: usize,
     count: usize,
+    /// Where the passages' records start.
+    records_at: usize,
+    /// Where the sentences' offsets and records start (none in a `BBVEC001` file).
+    sentences: Option<(usize, usize)>,
 }
 
 impl Part {
@@ -158,27 +193,69 @@ fn open_part(
             ));
         }
     }
-    if map.len() < HEADER || &map[..8] != MAGIC {
+    let with_sentences = map.len() >= HEADER && &map[..8] == MAGIC;
+    if !with_sentences && (map.len() < HEADER_PASSAGES_ONLY || &map[..8] != MAGIC_PASSAGES_ONLY) {
         return Err(format!("{}: not a briefbot vectors file", path.display()));
     }
     let dim = u32::from_le_bytes(map[8..12].try_into().expect("4 bytes")) as usize;
     let count = u64::from_le_bytes(map[12..20].try_into().expect("8 bytes")) as usize;
-    let model_id = String::from_utf8_lossy(&map[20..HEADER]).trim().to_string();
-    let expected = (dim + 4)
+    let model_id = String::from_utf8_lossy(&map[20..HEADER_PASSAGES_ONLY])
+        .trim()
+        .to_string();
+    let (records_at, sentence_count) = if with_sentences {
+        let n = u64::from_le_bytes(
+            map[HEADER_PASSAGES_ONLY..HEADER]
+                .try_into()
+                .expect("8 bytes"),
+        );
+        (HEADER, Some(n as usize))
+    } else {
+        (HEADER_PASSAGES_ONLY, None)
+    };
+    let passages_end = (dim + 4)
         .checked_mul(count)
-        .and_then(|b| b.checked_add(HEADER));
+        .and_then(|b| b.checked_add(records_at));
+    let expected = match sentence_count {
+        None => passages_end,
+        Some(n) => passages_end
+            .and_then(|b| b.checked_add(count.checked_add(1)?.checked_mul(8)?))
+            .and_then(|b| b.checked_add((dim + 4).checked_mul(n)?)),
+    };
     if dim == 0 || expected != Some(map.len()) {
         return Err(format!(
-            "{}: {} bytes, the header says {count} vectors of {dim} dimensions",
+            "{}: {} bytes, the header says {count} vectors of {dim} dimensions{}",
             path.display(),
-            map.len()
+            map.len(),
+            sentence_count.map_or(String::new(), |n| format!(" and {n} of sentences"))
         ));
     }
+    let sentences = match (sentence_count, passages_end) {
+        (Some(n), Some(offsets_at)) => {
+            let offsets = (offsets_at, offsets_at + (count + 1) * 8);
+            // Offsets must rise from 0 to the number of sentence vectors, each passage
+            // having one at least: otherwise a read would fall outside the file.
+            let offset = |i: usize| {
+                let at = offsets.0 + i * 8;
+                u64::from_le_bytes(map[at..at + 8].try_into().expect("8 bytes")) as usize
+            };
+            let rising = (0..count).all(|i| offset(i) < offset(i + 1));
+            if offset(0) != 0 || offset(count) != n || !rising {
+                return Err(format!(
+                    "{}: its sentence offsets do not fit its {n} sentence vectors",
+                    path.display()
+                ));
+            }
+            Some(offsets)
+        }
+        _ => None,
+    };
     Ok((
         Part {
             map,
             first_row,
             count,
+            records_at,
+            sentences,
         },
         dim,
         model_id,
@@ -270,8 +347,51 @@ impl Vectors {
 
     fn record_in<'a>(&self, part: &'a Part, local: usize) -> &'a [u8] {
         let size = self.dim + 4;
-        let start = HEADER + local * size;
+        let start = part.records_at + local * size;
         &part.map[start..start + size]
+    }
+
+    /// Whether every file holds its passages' sentence vectors too.
+    pub fn has_sentences(&self) -> bool {
+        self.parts.iter().all(|p| p.sentences.is_some())
+    }
+
+    /// The sentence records of the passage of `row` (none where no file holds it, or
+    /// holds no sentences).
+    fn sentence_records(&self, row: usize) -> Option<impl Iterator<Item = &[u8]>> {
+        let (part, local) = self.locate(row)?;
+        let (offsets, records) = part.sentences?;
+        let offset = |i: usize| {
+            let at = offsets + i * 8;
+            u64::from_le_bytes(part.map[at..at + 8].try_into().expect("8 bytes")) as usize
+        };
+        let size = self.dim + 4;
+        Some((offset(local)..offset(local + 1)).map(move |i| {
+            let start = records + i * size;
+            &part.map[start..start + size]
+        }))
+    }
+
+    /// The vectors of the sentences of the passage of `row`.
+    pub fn sentences(&self, row: usize) -> Option<Vec<Quantized>> {
+        Some(
+            self.sentence_records(row)?
+                .map(Quantized::from_bytes)
+                .collect(),
+        )
+    }
+
+    /// The best cosine of a unit `query` with a sentence of the passage of `row`.
+    pub fn best_sentence(&self, query: &[f32], row: usize) -> Option<f32> {
+        if query.len() != self.dim {
+            return None;
+        }
+        self.sentence_records(row)?
+            .map(|r| {
+                let scale = f32::from_le_bytes(r[..4].try_into().expect("4 bytes"));
+                dot_f32_i8(query, &r[4..]) * scale
+            })
+            .reduce(f32::max)
     }
 
     pub fn get(&self, row: usize) -> Option<Quantized> {
@@ -431,6 +551,74 @@ mod tests {
 
     use super::random_unit as unit;
 
+    /// Each passage's vector as its one sentence's.
+    fn own(rows: &[Quantized]) -> Vec<Vec<Quantized>> {
+        rows.iter().map(|r| vec![r.clone()]).collect()
+    }
+
+    /// Each passage's sentence vectors are read back with it, across files; a sentence
+    /// offset that points outside the file is refused; and a file of the layout before
+    /// sentences were kept is still read, without them.
+    #[test]
+    fn sentence_vectors_are_kept_beside_their_passage() {
+        let dir = tempfile::tempdir().unwrap();
+        let dim = 16;
+        let v = |i: u64| Quantized::of(&unit(i, dim));
+        // Rows 0-2 with 2, 1 and 3 sentences; rows 5-6 (an update's) with 1 and 2.
+        let sentences = [vec![v(10), v(11)], vec![v(12)], vec![v(13), v(14), v(15)]];
+        let rows = [v(1), v(2), v(3)];
+        let (a, b) = (
+            dir.path().join("vectors.bin"),
+            dir.path().join("vectors-5.bin"),
+        );
+        write(&a, "m", dim, &rows, &sentences).unwrap();
+        write(
+            &b,
+            "m",
+            dim,
+            &[v(6), v(7)],
+            &[vec![v(16)], vec![v(17), v(18)]],
+        )
+        .unwrap();
+        let vectors = Vectors::open_parts(&[(a.clone(), 0, None), (b, 5, None)]).unwrap();
+        assert!(vectors.has_sentences());
+        assert_eq!(vectors.len(), 5);
+        assert_eq!(vectors.get(2), Some(v(3)));
+        assert_eq!(vectors.sentences(2).unwrap(), sentences[2]);
+        assert_eq!(vectors.sentences(1).unwrap(), sentences[1]);
+        assert_eq!(vectors.sentences(6).unwrap(), [v(17), v(18)]);
+        assert!(vectors.sentences(3).is_none());
+        // The best sentence: the query is sentence 14 itself.
+        let best = vectors.best_sentence(&unit(14, dim), 2).unwrap();
+        assert!((best - 1.0).abs() < 2e-3, "{best}");
+        let others = vectors.best_sentence(&unit(14, dim), 0).unwrap();
+        assert!(others < 0.9, "{others}");
+
+        // An offset past the sentence records: refused, naming the file.
+        let mut bytes = std::fs::read(&a).unwrap();
+        let offsets = HEADER + 3 * (dim + 4);
+        bytes[offsets + 8] = 9;
+        std::fs::write(&a, &bytes).unwrap();
+        let err = Vectors::open(&a, None).unwrap_err();
+        assert!(err.contains("sentence offsets"), "{err}");
+
+        // The earlier layout: magic BBVEC001, the passages' records only.
+        let mut old = Vec::new();
+        old.extend_from_slice(MAGIC_PASSAGES_ONLY);
+        old.extend_from_slice(&(dim as u32).to_le_bytes());
+        old.extend_from_slice(&3u64.to_le_bytes());
+        old.extend_from_slice(&[b' '; ID_BYTES]);
+        old[20] = b'm';
+        for r in &rows {
+            old.extend(r.bytes());
+        }
+        std::fs::write(&a, &old).unwrap();
+        let vectors = Vectors::open(&a, Some(crc32fast::hash(&old))).unwrap();
+        assert_eq!((vectors.len(), vectors.model_id()), (3, "m"));
+        assert_eq!(vectors.get(1), Some(v(2)));
+        assert!(!vectors.has_sentences() && vectors.sentences(1).is_none());
+    }
+
     #[test]
     fn quantised_cosines_are_within_a_thousandth_and_the_scan_finds_the_nearest() {
         let dim = 384;
@@ -438,7 +626,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
         let rows: Vec<Quantized> = all.iter().map(|v| Quantized::of(v)).collect();
-        write(&path, "abc", dim, &rows).unwrap();
+        write(&path, "abc", dim, &rows, &own(&rows)).unwrap();
         let vectors = Vectors::open(&path, None).unwrap();
         assert_eq!(
             (vectors.len(), vectors.dim(), vectors.model_id()),
@@ -481,7 +669,7 @@ mod tests {
         let part = |name: &str, rows: std::ops::Range<usize>| {
             let path = dir.path().join(name);
             let q: Vec<Quantized> = all[rows].iter().map(|v| Quantized::of(v)).collect();
-            write(&path, "m", 64, &q).unwrap();
+            write(&path, "m", 64, &q, &own(&q)).unwrap();
             path
         };
         // Rows 0-3 from a build, 6-9 from an update (rows 4-5 given out and dropped).
@@ -509,11 +697,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE);
         let rows: Vec<Quantized> = (0..4).map(|i| Quantized::of(&unit(i + 1, 8))).collect();
-        write(&path, "m", 8, &rows).unwrap();
+        write(&path, "m", 8, &rows, &own(&rows)).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() - 3]).unwrap();
         let err = Vectors::open(&path, None).unwrap_err();
-        assert!(err.contains("4 vectors of 8 dimensions"), "{err}");
+        assert!(
+            err.contains("4 vectors of 8 dimensions and 4 of sentences"),
+            "{err}"
+        );
         std::fs::write(&path, b"not vectors").unwrap();
         assert!(Vectors::open(&path, None).is_err());
     }
