@@ -87,10 +87,11 @@ fn a_paragraph_holding_a_near_synonym_of_a_missing_word_matches_it_softly() {
     let ws = Workspace::empty();
     std::fs::write(ws.content().join("harbour.md"), PARAGRAPHS).unwrap();
     write_model(&ws.path().join("model"));
-    // The tiny model's paragraph vectors are random: their cosines are left out of the
-    // ranking (weight 0), so that what moves it here is the soft match alone.
-    let cosines =
-        "cosine = 0\ncosine_z = 0\ncosine_rank = 0\nbriefing_cosine = 0\ncosine_unmatched = 0\n";
+    // The tiny model's paragraph and sentence vectors are random: their cosines are left
+    // out of the ranking (weight 0), so that what moves it here is the soft match alone.
+    let cosines = "cosine = 0\ncosine_z = 0\ncosine_rank = 0\nbriefing_cosine = 0\n\
+                   cosine_unmatched = 0\nsentence_cosine = 0\nsentence_cosine_z = 0\n\
+                   sentence_cosine_rank = 0\nsentence_unmatched = 0\nbriefing_sentence = 0\n";
     std::fs::write(
         ws.config(),
         format!("[search.semantic]\nmodel_dir = \"model\"\n[search.semantic.weights]\n{cosines}"),
