@@ -331,6 +331,8 @@ pub struct SemanticSettings {
     /// Least cosine between the question and the best paragraph for it to be quoted on
     /// the strength of meaning alone, when too few of the question's words are there.
     pub min_cosine: f32,
+    /// The same for the cosine of the question with the best paragraph's best sentence.
+    pub min_sentence_cosine: f32,
     /// A best paragraph whose evidence is under `unrelated_below` is refused all the same
     /// when its cosine with the question is under `unrelated_cosine`: the few words it
     /// shares with the question are shared by chance.
@@ -352,6 +354,7 @@ impl Default for SemanticSettings {
             query_prefix: String::new(),
             candidates: 20,
             min_cosine: 0.4,
+            min_sentence_cosine: 0.5,
             unrelated_cosine: 0.25,
             unrelated_below: 0.45,
             embed_before_answering: 400,
@@ -740,6 +743,11 @@ impl RawSettings {
         in_range(
             "search.semantic.min_cosine",
             search.semantic.min_cosine,
+            -1.0..=1.0,
+        )?;
+        in_range(
+            "search.semantic.min_sentence_cosine",
+            search.semantic.min_sentence_cosine,
             -1.0..=1.0,
         )?;
         in_range(

@@ -229,6 +229,7 @@ mod discord_rendering {
                         matched: 0,
                         sentence_matched: 0,
                         cosine: None,
+                        sentence_cosine: None,
                     }
                 })
                 .collect();

@@ -79,6 +79,7 @@ impl SearchOptions {
                 min_coverage: s.min_coverage,
                 unseen_weight: s.unseen_weight,
                 min_cosine: s.semantic.min_cosine,
+                min_sentence_cosine: s.semantic.min_sentence_cosine,
                 unrelated_cosine: s.semantic.unrelated_cosine,
                 unrelated_below: s.semantic.unrelated_below,
             },
@@ -113,6 +114,9 @@ pub struct Hit {
     pub sentence_matched: u32,
     /// The cosine of the question's vector with the passage's, when a model is in use.
     pub cosine: Option<f32>,
+    /// The best cosine of the question's vector with one of the passage's sentences', when
+    /// a model is in use.
+    pub sentence_cosine: Option<f32>,
 }
 
 /// A BM25 candidate with the evidence the re-ranker weighs.
@@ -136,6 +140,9 @@ impl Candidate {
             coverage: self.evidence.coverage,
             matched: self.evidence.matched,
             sentence_matched: self.evidence.sentence_matched,
+            sentence_cosine: self
+                .cosine
+                .map(|_| self.evidence.features[features::SENTENCE_COSINE]),
             cosine: self.cosine,
         }
     }

@@ -51,6 +51,9 @@ pub struct Rule {
     /// Least cosine of the question with the best passage for it to be answered on its
     /// meaning alone, when a model is in use (`search.semantic.min_cosine`).
     pub min_cosine: f32,
+    /// The same for the cosine of the question with the best passage's best sentence
+    /// (`search.semantic.min_sentence_cosine`): one sentence that says what was asked.
+    pub min_sentence_cosine: f32,
     /// A passage whose evidence is under `unrelated_below` (just past `min_coverage`: a
     /// word or two shared by chance) is still refused when its cosine with the question is
     /// under `unrelated_cosine`, when a model is in use
@@ -110,8 +113,12 @@ pub fn judge(terms: &[QuestionTerm], best: Option<&Hit>, rule: Rule) -> Verdict 
     // Both must hold: the words in the passage, and together in one of its sentences.
     let evidence = (coverage * sentence_coverage).sqrt();
     let cosine = best.and_then(|h| h.cosine);
-    // A paraphrase shares few of the passage's words but its meaning.
-    let by_meaning = cosine.is_some_and(|c| c >= rule.min_cosine);
+    // A paraphrase shares few of the passage's words but its meaning, or one of its
+    // sentences' (a higher bar: the best of several sentences is higher by chance too).
+    let by_meaning = cosine.is_some_and(|c| c >= rule.min_cosine)
+        || best
+            .and_then(|h| h.sentence_cosine)
+            .is_some_and(|c| c >= rule.min_sentence_cosine);
     // A question that shares a word or two with a passage by chance ("what is the weather
     // in Tokyo" of a briefing on Tokyo's defence budget) has barely enough of its words
     // there, and a meaning far from it.
@@ -140,6 +147,7 @@ mod tests {
             matched,
             sentence_matched,
             cosine: None,
+            sentence_cosine: None,
         }
     }
 
@@ -148,6 +156,7 @@ mod tests {
         min_coverage: 0.37,
         unseen_weight: 1.0,
         min_cosine: 0.4,
+        min_sentence_cosine: 0.5,
         unrelated_cosine: 0.25,
         unrelated_below: 0.45,
     };
@@ -215,10 +224,16 @@ mod tests {
         best.cosine = Some(0.62);
         let v = judge(&terms, Some(&best), RULE);
         assert!(v.covered && v.cosine == Some(0.62), "{v:?}");
-        // and still refused when it is not.
+        // and still refused when it is not,
         best.cosine = Some(0.2);
         assert!(!judge(&terms, Some(&best), RULE).covered);
         assert!(!judge(&terms, None, RULE).covered);
+        // unless one of its sentences says what was asked: its cosine must pass a higher
+        // bar than the paragraph's.
+        best.sentence_cosine = Some(0.45);
+        assert!(!judge(&terms, Some(&best), RULE).covered);
+        best.sentence_cosine = Some(0.55);
+        assert!(judge(&terms, Some(&best), RULE).covered);
     }
 
     /// A passage that holds barely enough of the question's words is refused when its
