@@ -732,7 +732,7 @@ impl Engine {
                     let f = &mut evidence.features;
                     f[features::COSINE] = c;
                     (f[features::COSINE_Z], f[features::COSINE_RANK]) = by_cosine.place(c);
-                    f[features::BRIEFING_COSINE] = by_cosine.briefing(&passage.slug);
+                    f[features::BRIEFING_COSINE] = by_cosine.briefing[rank];
                 }
                 if let Some(c) = cosines.and_then(|c| c.1) {
                     let f = &mut evidence.features;
@@ -741,7 +741,7 @@ impl Engine {
                         f[features::SENTENCE_COSINE_Z],
                         f[features::SENTENCE_COSINE_RANK],
                     ) = by_sentence.place(c);
-                    f[features::BRIEFING_SENTENCE] = by_sentence.briefing(&passage.slug);
+                    f[features::BRIEFING_SENTENCE] = by_sentence.briefing[rank];
                 }
                 if let Some(soft) = soft.as_mut() {
                     evidence.features[features::SOFT] = soft.score(
@@ -928,29 +928,30 @@ struct Among {
     sorted: Vec<f32>,
     mean: f32,
     sd: f32,
-    /// The best of each briefing's candidates, by slug (owned: the candidates are moved
-    /// into their evidence while these are read).
-    by_briefing: HashMap<String, f32>,
+    /// For each candidate, in order, the best score of a candidate of its briefing (0
+    /// where none has one).
+    briefing: Vec<f32>,
 }
 
 impl Among {
     fn of<'p>(scores: impl Iterator<Item = (&'p Passage, Option<f32>)>) -> Among {
-        let mut sorted = Vec::new();
-        let mut by_briefing: HashMap<String, f32> = HashMap::new();
-        for (p, score) in scores {
-            if let Some(x) = score {
-                sorted.push(x);
-                let best = by_briefing.entry(p.slug.clone()).or_insert(f32::MIN);
-                *best = best.max(x);
-            }
+        let scores: Vec<(&str, Option<f32>)> = scores.map(|(p, s)| (p.slug.as_str(), s)).collect();
+        let mut best: HashMap<&str, f32> = HashMap::new();
+        for (slug, x) in scores.iter().filter_map(|(slug, s)| Some((*slug, (*s)?))) {
+            let b = best.entry(slug).or_insert(f32::MIN);
+            *b = b.max(x);
         }
+        let mut sorted: Vec<f32> = scores.iter().filter_map(|(_, s)| *s).collect();
         sorted.sort_by(|a, b| b.total_cmp(a));
         let (mean, sd) = mean_sd(&sorted);
         Among {
+            briefing: scores
+                .iter()
+                .map(|(slug, _)| best.get(slug).copied().unwrap_or(0.0))
+                .collect(),
             sorted,
             mean,
             sd,
-            by_briefing,
         }
     }
 
@@ -959,11 +960,6 @@ impl Among {
     fn place(&self, x: f32) -> (f32, f32) {
         let rank = self.sorted.partition_point(|&y| y > x);
         ((x - self.mean) / self.sd / 3.0, 1.0 / (1.0 + rank as f32))
-    }
-
-    /// The best score of a candidate of briefing `slug` (0 if it has none).
-    fn briefing(&self, slug: &str) -> f32 {
-        self.by_briefing.get(slug).copied().unwrap_or(0.0)
     }
 }
 
