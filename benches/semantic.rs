@@ -52,9 +52,14 @@ fn bench(c: &mut Criterion) {
             b.iter(|| v.nearest(&q, 20, std::slice::from_ref(&(0..n))))
         });
         // What every reader pays once per version it opens (the file in the page cache):
-        // opening it with its checksum checked.
+        // opening it with its checksum checked (the head: passages' records and offsets).
         c.bench_function(&format!("checksum of {n} vectors"), |b| {
             b.iter(|| Vectors::open(&path, Some(crc32)).unwrap())
+        });
+        // What a long-running bot pays once per vectors file: every sentence record
+        // checked against its own CRC32.
+        c.bench_function(&format!("sentence checksums of {n} vectors"), |b| {
+            b.iter(|| v.check_sentences(&path).unwrap())
         });
         eprintln!(
             "{n} vectors: {} bytes on disk ({:.1} MB per 100k passages)",

@@ -335,10 +335,11 @@ fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
     assert!((best - 1.0).abs() < 5e-3, "{best}");
 }
 
-/// A changed byte in a version's vectors is damage like one in its segments: found by
-/// every reader (at the cheapest depth too, since a question's scan reads every vector
-/// anyway), and cured by a writer's rebuild, which takes every vector from the embedding
-/// cache. Before, a flipped scale made one paragraph the nearest to every question.
+/// A changed byte in a version's passage vectors is damage like one in its segments:
+/// found by every reader (at the cheapest depth too, since a question's scan reads every
+/// passage vector anyway), and cured by a writer's rebuild, which takes every vector from
+/// the embedding cache. Before, a flipped scale made one paragraph the nearest to every
+/// question.
 #[test]
 fn a_changed_byte_in_the_vectors_is_found_and_a_writer_rebuilds_from_the_cache() {
     use briefbot::index::Depth;
@@ -353,18 +354,12 @@ fn a_changed_byte_in_the_vectors_is_found_and_a_writer_rebuilds_from_the_cache()
         .join(format!("v-{}", report.manifest.version))
         .join("vectors.bin");
     let mut bytes = std::fs::read(&path).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 0x01;
+    // The second passage's record: past the 60-byte header and the first record.
+    let dim = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+    bytes[60 + (dim + 4) + 7] ^= 0x01;
     std::fs::write(&path, &bytes).unwrap();
     for depth in [Depth::Footers, Depth::Checksums] {
-        match app::store(&settings).checking(depth).open() {
-            Err(OpenError::Damaged { reason, .. }) => assert!(
-                reason.contains("vectors.bin does not match its checksum"),
-                "{reason}"
-            ),
-            Err(other) => panic!("not reported as damage: {other}"),
-            Ok(_) => panic!("a changed byte in the vectors went unseen ({depth:?})"),
-        }
+        assert_found_damaged(&settings, depth, "vectors.bin does not match its checksum");
     }
     let before = model.embedded();
     let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
@@ -377,6 +372,84 @@ fn a_changed_byte_in_the_vectors_is_found_and_a_writer_rebuilds_from_the_cache()
             .open()
             .is_ok()
     );
+}
+
+/// The sentence vectors (five times the bytes of the passages') carry a CRC32 each: a
+/// one-shot command opens the version without reading them all, and a question that
+/// reads a changed one fails, naming the file and the cure, instead of ranking by it; a
+/// bot, which checks them all when it opens a version, finds the damage there, and its
+/// writer rebuilds from the embedding cache.
+#[test]
+fn a_changed_sentence_vector_is_found_when_read_and_by_a_bot_at_opening() {
+    use briefbot::index::Depth;
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let (_, report) = app::rebuild(&settings).unwrap();
+    let path = ws
+        .index()
+        .join(format!("v-{}", report.manifest.version))
+        .join("vectors.bin");
+    // One byte of every sentence record changed: header (60 bytes), the passages'
+    // records, their offsets, then records of dim + 4 bytes and a CRC32.
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert_eq!(&bytes[..8], b"BBVEC003");
+    let dim = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+    let rows = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
+    let sentences = u64::from_le_bytes(bytes[52..60].try_into().unwrap()) as usize;
+    let records = 60 + rows * (dim + 4) + (rows + 1) * 8;
+    assert_eq!(bytes.len(), records + sentences * (dim + 8));
+    for i in 0..sentences {
+        bytes[records + i * (dim + 8) + 5] ^= 0x01;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+    assert!(opened.built.is_none(), "the head is whole: opened as it is");
+    let err = opened
+        .engine
+        .search("harbour dredging", 3, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("vectors.bin: sentence vector") && err.contains("does not match its checksum"),
+        "{err}"
+    );
+    assert!(err.contains("briefbot index --full"), "{err}");
+    drop(opened);
+
+    assert_found_damaged(
+        &settings,
+        Depth::Checksums,
+        "vectors.bin: sentence vector 0 does not match its checksum",
+    );
+    let before = model.embedded();
+    let serving = app::open_for_serving(&settings, None).unwrap();
+    let (why, _) = serving.opened.built.expect("rebuilt");
+    assert!(matches!(why, OpenError::Damaged { .. }), "{why}");
+    assert_eq!(model.embedded(), before, "every vector came from the cache");
+    let hits = serving
+        .opened
+        .engine
+        .search("harbour dredging", 3, None)
+        .unwrap();
+    assert!(!hits.is_empty());
+}
+
+/// Opening the live version, checked to `depth`, reports damage whose reason holds
+/// `expected`.
+fn assert_found_damaged(
+    settings: &briefbot::config::Settings,
+    depth: briefbot::index::Depth,
+    expected: &str,
+) {
+    match app::store(settings).checking(depth).open() {
+        Err(OpenError::Damaged { reason, .. }) => {
+            assert!(reason.contains(expected), "{reason}")
+        }
+        Err(other) => panic!("not reported as damage: {other}"),
+        Ok(_) => panic!("the damage went unseen ({depth:?})"),
+    }
 }
 
 /// A workspace on the fixture briefings indexed by words, then the tiny model switched on

@@ -79,21 +79,31 @@ pub fn check(index: &Index, dir: &Path, depth: Depth) -> Result<(), String> {
                 .is_compatible()
                 .map_err(|e| format!("{name} is of another index format: {e:?}"))?;
             if depth == Depth::Checksums {
-                let identity = identity(&dir.join(&relative));
-                if identity.is_some_and(|id| verified().contains(&id)) {
-                    continue;
-                }
-                let bytes = body
-                    .read_bytes()
-                    .map_err(|e| format!("{name} cannot be read: {e}"))?;
-                if crc32fast::hash(bytes.as_slice()) != footer.crc {
-                    return Err(format!("{name} does not match its checksum"));
-                }
-                if let Some(id) = identity {
-                    verified().insert(id);
-                }
+                once(&dir.join(&relative), || {
+                    let bytes = body
+                        .read_bytes()
+                        .map_err(|e| format!("{name} cannot be read: {e}"))?;
+                    if crc32fast::hash(bytes.as_slice()) != footer.crc {
+                        return Err(format!("{name} does not match its checksum"));
+                    }
+                    Ok(())
+                })?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Runs `check` of the file at `path` unless this process has already found that very
+/// file right (see [`Identity`]); remembers it when `check` finds it right.
+pub fn once(path: &Path, check: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    let identity = identity(path);
+    if identity.is_some_and(|id| verified().contains(&id)) {
+        return Ok(());
+    }
+    check()?;
+    if let Some(id) = identity {
+        verified().insert(id);
     }
     Ok(())
 }

@@ -539,6 +539,14 @@ impl IndexStore {
                 }
                 let vectors = open_vectors(&dir, &manifest)
                     .map_err(|e| self.damaged(format!("{name}: {e}")))?;
+                // A question checks the sentence vectors it reads; a long-running bot
+                // checks them all before it answers from the version, each file once.
+                if self.depth == Depth::Checksums {
+                    for file in vectors.files() {
+                        super::integrity::once(file, || vectors.check_sentences(file))
+                            .map_err(|e| self.damaged(format!("{name}: {e}")))?;
+                    }
+                }
                 if !vectors.has_sentences() {
                     return Err(OpenError::ModelChanged {
                         dir,
@@ -1143,7 +1151,11 @@ fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildE
         })?;
         // Opened alone, its records are rows 0, 1, ….
         for r in 0..vectors.len() {
-            let (Some(v), Some(s)) = (vectors.get(r), vectors.sentences(r)) else {
+            let read = vectors.sentences(r).map_err(|e| BuildError::Io {
+                path: path.clone(),
+                source: std::io::Error::other(e),
+            })?;
+            let (Some(v), Some(s)) = (vectors.get(r), read) else {
                 return Err(BuildError::Io {
                     path,
                     source: std::io::Error::other("a vectors file without sentence vectors"),
@@ -1244,9 +1256,11 @@ fn touched_passages(
             {
                 let texts = crate::semantic::texts_of(&passage.text);
                 vectors.insert(crate::semantic::cache::key(texts[0]), v);
-                // A passage of one sentence holds its own vector again: nothing more.
+                // A passage of one sentence holds its own vector again: nothing more. One
+                // whose sentence vectors do not match their checksums is not reused: its
+                // sentences come from the cache, or are embedded again.
                 if texts.len() > 1
-                    && let Some(sentences) = semantic.vectors.sentences(row as usize)
+                    && let Ok(Some(sentences)) = semantic.vectors.sentences(row as usize)
                 {
                     for (text, v) in texts[1..].iter().zip(sentences) {
                         vectors.insert(crate::semantic::cache::key(text), v);

@@ -660,11 +660,23 @@ impl Engine {
             Some((v, semantic)) => rows
                 .iter()
                 .map(|r| {
-                    let r = (*r)?;
-                    let cosine = semantic.vectors.cosine(v, r)?;
-                    Some((cosine, semantic.vectors.best_sentence(v, r)))
+                    let Some((r, cosine)) =
+                        r.and_then(|r| Some((r, semantic.vectors.cosine(v, r)?)))
+                    else {
+                        return Ok(None);
+                    };
+                    // A sentence vector that does not match its checksum: a damaged
+                    // index, as a damaged file of tantivy's would be.
+                    let sentence = semantic.vectors.best_sentence(v, r).map_err(|e| {
+                        tantivy::TantivyError::DataCorruption(
+                            tantivy::error::DataCorruption::comment_only(format!(
+                                "{e}; `briefbot index --full` (or /reindex) rebuilds the index"
+                            )),
+                        )
+                    })?;
+                    Ok(Some((cosine, sentence)))
                 })
-                .collect(),
+                .collect::<Result<_, SearchError>>()?,
             None => vec![None; top.len()],
         };
         // BM25 order over the whole pool, ties by row (as in `bm25_top`).

@@ -8,13 +8,23 @@
 //! quarter of the memory. The cosine error this adds is about 1e-3 (tested), far below
 //! what separates a right paragraph from a wrong one.
 //!
-//! Layout: `BBVEC002`, dim (u32 LE), count (u64 LE), the model id (32 ASCII bytes), the
+//! Layout: `BBVEC003`, dim (u32 LE), count (u64 LE), the model id (32 ASCII bytes), the
 //! number of sentence vectors (u64 LE), then `count` records of (scale f32 LE, dim × i8),
 //! record `r` being the passage whose `row` field is `r`; then `count + 1` offsets (u64
-//! LE, the first 0) and the sentence records: passage `r`'s sentences are records
-//! `offsets[r]..offsets[r + 1]`. Each passage has at least one (a passage of one sentence
-//! has its own vector again). Files written before sentence vectors were kept
-//! (`BBVEC001`) end after the passages' records; they are still read, without sentences.
+//! LE, the first 0) and the sentence records, each (scale f32 LE, dim × i8, the CRC32 of
+//! those bytes, u32 LE): passage `r`'s sentences are records `offsets[r]..offsets[r + 1]`.
+//! Each passage has at least one (a passage of one sentence has its own vector again).
+//!
+//! What is read for every question — the header, the passages' records (the scan reads
+//! them all) and the offsets, "the head" — is checked when the file is opened, against
+//! the CRC32 the version's manifest keeps; the sentence records, five times as many bytes
+//! of which a question reads about 200 records, each against its own CRC32 as it is read
+//! (and all of them when a long-running bot opens the version: [`Vectors::check_sentences`]).
+//!
+//! Earlier layouts are still read: `BBVEC002` (sentence records without their CRC32, the
+//! manifest's CRC32 over the whole file, read whole at every opening: 6 times the head's
+//! bytes) and `BBVEC001` (written before sentence vectors were kept: the passages'
+//! records only).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -22,7 +32,9 @@ use std::path::Path;
 
 use memmap2::Mmap;
 
-const MAGIC: &[u8; 8] = b"BBVEC002";
+const MAGIC: &[u8; 8] = b"BBVEC003";
+/// Sentence records without their own CRC32; the manifest's CRC32 covers the whole file.
+const MAGIC_WHOLE_CRC: &[u8; 8] = b"BBVEC002";
 /// Files without sentence vectors.
 const MAGIC_PASSAGES_ONLY: &[u8; 8] = b"BBVEC001";
 const ID_BYTES: usize = 32;
@@ -85,8 +97,9 @@ impl<W: Write> Write for Crc32Writer<W> {
 }
 
 /// Writes vectors, in row order (a version's first row first), each passage's with its
-/// sentences' (`sentences[r]`, at least one each), and returns the file's CRC32, which
-/// the version's manifest keeps (checked by [`Vectors::open_parts`]).
+/// sentences' (`sentences[r]`, at least one each), and returns the CRC32 of the file's
+/// head (all but the sentence records, which carry their own), which the version's
+/// manifest keeps (checked by [`Vectors::open_parts`]).
 pub fn write(
     path: &Path,
     model_id: &str,
@@ -123,25 +136,39 @@ pub fn write(
         at += s.len() as u64;
         w.write_all(&at.to_le_bytes())?;
     }
+    let crc = w.crc.finalize();
+    let mut w = w.inner;
     for r in sentences.iter().flatten() {
         debug_assert_eq!(r.q.len(), dim);
-        w.write_all(&r.bytes())?;
+        let bytes = r.bytes();
+        w.write_all(&bytes)?;
+        w.write_all(&crc32fast::hash(&bytes).to_le_bytes())?;
     }
-    let crc = w.crc.finalize();
-    let file = w.inner.into_inner().map_err(|e| e.into_error())?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     Ok(crc)
 }
 
 /// One vectors file, memory-mapped: `count` records, the first being row `first_row`.
 struct Part {
+    path: std::path::PathBuf,
     map: Mmap,
     first_row: usize,
     count: usize,
     /// Where the passages' records start.
     records_at: usize,
-    /// Where the sentences' offsets and records start (none in a `BBVEC001` file).
-    sentences: Option<(usize, usize)>,
+    /// Where the sentences' offsets and records are (none in a `BBVEC001` file).
+    sentences: Option<SentenceRecords>,
+}
+
+/// Where a file's sentence offsets and records start, and whether each record carries
+/// its CRC32 (not in a `BBVEC002` file).
+#[derive(Debug, Clone, Copy)]
+struct SentenceRecords {
+    offsets: usize,
+    records: usize,
+    count: usize,
+    with_crc: bool,
 }
 
 impl Part {
@@ -172,9 +199,10 @@ impl std::fmt::Debug for Vectors {
 }
 
 /// Opens and checks one vectors file: its size must match its header, and with `crc32`
-/// (what [`write`] returned) its bytes that CRC32, so that a changed byte anywhere (a
-/// damaged disk, a stray write) is an error naming the file. That reads the whole file:
-/// about what one question's exact scan reads (2.5–2.9 ms at 100k vectors, one core).
+/// (what [`write`] returned) its head (all but the sentence records, which carry their
+/// own) that CRC32, so that a changed byte (a damaged disk, a stray write) is an error
+/// naming the file. That reads the passages' records: about what one question's exact
+/// scan reads (2.5–2.9 ms at 100k vectors, one core). A `BBVEC002` file is read whole.
 fn open_part(
     path: &Path,
     first_row: usize,
@@ -184,17 +212,15 @@ fn open_part(
     // SAFETY: vectors files are written once, then only read and finally deleted (never
     // truncated or written in place); a deleted file stays mapped until dropped.
     let map = unsafe { Mmap::map(&file) }.map_err(|e| format!("{}: {e}", path.display()))?;
-    if let Some(written) = crc32 {
-        let found = crc32fast::hash(&map);
-        if found != written {
-            return Err(format!(
-                "{} does not match its checksum (CRC32 {found:08x}, written as {written:08x})",
-                path.display()
-            ));
-        }
-    }
-    let with_sentences = map.len() >= HEADER && &map[..8] == MAGIC;
-    if !with_sentences && (map.len() < HEADER_PASSAGES_ONLY || &map[..8] != MAGIC_PASSAGES_ONLY) {
+    // Where the passages' records start, and whether sentence records follow them and
+    // carry their CRC32.
+    let (records_at, sentences, with_crc) = match map.get(..8) {
+        Some(m) if m == MAGIC => (HEADER, true, true),
+        Some(m) if m == MAGIC_WHOLE_CRC => (HEADER, true, false),
+        Some(m) if m == MAGIC_PASSAGES_ONLY => (HEADER_PASSAGES_ONLY, false, false),
+        _ => return Err(format!("{}: not a briefbot vectors file", path.display())),
+    };
+    if map.len() < records_at {
         return Err(format!("{}: not a briefbot vectors file", path.display()));
     }
     let dim = u32::from_le_bytes(map[8..12].try_into().expect("4 bytes")) as usize;
@@ -202,24 +228,27 @@ fn open_part(
     let model_id = String::from_utf8_lossy(&map[20..HEADER_PASSAGES_ONLY])
         .trim()
         .to_string();
-    let (records_at, sentence_count) = if with_sentences {
-        let n = u64::from_le_bytes(
+    let sentence_count = sentences.then(|| {
+        u64::from_le_bytes(
             map[HEADER_PASSAGES_ONLY..HEADER]
                 .try_into()
                 .expect("8 bytes"),
-        );
-        (HEADER, Some(n as usize))
-    } else {
-        (HEADER_PASSAGES_ONLY, None)
-    };
+        ) as usize
+    });
+    let sentence_size = dim + if with_crc { 8 } else { 4 };
     let passages_end = (dim + 4)
         .checked_mul(count)
         .and_then(|b| b.checked_add(records_at));
-    let expected = match sentence_count {
+    let offsets_end = match sentence_count {
         None => passages_end,
-        Some(n) => passages_end
-            .and_then(|b| b.checked_add(count.checked_add(1)?.checked_mul(8)?))
-            .and_then(|b| b.checked_add((dim + 4).checked_mul(n)?)),
+        Some(_) => passages_end.and_then(|b| b.checked_add(count.checked_add(1)?.checked_mul(8)?)),
+    };
+    let expected = match sentence_count {
+        None => offsets_end,
+        Some(n) => offsets_end.and_then(|b| b.checked_add(sentence_size.checked_mul(n)?)),
+    };
+    let (Some(passages_end), Some(head_end)) = (passages_end, offsets_end) else {
+        return Err(format!("{}: its header is damaged", path.display()));
     };
     if dim == 0 || expected != Some(map.len()) {
         return Err(format!(
@@ -229,13 +258,23 @@ fn open_part(
             sentence_count.map_or(String::new(), |n| format!(" and {n} of sentences"))
         ));
     }
-    let sentences = match (sentence_count, passages_end) {
-        (Some(n), Some(offsets_at)) => {
-            let offsets = (offsets_at, offsets_at + (count + 1) * 8);
+    if let Some(written) = crc32 {
+        let checked = if with_crc { &map[..head_end] } else { &map[..] };
+        let found = crc32fast::hash(checked);
+        if found != written {
+            return Err(format!(
+                "{} does not match its checksum (CRC32 {found:08x}, written as {written:08x})",
+                path.display()
+            ));
+        }
+    }
+    let sentences = match sentence_count {
+        Some(n) => {
+            let offsets = passages_end;
             // Offsets must rise from 0 to the number of sentence vectors, each passage
             // having one at least: otherwise a read would fall outside the file.
             let offset = |i: usize| {
-                let at = offsets.0 + i * 8;
+                let at = offsets + i * 8;
                 u64::from_le_bytes(map[at..at + 8].try_into().expect("8 bytes")) as usize
             };
             let rising = (0..count).all(|i| offset(i) < offset(i + 1));
@@ -245,12 +284,18 @@ fn open_part(
                     path.display()
                 ));
             }
-            Some(offsets)
+            Some(SentenceRecords {
+                offsets,
+                records: head_end,
+                count: n,
+                with_crc,
+            })
         }
-        _ => None,
+        None => None,
     };
     Ok((
         Part {
+            path: path.to_path_buf(),
             map,
             first_row,
             count,
@@ -260,6 +305,30 @@ fn open_part(
         dim,
         model_id,
     ))
+}
+
+impl Part {
+    /// Sentence record `i` of this file (scale and integers), checked against its CRC32
+    /// where it carries one.
+    fn sentence(&self, s: SentenceRecords, dim: usize, i: usize) -> Result<&[u8], String> {
+        let size = dim + 4;
+        let start = s.records + i * (size + if s.with_crc { 4 } else { 0 });
+        let record = &self.map[start..start + size];
+        if s.with_crc {
+            let written = u32::from_le_bytes(
+                self.map[start + size..start + size + 4]
+                    .try_into()
+                    .expect("4 bytes"),
+            );
+            if crc32fast::hash(record) != written {
+                return Err(format!(
+                    "{}: sentence vector {i} does not match its checksum",
+                    self.path.display()
+                ));
+            }
+        }
+        Ok(record)
+    }
 }
 
 impl Vectors {
@@ -356,42 +425,68 @@ impl Vectors {
         self.parts.iter().all(|p| p.sentences.is_some())
     }
 
-    /// The sentence records of the passage of `row` (none where no file holds it, or
-    /// holds no sentences).
-    fn sentence_records(&self, row: usize) -> Option<impl Iterator<Item = &[u8]>> {
+    /// The sentence records of the passage of `row`, each checked against its CRC32 as
+    /// it is read (none where no file holds the passage, or holds no sentences).
+    fn sentence_records(&self, row: usize) -> Option<impl Iterator<Item = Result<&[u8], String>>> {
         let (part, local) = self.locate(row)?;
-        let (offsets, records) = part.sentences?;
+        let s = part.sentences?;
         let offset = |i: usize| {
-            let at = offsets + i * 8;
+            let at = s.offsets + i * 8;
             u64::from_le_bytes(part.map[at..at + 8].try_into().expect("8 bytes")) as usize
         };
-        let size = self.dim + 4;
-        Some((offset(local)..offset(local + 1)).map(move |i| {
-            let start = records + i * size;
-            &part.map[start..start + size]
-        }))
+        let dim = self.dim;
+        Some((offset(local)..offset(local + 1)).map(move |i| part.sentence(s, dim, i)))
     }
 
-    /// The vectors of the sentences of the passage of `row`.
-    pub fn sentences(&self, row: usize) -> Option<Vec<Quantized>> {
-        Some(
-            self.sentence_records(row)?
-                .map(Quantized::from_bytes)
-                .collect(),
-        )
-    }
-
-    /// The best cosine of a unit `query` with a sentence of the passage of `row`.
-    pub fn best_sentence(&self, query: &[f32], row: usize) -> Option<f32> {
-        if query.len() != self.dim {
-            return None;
+    /// The vectors of the sentences of the passage of `row` (`None` where no file holds
+    /// them); an error where one does not match its checksum.
+    pub fn sentences(&self, row: usize) -> Result<Option<Vec<Quantized>>, String> {
+        match self.sentence_records(row) {
+            None => Ok(None),
+            Some(records) => records
+                .map(|r| r.map(Quantized::from_bytes))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
         }
-        self.sentence_records(row)?
-            .map(|r| {
-                let scale = f32::from_le_bytes(r[..4].try_into().expect("4 bytes"));
-                dot_f32_i8(query, &r[4..]) * scale
-            })
-            .reduce(f32::max)
+    }
+
+    /// The best cosine of a unit `query` with a sentence of the passage of `row` (`None`
+    /// where no file holds them); an error where one does not match its checksum.
+    pub fn best_sentence(&self, query: &[f32], row: usize) -> Result<Option<f32>, String> {
+        if query.len() != self.dim {
+            return Ok(None);
+        }
+        let Some(records) = self.sentence_records(row) else {
+            return Ok(None);
+        };
+        let mut best: Option<f32> = None;
+        for r in records {
+            let r = r?;
+            let scale = f32::from_le_bytes(r[..4].try_into().expect("4 bytes"));
+            let cosine = dot_f32_i8(query, &r[4..]) * scale;
+            best = Some(best.map_or(cosine, |b| b.max(cosine)));
+        }
+        Ok(best)
+    }
+
+    /// The files of this version's vectors.
+    pub fn files(&self) -> impl Iterator<Item = &Path> {
+        self.parts.iter().map(|p| p.path.as_path())
+    }
+
+    /// Checks every sentence record of the file `path` (one of [`Vectors::files`])
+    /// against its CRC32: what a long-running bot does before it answers from a version,
+    /// while a question checks only those it reads. Files of the layouts before
+    /// (`BBVEC002`, `BBVEC001`) were checked whole when opened.
+    pub fn check_sentences(&self, path: &Path) -> Result<(), String> {
+        for part in self.parts.iter().filter(|p| p.path == path) {
+            if let Some(s) = part.sentences.filter(|s| s.with_crc) {
+                for i in 0..s.count {
+                    part.sentence(s, self.dim, i)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn get(&self, row: usize) -> Option<Quantized> {
@@ -584,15 +679,16 @@ mod tests {
         assert!(vectors.has_sentences());
         assert_eq!(vectors.len(), 5);
         assert_eq!(vectors.get(2), Some(v(3)));
-        assert_eq!(vectors.sentences(2).unwrap(), sentences[2]);
-        assert_eq!(vectors.sentences(1).unwrap(), sentences[1]);
-        assert_eq!(vectors.sentences(6).unwrap(), [v(17), v(18)]);
-        assert!(vectors.sentences(3).is_none());
+        assert_eq!(vectors.sentences(2).unwrap().unwrap(), sentences[2]);
+        assert_eq!(vectors.sentences(1).unwrap().unwrap(), sentences[1]);
+        assert_eq!(vectors.sentences(6).unwrap().unwrap(), [v(17), v(18)]);
+        assert!(vectors.sentences(3).unwrap().is_none());
         // The best sentence: the query is sentence 14 itself.
-        let best = vectors.best_sentence(&unit(14, dim), 2).unwrap();
+        let best = vectors.best_sentence(&unit(14, dim), 2).unwrap().unwrap();
         assert!((best - 1.0).abs() < 2e-3, "{best}");
-        let others = vectors.best_sentence(&unit(14, dim), 0).unwrap();
+        let others = vectors.best_sentence(&unit(14, dim), 0).unwrap().unwrap();
         assert!(others < 0.9, "{others}");
+        assert!(vectors.check_sentences(&a).is_ok());
 
         // An offset past the sentence records: refused, naming the file.
         let mut bytes = std::fs::read(&a).unwrap();
@@ -616,7 +712,75 @@ mod tests {
         let vectors = Vectors::open(&a, Some(crc32fast::hash(&old))).unwrap();
         assert_eq!((vectors.len(), vectors.model_id()), (3, "m"));
         assert_eq!(vectors.get(1), Some(v(2)));
-        assert!(!vectors.has_sentences() && vectors.sentences(1).is_none());
+        assert!(!vectors.has_sentences() && vectors.sentences(1).unwrap().is_none());
+    }
+
+    /// The manifest's CRC32 covers the head (header, passages, offsets), which opening
+    /// reads; each sentence record is checked against its own CRC32 when read, or all of
+    /// them by `check_sentences`. A file of the layout before (`BBVEC002`: no CRC32 per
+    /// sentence) is still read, checked whole at opening.
+    #[test]
+    fn sentence_records_are_checked_as_they_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let dim = 16;
+        let v = |i: u64| Quantized::of(&unit(i, dim));
+        let rows = [v(1), v(2)];
+        let sentences = [vec![v(10), v(11)], vec![v(12), v(13), v(14)]];
+        let path = dir.path().join(FILE);
+        let head = write(&path, "m", dim, &rows, &sentences).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        let head_end = HEADER + 2 * (dim + 4) + 3 * 8;
+        assert_eq!(good.len(), head_end + 5 * (dim + 8));
+        assert_eq!(head, crc32fast::hash(&good[..head_end]));
+
+        // A changed byte in the head: refused at opening.
+        let mut bytes = good.clone();
+        bytes[HEADER + dim + 4 + 3] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = Vectors::open(&path, Some(head)).unwrap_err();
+        assert!(err.contains("does not match its checksum"), "{err}");
+
+        // In sentence 3 (the second passage's second): opening reads past it; the
+        // passage whose sentences hold it fails when read, the other does not.
+        let mut bytes = good.clone();
+        bytes[head_end + 3 * (dim + 8) + 9] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let vectors = Vectors::open(&path, Some(head)).unwrap();
+        let err = vectors.best_sentence(&unit(13, dim), 1).unwrap_err();
+        assert!(
+            err.contains("vectors.bin: sentence vector 3 does not match its checksum"),
+            "{err}"
+        );
+        assert!(vectors.sentences(1).is_err());
+        assert_eq!(vectors.sentences(0).unwrap().unwrap(), sentences[0]);
+        assert!(vectors.best_sentence(&unit(10, dim), 0).unwrap().is_some());
+        let err = vectors.check_sentences(&path).unwrap_err();
+        assert!(err.contains("sentence vector 3"), "{err}");
+        // Its CRC32 changed instead: the same.
+        let mut bytes = good.clone();
+        bytes[head_end + 4 * (dim + 8) - 1] ^= 1;
+        std::fs::write(&path, &bytes).unwrap();
+        let vectors = Vectors::open(&path, Some(head)).unwrap();
+        assert!(vectors.check_sentences(&path).is_err());
+
+        // The layout before: BBVEC002, no CRC32 per sentence, the manifest's over all.
+        let mut old = MAGIC_WHOLE_CRC.to_vec();
+        old.extend_from_slice(&good[8..head_end]);
+        for i in 0..5 {
+            let at = head_end + i * (dim + 8);
+            old.extend_from_slice(&good[at..at + dim + 4]);
+        }
+        std::fs::write(&path, &old).unwrap();
+        let vectors = Vectors::open(&path, Some(crc32fast::hash(&old))).unwrap();
+        assert!(vectors.has_sentences());
+        assert_eq!(vectors.sentences(1).unwrap().unwrap(), sentences[1]);
+        assert!(vectors.check_sentences(&path).is_ok());
+        let written = crc32fast::hash(&old);
+        let last = old.len() - 1;
+        old[last] ^= 1;
+        std::fs::write(&path, &old).unwrap();
+        let err = Vectors::open(&path, Some(written)).unwrap_err();
+        assert!(err.contains("does not match its checksum"), "{err}");
     }
 
     #[test]
