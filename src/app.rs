@@ -425,6 +425,23 @@ pub fn open_for_command(settings: &Settings, ranking: Ranking) -> Result<Opened,
     Ok(answering)
 }
 
+/// For a command whose question found the live index damaged while answering (`reason`:
+/// a vector or file read then that does not match its checksum): rebuilt as
+/// [`open_for_command`] rebuilds an index that does not open — from `content/` and the
+/// embedding cache — and opened again; a reader says so instead.
+pub fn rebuild_damaged(
+    settings: &Settings,
+    ranking: Ranking,
+    reason: String,
+) -> Result<Opened, AppError> {
+    let store = store(settings);
+    let why = OpenError::Damaged {
+        dir: settings.index.dir.clone(),
+        reason,
+    };
+    build_for_command(settings, ranking, &store, why)
+}
+
 /// [`open_for_command`]'s answer to a live index that did not open for `why`: a writer
 /// rebuilds it, with the model's vectors when at most `embed_before_answering` of its
 /// paragraphs lack one in the embedding cache, by words otherwise; a reader says so.

@@ -390,19 +390,7 @@ fn a_changed_sentence_vector_is_found_when_read_and_by_a_bot_at_opening() {
         .index()
         .join(format!("v-{}", report.manifest.version))
         .join("vectors.bin");
-    // One byte of every sentence record changed: header (60 bytes), the passages'
-    // records, their offsets, then records of dim + 4 bytes and a CRC32.
-    let mut bytes = std::fs::read(&path).unwrap();
-    assert_eq!(&bytes[..8], b"BBVEC003");
-    let dim = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
-    let rows = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
-    let sentences = u64::from_le_bytes(bytes[52..60].try_into().unwrap()) as usize;
-    let records = 60 + rows * (dim + 4) + (rows + 1) * 8;
-    assert_eq!(bytes.len(), records + sentences * (dim + 8));
-    for i in 0..sentences {
-        bytes[records + i * (dim + 8) + 5] ^= 0x01;
-    }
-    std::fs::write(&path, &bytes).unwrap();
+    damage_every_sentence_vector(&path);
 
     let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
     assert!(opened.built.is_none(), "the head is whole: opened as it is");
@@ -434,6 +422,58 @@ fn a_changed_sentence_vector_is_found_when_read_and_by_a_bot_at_opening() {
         .search("harbour dredging", 3, None)
         .unwrap();
     assert!(!hits.is_empty());
+}
+
+/// Changes one byte of every sentence vector in the vectors file at `path`: after the
+/// header (60 bytes), the passages' records and their offsets, records of dim + 4 bytes
+/// and a CRC32.
+fn damage_every_sentence_vector(path: &std::path::Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"BBVEC003");
+    let dim = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
+    let rows = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
+    let sentences = u64::from_le_bytes(bytes[52..60].try_into().unwrap()) as usize;
+    let records = 60 + rows * (dim + 4) + (rows + 1) * 8;
+    assert_eq!(bytes.len(), records + sentences * (dim + 8));
+    for i in 0..sentences {
+        bytes[records + i * (dim + 8) + 5] ^= 0x01;
+    }
+    std::fs::write(path, &bytes).unwrap();
+}
+
+/// `briefbot ask`, whose question finds a damaged sentence vector while answering,
+/// rebuilds the index from the embedding cache, says so, and answers.
+#[test]
+fn ask_rebuilds_an_index_found_damaged_while_answering_and_answers() {
+    let ws = workspace_with_model("");
+    let (_, report) = app::rebuild(&ws.settings()).unwrap();
+    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    damage_every_sentence_vector(&version.join("vectors.bin"));
+    let out = common::briefbot()
+        .arg("--config")
+        .arg(ws.config())
+        .args(["ask", "harbour dredging"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("is damaged")
+            && stderr.contains("vectors.bin: sentence vector")
+            && stderr.contains("built it"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("—"), "no quote: {stdout}");
+    // The new version is whole: a bot, which checks every sentence vector, opens it.
+    assert!(
+        app::store(&ws.settings())
+            .checking(briefbot::index::Depth::Checksums)
+            .open()
+            .is_ok()
+    );
 }
 
 /// Opening the live version, checked to `depth`, reports damage whose reason holds

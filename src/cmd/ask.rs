@@ -3,11 +3,11 @@
 use std::io::IsTerminal;
 
 use anyhow::{Result, bail};
-use briefbot::answer;
+use briefbot::answer::{self, AnswerError};
 use briefbot::app;
 use briefbot::config::Settings;
 use briefbot::render;
-use briefbot::search::Ranking;
+use briefbot::search::{Ranking, SearchError};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -39,18 +39,36 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     super::report_model(settings);
     let opened = app::open_for_command(settings, Ranking::Full)?;
     super::report_auto_build(&opened);
-    let engine = &args.libraries.engine(&opened.engine);
-    if let Some(slug) = &args.briefing
-        && !engine.briefings().any(|b| &b.slug == slug)
-    {
-        bail!("no briefing `{slug}` in the index (see `briefbot sources`)");
-    }
     let k = args.k.map_or(settings.search.top_k, usize::from);
     let briefing = args.briefing.as_deref();
-    let answer = if args.anyway {
-        answer::closest(engine, &question, 0, k, briefing)?
-    } else {
-        answer::answer(engine, &question, k, briefing)?
+    let ask = |opened: &app::Opened| -> Result<Result<answer::Answer, AnswerError>> {
+        let engine = &args.libraries.engine(&opened.engine);
+        if let Some(slug) = briefing
+            && !engine.briefings().any(|b| b.slug == slug)
+        {
+            bail!("no briefing `{slug}` in the index (see `briefbot sources`)");
+        }
+        Ok(if args.anyway {
+            answer::closest(engine, &question, 0, k, briefing)
+        } else {
+            answer::answer(engine, &question, k, briefing)
+        })
+    };
+    // Opening checked what every question reads; a damaged vector or file found only
+    // while answering is cured as one found at opening: rebuilt (from content/ and the
+    // embedding cache), then the question is asked again.
+    let answer = match ask(&opened)? {
+        Err(AnswerError::Search(e)) if e.is_damage() => {
+            drop(opened);
+            let reason = match e {
+                SearchError::Damaged(reason) => reason,
+                other => other.to_string(),
+            };
+            let opened = app::rebuild_damaged(settings, Ranking::Full, reason)?;
+            super::report_auto_build(&opened);
+            ask(&opened)??
+        }
+        other => other?,
     };
     if args.json {
         println!("{}", render::json::to_string(&answer));

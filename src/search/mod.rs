@@ -176,8 +176,25 @@ impl Prepared {
 
 /// Errors of a search (the question itself can never cause one).
 #[derive(Debug, thiserror::Error)]
-#[error("searching the index failed: {0}")]
-pub struct SearchError(#[from] tantivy::TantivyError);
+pub enum SearchError {
+    #[error("searching the index failed: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// A vector read while answering does not match its checksum.
+    #[error("the index is damaged: {0}; `briefbot index --full` (or /reindex) rebuilds it")]
+    Damaged(String),
+}
+
+impl SearchError {
+    /// Whether the search found the index damaged: a file or a vector read while
+    /// answering that does not match its checksum (what a one-shot command does not read
+    /// whole when it opens a version).
+    pub fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            SearchError::Damaged(_) | SearchError::Index(tantivy::TantivyError::DataCorruption(_))
+        )
+    }
+}
 
 /// Searches one opened index version, within a [`Scope`]: every read (a search, a
 /// passage by id, a briefing's paragraphs, the list of briefings) sees the libraries the
@@ -667,13 +684,10 @@ impl Engine {
                     };
                     // A sentence vector that does not match its checksum: a damaged
                     // index, as a damaged file of tantivy's would be.
-                    let sentence = semantic.vectors.best_sentence(v, r).map_err(|e| {
-                        tantivy::TantivyError::DataCorruption(
-                            tantivy::error::DataCorruption::comment_only(format!(
-                                "{e}; `briefbot index --full` (or /reindex) rebuilds the index"
-                            )),
-                        )
-                    })?;
+                    let sentence = semantic
+                        .vectors
+                        .best_sentence(v, r)
+                        .map_err(SearchError::Damaged)?;
                     Ok(Some((cosine, sentence)))
                 })
                 .collect::<Result<_, SearchError>>()?,
