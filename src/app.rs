@@ -67,7 +67,8 @@ impl Writer {
         settings: &Settings,
         library: Option<Library>,
     ) -> Result<(Corpus, BuildReport), AppError> {
-        let store = store(settings);
+        // An update shares the live version's files: their vectors are checked whole.
+        let store = store(settings).checking_vectors();
         let open = match store.open() {
             Ok(open) if open.manifest.shaping.as_deref() == Some(shaping(settings).as_str()) => {
                 open

@@ -441,6 +441,33 @@ fn damage_every_sentence_vector(path: &std::path::Path) {
     std::fs::write(path, &bytes).unwrap();
 }
 
+/// An update (`briefbot index`, a bot's /reindex) builds on the live version and shares
+/// its files: it checks every sentence vector first, and a damaged one makes it a full
+/// rebuild from the embedding cache instead of carrying the damage on.
+#[test]
+fn an_update_over_a_damaged_sentence_vector_rebuilds_in_full() {
+    use briefbot::index::BuildKind;
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let (_, report) = app::rebuild(&settings).unwrap();
+    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    damage_every_sentence_vector(&version.join("vectors.bin"));
+    let before = model.embedded();
+    let (_, report) = app::update(&settings).unwrap();
+    assert_eq!(report.kind, BuildKind::Full, "the damage was not seen");
+    assert_eq!(model.embedded(), before, "every vector came from the cache");
+    assert!(
+        app::store(&settings)
+            .checking(briefbot::index::Depth::Checksums)
+            .open()
+            .is_ok()
+    );
+    // A whole version is updated as before: nothing changed, no version made.
+    let (_, report) = app::update(&settings).unwrap();
+    assert_eq!(report.kind, BuildKind::Unchanged);
+}
+
 /// `briefbot ask`, whose question finds a damaged sentence vector while answering,
 /// rebuilds the index from the embedding cache, says so, and answers.
 #[test]
