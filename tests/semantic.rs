@@ -72,6 +72,24 @@ fn workspace_with_model(extra: &str) -> Workspace {
     ws
 }
 
+/// A workspace with the tiny model, built once (what the tests of damaged vectors start
+/// from): the workspace, its settings, the model, the build's report and the live
+/// version's folder.
+fn built_with_model() -> (
+    Workspace,
+    briefbot::config::Settings,
+    Arc<Model>,
+    briefbot::index::BuildReport,
+    std::path::PathBuf,
+) {
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let model = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let (_, report) = app::rebuild(&settings).unwrap();
+    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    (ws, settings, model, report, version)
+}
+
 #[test]
 fn pooling_is_as_the_folder_says_and_the_shipped_padding_and_truncation_are_undone() {
     let dir = tempfile::tempdir().unwrap();
@@ -343,16 +361,10 @@ fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
 #[test]
 fn a_changed_byte_in_the_vectors_is_found_and_a_writer_rebuilds_from_the_cache() {
     use briefbot::index::Depth;
-    let ws = workspace_with_model("");
-    let settings = ws.settings();
-    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
-    let (_, report) = app::rebuild(&settings).unwrap();
+    let (_ws, settings, model, report, version) = built_with_model();
     let parts = &report.manifest.vectors.as_ref().unwrap().parts;
     assert!(parts[0].crc32.is_some(), "{parts:?}");
-    let path = ws
-        .index()
-        .join(format!("v-{}", report.manifest.version))
-        .join("vectors.bin");
+    let path = version.join("vectors.bin");
     let mut bytes = std::fs::read(&path).unwrap();
     // The second passage's record: past the 60-byte header and the first record.
     let dim = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;
@@ -382,14 +394,8 @@ fn a_changed_byte_in_the_vectors_is_found_and_a_writer_rebuilds_from_the_cache()
 #[test]
 fn a_changed_sentence_vector_is_found_when_read_and_by_a_bot_at_opening() {
     use briefbot::index::Depth;
-    let ws = workspace_with_model("");
-    let settings = ws.settings();
-    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
-    let (_, report) = app::rebuild(&settings).unwrap();
-    let path = ws
-        .index()
-        .join(format!("v-{}", report.manifest.version))
-        .join("vectors.bin");
+    let (_ws, settings, model, _, version) = built_with_model();
+    let path = version.join("vectors.bin");
     damage_every_sentence_vector(&path);
 
     let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
@@ -447,11 +453,7 @@ fn damage_every_sentence_vector(path: &std::path::Path) {
 #[test]
 fn an_update_over_a_damaged_sentence_vector_rebuilds_in_full() {
     use briefbot::index::BuildKind;
-    let ws = workspace_with_model("");
-    let settings = ws.settings();
-    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
-    let (_, report) = app::rebuild(&settings).unwrap();
-    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    let (_ws, settings, model, _, version) = built_with_model();
     damage_every_sentence_vector(&version.join("vectors.bin"));
     let before = model.embedded();
     let (_, report) = app::update(&settings).unwrap();
@@ -472,9 +474,7 @@ fn an_update_over_a_damaged_sentence_vector_rebuilds_in_full() {
 /// rebuilds the index from the embedding cache, says so, and answers.
 #[test]
 fn ask_rebuilds_an_index_found_damaged_while_answering_and_answers() {
-    let ws = workspace_with_model("");
-    let (_, report) = app::rebuild(&ws.settings()).unwrap();
-    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    let (ws, _, _, _, version) = built_with_model();
     damage_every_sentence_vector(&version.join("vectors.bin"));
     let out = common::briefbot()
         .arg("--config")
@@ -1184,11 +1184,7 @@ fn a_question_meets_the_one_sentence_of_a_paragraph_that_says_it() {
 /// is, and its paragraphs' vectors come from the embedding cache.
 #[test]
 fn vectors_without_sentences_are_rebuilt_with_them() {
-    let ws = workspace_with_model("");
-    let settings = ws.settings();
-    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
-    let (_, report) = app::rebuild(&settings).unwrap();
-    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    let (_ws, settings, model, report, version) = built_with_model();
     // The earlier layout: its own magic, no count of sentences, the passages' records.
     let bytes = std::fs::read(version.join("vectors.bin")).unwrap();
     let dim = u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize;

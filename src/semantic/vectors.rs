@@ -171,12 +171,6 @@ struct SentenceRecords {
     with_crc: bool,
 }
 
-impl Part {
-    fn rows(&self) -> std::ops::Range<usize> {
-        self.first_row..self.first_row + self.count
-    }
-}
-
 /// The vectors of one index version, memory-mapped: one file from a full build, then one
 /// more for each incremental update's new rows (see [`crate::index`]), each file covering
 /// the consecutive rows that build or update gave out.
@@ -214,7 +208,7 @@ fn open_part(
     let map = unsafe { Mmap::map(&file) }.map_err(|e| format!("{}: {e}", path.display()))?;
     // Where the passages' records start, and whether sentence records follow them and
     // carry their CRC32.
-    let (records_at, sentences, with_crc) = match map.get(..8) {
+    let (records_at, has_sentences, with_crc) = match map.get(..8) {
         Some(m) if m == MAGIC => (HEADER, true, true),
         Some(m) if m == MAGIC_WHOLE_CRC => (HEADER, true, false),
         Some(m) if m == MAGIC_PASSAGES_ONLY => (HEADER_PASSAGES_ONLY, false, false),
@@ -228,7 +222,7 @@ fn open_part(
     let model_id = String::from_utf8_lossy(&map[20..HEADER_PASSAGES_ONLY])
         .trim()
         .to_string();
-    let sentence_count = sentences.then(|| {
+    let sentence_count = has_sentences.then(|| {
         u64::from_le_bytes(
             map[HEADER_PASSAGES_ONLY..HEADER]
                 .try_into()
@@ -308,6 +302,10 @@ fn open_part(
 }
 
 impl Part {
+    fn rows(&self) -> std::ops::Range<usize> {
+        self.first_row..self.first_row + self.count
+    }
+
     /// Sentence record `i` of this file (scale and integers), checked against its CRC32
     /// where it carries one.
     fn sentence(&self, s: SentenceRecords, dim: usize, i: usize) -> Result<&[u8], String> {
@@ -626,18 +624,24 @@ fn dot_f32_i8(a: &[f32], b: &[u8]) -> f32 {
 /// A unit vector of pseudo-random numbers, the same for the same seed: for tests and
 /// benchmarks of the scan, whose cost does not depend on what vectors mean.
 pub fn random_unit(seed: u64, dim: usize) -> Vec<f32> {
+    let mut v = pseudo_random(seed, dim);
+    crate::semantic::model::normalize(&mut v);
+    v
+}
+
+/// `n` pseudo-random numbers in [-1, 1), the same for the same seed in every run and
+/// release: for tests (random vectors, a tiny model's weights) and benchmarks.
+pub fn pseudo_random(seed: u64, n: usize) -> Vec<f32> {
     // xorshift64: enough for spread-out test vectors, no dependency.
     let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut v: Vec<f32> = (0..dim)
+    (0..n)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
             (x % 2000) as f32 / 1000.0 - 1.0
         })
-        .collect();
-    crate::semantic::model::normalize(&mut v);
-    v
+        .collect()
 }
 
 #[cfg(test)]

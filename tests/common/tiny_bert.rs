@@ -121,9 +121,9 @@ pub fn write(dir: &Path, words: &[String], pooling: &str) {
 /// leaving the constant ones (layer norms' ones, biases' zeros). candle cannot seed its CPU
 /// generator, so without this every run of a test got another random model, and a test
 /// whose outcome depends on its cosines passed or failed by chance (the soft-match test
-/// failed once so in CI).
+/// failed once so in CI). The seed is the name's FNV-1a hash (the embedding cache's key),
+/// which, unlike the standard library's hasher, never changes with a Rust release.
 fn redraw_from_a_fixed_seed(varmap: &VarMap) {
-    use std::hash::{Hash, Hasher};
     let spread = 0.02 * 3f32.sqrt();
     let vars = varmap.data().lock().unwrap();
     for (name, var) in vars.iter() {
@@ -131,18 +131,13 @@ fn redraw_from_a_fixed_seed(varmap: &VarMap) {
         if values.windows(2).all(|w| w[0] == w[1]) {
             continue;
         }
-        // SipHash with its fixed keys: the same seed for the same name in every run.
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        name.hash(&mut hasher);
-        let mut x = hasher.finish() | 1;
-        let fresh: Vec<f32> = (0..values.len())
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                ((x % 2001) as f32 / 1000.0 - 1.0) * spread
-            })
-            .collect();
+        let fresh: Vec<f32> = briefbot::semantic::vectors::pseudo_random(
+            briefbot::semantic::cache::key(name),
+            values.len(),
+        )
+        .into_iter()
+        .map(|x| x * spread)
+        .collect();
         let tensor = Tensor::from_vec(fresh, var.shape(), &Device::Cpu).unwrap();
         var.set(&tensor).unwrap();
     }
