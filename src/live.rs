@@ -23,6 +23,18 @@ const RETRY_UNOPENABLE: Duration = Duration::from_secs(60);
 /// (the outer error: the blocking task itself failed).
 pub type Updated = Result<Result<(Corpus, Box<BuildReport>), AppError>, tokio::task::JoinError>;
 
+/// What [`Live::cure_damage`] did about a version found damaged while answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cure {
+    /// Another version answers now (rebuilt by this process, or published by the
+    /// writer): ask again.
+    Answering,
+    /// This process is a reader: only the writer can rebuild the index.
+    NeedsWriter,
+    /// The rebuild failed (logged); the damaged version still answers.
+    Failed,
+}
+
 /// The live index of a serving process.
 pub struct Live {
     settings: Settings,
@@ -191,6 +203,50 @@ impl Live {
             }
             (corpus, report)
         }))
+    }
+
+    /// The live version `damaged` was found damaged while answering (`reason`: a file or
+    /// vector read then that does not match its checksum — a bot checks every checksum
+    /// when it opens a version, so the damage came after). A writer rebuilds the whole
+    /// index from `content/` and the embedding cache under [`Live::updating`], as
+    /// `briefbot ask` does, and answers from the new version; questions that meet the same
+    /// damage meanwhile wait for that one rebuild. A reader cannot rebuild: it answers
+    /// from a newer version of the writer's if there is one.
+    pub async fn cure_damage(&self, damaged: &str, reason: &str) -> Cure {
+        let Some(writer) = self.writer() else {
+            if self.engine().manifest().version != damaged || self.follow().await.is_some() {
+                return Cure::Answering;
+            }
+            tracing::error!(version = %damaged, reason = %reason, "the index was found damaged while answering; this process is a reader: the writer must rebuild it (`briefbot index --full`, or /reindex)");
+            return Cure::NeedsWriter;
+        };
+        let _guard = self.updating.lock().await;
+        if self.engine().manifest().version != damaged {
+            return Cure::Answering;
+        }
+        tracing::warn!(version = %damaged, reason = %reason, "the index was found damaged while answering: rebuilding it");
+        let settings = self.writer_settings();
+        let built = tokio::task::spawn_blocking(move || {
+            let (_, report) = writer.rebuild(&settings)?;
+            let engine = app::open_or_build(&settings, Ranking::Full, Some(&writer))?.engine;
+            Ok::<_, AppError>((report, engine))
+        })
+        .await;
+        match built {
+            Ok(Ok((report, engine))) => {
+                tracing::info!(version = %report.manifest.version, passages = report.manifest.passages, seconds = report.seconds, "rebuilt the damaged index; answering from the new version");
+                self.swap(engine);
+                Cure::Answering
+            }
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "rebuilding the damaged index failed; the damaged version keeps answering");
+                Cure::Failed
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "rebuilding the damaged index failed");
+                Cure::Failed
+            }
+        }
     }
 
     /// An update after `content.watch` saw files change: waits for a running change to

@@ -444,7 +444,11 @@ fn damage_every_sentence_vector(path: &std::path::Path) {
     for i in 0..sentences {
         bytes[records + i * (dim + 8) + 5] ^= 0x01;
     }
-    std::fs::write(path, &bytes).unwrap();
+    // In place, not truncated and written anew: a process that has the file mapped sees
+    // the damage (as it would a disk's) and no shorter file meanwhile.
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.write_all(&bytes).unwrap();
 }
 
 /// An update (`briefbot index`, a bot's /reindex) builds on the live version and shares
@@ -1259,4 +1263,53 @@ fn the_tiny_model_is_the_same_in_every_run() {
             |t: &candle_core::Tensor| -> Vec<f32> { t.flatten_all().unwrap().to_vec1().unwrap() };
         assert_eq!(values(t), values(&b[name]), "{name}");
     }
+}
+
+/// A bot that is the index writer, whose question meets a sentence vector damaged after
+/// it opened (and checked) the version, rebuilds the index from the embedding cache and
+/// answers, instead of "something went wrong".
+#[tokio::test]
+async fn a_bot_that_finds_its_index_damaged_while_answering_rebuilds_it_and_answers() {
+    use briefbot::discord::bot::{Ask, Bot};
+    let (_ws, settings, _, report, version) = built_with_model();
+    let bot = Bot::new(settings).unwrap();
+    damage_every_sentence_vector(&version.join("vectors.bin"));
+    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+    assert!(m.embed.is_some(), "no answer: {:?}", m.content);
+    assert!(!m.content.contains("went wrong"), "{}", m.content);
+    let now = bot.engine().manifest().version.clone();
+    assert_ne!(
+        now, report.manifest.version,
+        "the damaged version still answers"
+    );
+    // The next question is answered from the rebuilt version without another rebuild.
+    let m = bot.ask(Ask::new("cod quota fleets", 42)).await;
+    assert!(m.embed.is_some(), "no answer: {:?}", m.content);
+    assert_eq!(bot.engine().manifest().version, now);
+}
+
+/// A bot that only reads the index cannot rebuild it: it says the index is damaged (not
+/// "something went wrong"), and answers again from the version the writer rebuilds.
+#[tokio::test]
+async fn a_reader_bot_that_finds_its_index_damaged_says_so_until_the_writer_rebuilds_it() {
+    use briefbot::discord::bot::{Ask, Bot};
+    let (_ws, settings, _, report, version) = built_with_model();
+    let mut reader = settings.clone();
+    reader.index.role = briefbot::config::Role::Reader;
+    let bot = Bot::new(reader).unwrap();
+    damage_every_sentence_vector(&version.join("vectors.bin"));
+    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+    assert!(m.embed.is_none());
+    assert!(
+        m.content.contains("damaged") && m.content.contains("briefbot index --full"),
+        "{}",
+        m.content
+    );
+    assert_eq!(bot.engine().manifest().version, report.manifest.version);
+    // The writer's update sees the damage and rebuilds in full; the reader follows.
+    let (_, rebuilt) = app::update(&settings).unwrap();
+    assert_eq!(rebuilt.kind, briefbot::index::BuildKind::Full);
+    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+    assert!(m.embed.is_some(), "no answer: {:?}", m.content);
+    assert_eq!(bot.engine().manifest().version, rebuilt.manifest.version);
 }

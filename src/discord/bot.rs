@@ -14,9 +14,9 @@ use super::rules::{Limits, Use};
 use crate::answer::{AnswerError, answer_from};
 use crate::app;
 use crate::config::Settings;
-use crate::live::Live;
+use crate::live::{Cure, Live};
 use crate::render::discord::{self as render, AnswerLayout, Message, cut, escape, notice};
-use crate::search::Engine;
+use crate::search::{Engine, SearchError};
 use crate::state::guilds::GuildSettings;
 use crate::study::{quiz, reading::Reading};
 
@@ -103,6 +103,10 @@ pub(super) const NO_SUCH_PASSAGE: &str = "No passage has that id. Ids look like 
 
 pub(super) const SOMETHING_WENT_WRONG: &str =
     "Something went wrong on my side; it has been logged. Please try again.";
+
+/// Said by a reader that found the index damaged: only the writer rebuilds it.
+pub(super) const INDEX_DAMAGED: &str = "My index of the briefings turned out damaged; it has been logged. \
+     It answers again once the index writer rebuilds it (`briefbot index --full` where it runs).";
 
 impl Bot {
     /// Opens the index and sets up the state. A writer takes the writer lock and builds
@@ -219,31 +223,42 @@ impl Bot {
             Ok(q) => q.to_string(),
             Err(refusal) => return notice(&refusal.to_string()),
         };
-        let engine = self.engine_in(ask.guild).await;
         let k = render::quotes_per_message(self.settings.search.top_k);
-        let briefing = ask.briefing.clone();
-        let q = question.clone();
         let (offset, anyway) = (ask.offset, ask.anyway);
-        let result = tokio::task::spawn_blocking(move || {
-            if anyway {
-                crate::answer::closest(&engine, &q, offset, k, briefing.as_deref())
-            } else {
-                answer_from(&engine, &q, offset, k, briefing.as_deref())
-            }
-        })
-        .await;
-        let answer = match result {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(AnswerError::Empty)) => {
-                return notice(&super::rules::Refusal::Empty.to_string());
-            }
-            Ok(Err(err)) => {
-                tracing::error!(error = %err, "search failed");
-                return notice(SOMETHING_WENT_WRONG);
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "search task failed");
-                return notice(SOMETHING_WENT_WRONG);
+        let mut cured = false;
+        let answer = loop {
+            let engine = self.engine_in(ask.guild).await;
+            let version = engine.manifest().version.clone();
+            let briefing = ask.briefing.clone();
+            let q = question.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                if anyway {
+                    crate::answer::closest(&engine, &q, offset, k, briefing.as_deref())
+                } else {
+                    answer_from(&engine, &q, offset, k, briefing.as_deref())
+                }
+            })
+            .await;
+            match result {
+                Ok(Ok(answer)) => break answer,
+                Ok(Err(AnswerError::Empty)) => {
+                    return notice(&super::rules::Refusal::Empty.to_string());
+                }
+                // Damage done since the version was opened: rebuilt, then asked again once.
+                Ok(Err(AnswerError::Search(err))) if err.is_damage() && !cured => {
+                    match self.cure(&version, &err).await {
+                        Ok(()) => cured = true,
+                        Err(message) => return message,
+                    }
+                }
+                Ok(Err(err)) => {
+                    tracing::error!(error = %err, "search failed");
+                    return notice(SOMETHING_WENT_WRONG);
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "search task failed");
+                    return notice(SOMETHING_WENT_WRONG);
+                }
             }
         };
         self.answered.fetch_add(1, Ordering::Relaxed);
@@ -362,6 +377,16 @@ impl Bot {
                 tracing::error!(error = %err, "{what} task failed");
                 notice(SOMETHING_WENT_WRONG)
             }
+        }
+    }
+
+    /// The live version `version` was found damaged while answering ([`Live::cure_damage`]):
+    /// `Ok` when another version answers now (ask again), else the message to send.
+    async fn cure(&self, version: &str, err: &SearchError) -> Result<(), Message> {
+        match self.live.cure_damage(version, &err.to_string()).await {
+            Cure::Answering => Ok(()),
+            Cure::NeedsWriter => Err(notice(INDEX_DAMAGED)),
+            Cure::Failed => Err(notice(SOMETHING_WENT_WRONG)),
         }
     }
 
