@@ -1313,3 +1313,38 @@ async fn a_reader_bot_that_finds_its_index_damaged_says_so_until_the_writer_rebu
     assert!(m.embed.is_some(), "no answer: {:?}", m.content);
     assert_eq!(bot.engine().manifest().version, rebuilt.manifest.version);
 }
+
+/// Questions asked together that all meet the same damage wait for one rebuild: each is
+/// answered from the one new version (a second rebuild would answer some from another).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn questions_that_meet_the_same_damage_together_wait_for_one_rebuild() {
+    use briefbot::discord::bot::{Ask, Bot};
+    let (_ws, settings, _, report, version) = built_with_model();
+    let bot = Arc::new(Bot::new(settings).unwrap());
+    damage_every_sentence_vector(&version.join("vectors.bin"));
+    let asks: Vec<_> = [
+        "harbour dredging",
+        "cod quota fleets",
+        "night trains subsidy",
+        "harbour",
+    ]
+    .into_iter()
+    .map(|q| {
+        let bot = bot.clone();
+        tokio::spawn(async move { bot.ask(Ask::new(q, 42)).await })
+    })
+    .collect();
+    let mut footers = Vec::new();
+    for ask in asks {
+        let m = ask.await.unwrap();
+        let embed = m
+            .embed
+            .unwrap_or_else(|| panic!("no answer: {}", m.content));
+        footers.push(embed.footer.expect("a footer naming the version"));
+    }
+    let now = bot.engine().manifest().version.clone();
+    assert_ne!(now, report.manifest.version);
+    for footer in &footers {
+        assert!(footer.contains(&now), "{footer} is not of {now}");
+    }
+}
