@@ -117,6 +117,25 @@ impl Writer {
         Ok((corpus, report))
     }
 
+    /// [`Writer::rebuild`] for a serving process, which never waits for embedding: with
+    /// the model's vectors when the embedding cache holds all of them, by words otherwise
+    /// (the vectors are then made in the background, as when a model is switched on).
+    /// Returns the report and how many paragraphs lack a vector (0: built with them).
+    pub fn rebuild_without_embedding(
+        &self,
+        settings: &Settings,
+    ) -> Result<(BuildReport, usize), AppError> {
+        let store = store(settings);
+        let corpus = ingest(settings, &store)?;
+        let missing = store.vectors_missing_in(&corpus);
+        if missing == 0 {
+            return Ok((self.rebuild_from(settings, &corpus)?, 0));
+        }
+        let mut by_words = settings.clone();
+        by_words.search.semantic.model_dir = None;
+        Ok((self.rebuild_from(&by_words, &corpus)?, missing))
+    }
+
     /// Rebuilds the whole index from `corpus`, read from `content/` (see [`Writer::rebuild`]).
     fn rebuild_from(&self, settings: &Settings, corpus: &Corpus) -> Result<BuildReport, AppError> {
         if corpus.briefings.is_empty() {

@@ -29,9 +29,13 @@ pub enum Cure {
     /// Another version answers now (rebuilt by this process, or published by the
     /// writer): ask again.
     Answering,
+    /// Rebuilt by words: the embedding cache lacked vectors too. The caller starts
+    /// [`Live::make_pending_vectors`] in the background.
+    AnsweringByWords,
     /// This process is a reader: only the writer can rebuild the index.
     NeedsWriter,
-    /// The rebuild failed (logged); the damaged version still answers.
+    /// The rebuild failed (logged), now or less than a minute ago; the damaged version
+    /// still answers.
     Failed,
 }
 
@@ -50,6 +54,9 @@ pub struct Live {
     /// The live version lacked the model's passage vectors at start: answering by words,
     /// and the writer's changes stay lexical, until [`Live::make_pending_vectors`] ends.
     vectors_pending: AtomicBool,
+    /// The damaged version whose rebuild last failed, and when: tried again only every
+    /// [`RETRY_UNOPENABLE`], not by every question that meets the damage.
+    cure_failed: Mutex<Option<(String, Instant)>>,
 }
 
 impl Live {
@@ -75,6 +82,7 @@ impl Live {
             updating: tokio::sync::Mutex::new(()),
             unopenable: Mutex::new(None),
             vectors_pending: AtomicBool::new(serving.vectors_pending.is_some()),
+            cure_failed: Mutex::new(None),
         })
     }
 
@@ -210,8 +218,11 @@ impl Live {
     /// when it opens a version, so the damage came after). A writer rebuilds the whole
     /// index from `content/` and the embedding cache under [`Live::updating`], as
     /// `briefbot ask` does, and answers from the new version; questions that meet the same
-    /// damage meanwhile wait for that one rebuild. A reader cannot rebuild: it answers
-    /// from a newer version of the writer's if there is one.
+    /// damage meanwhile wait for that one rebuild. Should the cache lack vectors too, the
+    /// rebuild is by words and the caller has them made in the background
+    /// ([`Cure::AnsweringByWords`]): a bot never waits for embedding. A rebuild that
+    /// failed is tried again a minute later at the earliest. A reader cannot rebuild: it
+    /// answers from a newer version of the writer's if there is one.
     pub async fn cure_damage(&self, damaged: &str, reason: &str) -> Cure {
         let Some(writer) = self.writer() else {
             if self.engine().manifest().version != damaged || self.follow().await.is_some() {
@@ -224,27 +235,62 @@ impl Live {
         if self.engine().manifest().version != damaged {
             return Cure::Answering;
         }
+        if let Some((version, at)) = &*self
+            .cure_failed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            && version == damaged
+            && at.elapsed() < RETRY_UNOPENABLE
+        {
+            return Cure::Failed;
+        }
         tracing::warn!(version = %damaged, reason = %reason, "the index was found damaged while answering: rebuilding it");
         let settings = self.writer_settings();
         let built = tokio::task::spawn_blocking(move || {
-            let (_, report) = writer.rebuild(&settings)?;
-            let engine = app::open_or_build(&settings, Ranking::Full, Some(&writer))?.engine;
-            Ok::<_, AppError>((report, engine))
+            // Vectors the embedding cache lacks too (a disk that damaged both) are not
+            // waited for: answered by words meanwhile, made in the background.
+            let (report, missing) = writer.rebuild_without_embedding(&settings)?;
+            let store = app::store(&settings);
+            let open = if missing == 0 {
+                store.open()?
+            } else {
+                store.with_model(None).open()?
+            };
+            let engine = Engine::new(open, SearchOptions::from_settings(&settings, Ranking::Full))?;
+            Ok::<_, AppError>((report, missing, engine))
         })
         .await;
+        let failed = |cure: Cure| {
+            *self
+                .cure_failed
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) =
+                Some((damaged.to_string(), Instant::now()));
+            cure
+        };
         match built {
-            Ok(Ok((report, engine))) => {
+            Ok(Ok((report, 0, engine))) => {
                 tracing::info!(version = %report.manifest.version, passages = report.manifest.passages, seconds = report.seconds, "rebuilt the damaged index; answering from the new version");
                 self.swap(engine);
                 Cure::Answering
             }
+            Ok(Ok((report, missing, engine))) => {
+                tracing::warn!(version = %report.manifest.version, missing, "rebuilt the damaged index by words: the embedding cache lacks vectors; answering by words until they are made");
+                self.swap(engine);
+                let was_pending = self.vectors_pending.swap(true, Ordering::AcqRel);
+                if was_pending {
+                    Cure::Answering
+                } else {
+                    Cure::AnsweringByWords
+                }
+            }
             Ok(Err(err)) => {
-                tracing::error!(error = %err, "rebuilding the damaged index failed; the damaged version keeps answering");
-                Cure::Failed
+                tracing::error!(error = %err, "rebuilding the damaged index failed; the damaged version keeps answering, and the next question that meets the damage after a minute tries again");
+                failed(Cure::Failed)
             }
             Err(err) => {
                 tracing::error!(error = %err, "rebuilding the damaged index failed");
-                Cure::Failed
+                failed(Cure::Failed)
             }
         }
     }

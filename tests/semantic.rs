@@ -1348,3 +1348,62 @@ async fn questions_that_meet_the_same_damage_together_wait_for_one_rebuild() {
         assert!(footer.contains(&now), "{footer} is not of {now}");
     }
 }
+
+/// When the embedding cache is lost with the index (a disk that damaged both), a writer
+/// bot does not make the question wait for embedding: it rebuilds by words and answers,
+/// then makes the vectors in the background and answers by meaning again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_that_lost_its_embedding_cache_too_answers_by_words_and_makes_the_vectors_again() {
+    use briefbot::discord::bot::{Ask, Bot};
+    let (_ws, settings, model, report, version) = built_with_model();
+    let bot = Bot::new(settings.clone()).unwrap();
+    damage_every_sentence_vector(&version.join("vectors.bin"));
+    std::fs::remove_dir_all(briefbot::semantic::cache_dir(&settings.index.dir)).unwrap();
+    let before = model.embedded();
+    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+    let footer = m
+        .embed
+        .unwrap_or_else(|| panic!("no answer: {}", m.content))
+        .footer
+        .unwrap();
+    assert!(!footer.contains(&report.manifest.version), "{footer}");
+    // The vectors are made again in the background, and a further version answers with them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while bot.engine().model().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the vectors were not made again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let now = bot.engine().manifest().version.clone();
+    assert!(
+        !footer.contains(&now),
+        "the question waited for the embedding: {footer}"
+    );
+    assert!(model.embedded() > before, "nothing was embedded again");
+    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+    assert!(m.embed.unwrap().footer.unwrap().contains(&now));
+}
+
+/// A rebuild that fails (here: `content/` is gone) is not tried again by every question
+/// that meets the damage: each would hold the lock of every change for a whole rebuild.
+/// The member is told something went wrong; the damaged version stays the live one.
+#[tokio::test]
+async fn a_failed_cure_is_not_tried_again_by_every_question() {
+    use briefbot::discord::bot::{Ask, Bot};
+    let (_ws, settings, _, report, version) = built_with_model();
+    let bot = Bot::new(settings.clone()).unwrap();
+    damage_every_sentence_vector(&version.join("vectors.bin"));
+    let content = &settings.content.dir;
+    let aside = content.with_extension("aside");
+    std::fs::rename(content, &aside).unwrap();
+    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+    assert!(m.content.contains("went wrong"), "{}", m.content);
+    std::fs::rename(&aside, content).unwrap();
+    // Within the minute, the next question meeting the damage is not made to wait for
+    // another rebuild, though it would succeed now.
+    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+    assert!(m.content.contains("went wrong"), "{}", m.content);
+    assert_eq!(bot.engine().manifest().version, report.manifest.version);
+}

@@ -24,7 +24,7 @@ use crate::study::{quiz, reading::Reading};
 pub struct Bot {
     pub settings: Settings,
     /// The live index: its engine, the writer's changes, the model's pending vectors.
-    pub(super) live: Live,
+    pub(super) live: Arc<Live>,
     /// Per-member rate limits of every kind of interaction.
     pub limits: Limits,
     answered: AtomicU64,
@@ -112,7 +112,7 @@ impl Bot {
     /// Opens the index and sets up the state. A writer takes the writer lock and builds
     /// the index if needed; a reader waits for the writer to publish one ([`Live::open`]).
     pub fn new(settings: Settings) -> Result<Bot, app::AppError> {
-        let live = Live::open(&settings)?;
+        let live = Arc::new(Live::open(&settings)?);
         let d = &settings.discord;
         let limits = Limits::new(
             d.cooldown_questions,
@@ -385,6 +385,11 @@ impl Bot {
     async fn cure(&self, version: &str, err: &SearchError) -> Result<(), Message> {
         match self.live.cure_damage(version, &err.to_string()).await {
             Cure::Answering => Ok(()),
+            Cure::AnsweringByWords => {
+                let live = self.live.clone();
+                tokio::spawn(async move { live.make_pending_vectors().await });
+                Ok(())
+            }
             Cure::NeedsWriter => Err(notice(INDEX_DAMAGED)),
             Cure::Failed => Err(notice(SOMETHING_WENT_WRONG)),
         }
