@@ -117,18 +117,26 @@ impl Writer {
         Ok((corpus, report))
     }
 
-    /// [`Writer::rebuild`] for a serving process, which never waits for embedding: with
-    /// the model's vectors when the embedding cache holds all of them, by words otherwise
-    /// (the vectors are then made in the background, as when a model is switched on).
-    /// Returns the report and how many paragraphs lack a vector (0: built with them).
-    pub fn rebuild_without_embedding(
+    /// [`Writer::rebuild`] that waits for at most `limit` paragraphs' vectors: with the
+    /// model's vectors when at most that many lack one in the embedding cache (those are
+    /// embedded), by words otherwise, the vectors to be made later. Returns the report and,
+    /// when built by words, how many paragraphs lack a vector (0: built with them). A
+    /// terminal command waits for `search.semantic.embed_before_answering`, a bot for none.
+    pub fn rebuild_embedding_at_most(
         &self,
         settings: &Settings,
+        limit: usize,
     ) -> Result<(BuildReport, usize), AppError> {
         let store = store(settings);
         let corpus = ingest(settings, &store)?;
-        let missing = store.vectors_missing_in(&corpus);
-        if missing == 0 {
+        // Counting reads the cache's keys, and the build with the model reads the cache
+        // again: a library no larger than the limit needs no count.
+        let missing = if corpus.passage_count() > limit {
+            store.vectors_missing_in(&corpus)
+        } else {
+            0
+        };
+        if missing <= limit {
             return Ok((self.rebuild_from(settings, &corpus)?, 0));
         }
         let mut by_words = settings.clone();
@@ -475,23 +483,12 @@ fn build_for_command(
         return build_and_open(settings, ranking, None, store, why);
     }
     let writer = Writer::acquire(settings, "briefbot index --full")?;
-    let corpus = ingest(settings, store)?;
-    let limit = settings.search.semantic.embed_before_answering;
-    // Counting reads the cache's keys, and the build with the model reads the cache again:
-    // a library no larger than the limit needs no count.
-    let missing = if corpus.passage_count() > limit {
-        store.vectors_missing_in(&corpus)
-    } else {
-        0
-    };
     tracing::info!(reason = %why, "rebuilding the index");
-    if missing <= limit {
-        let report = writer.rebuild_from(settings, &corpus)?;
+    let limit = settings.search.semantic.embed_before_answering;
+    let (report, missing) = writer.rebuild_embedding_at_most(settings, limit)?;
+    if missing == 0 {
         return opened(settings, ranking, store.open()?, Some((why, report)));
     }
-    let mut by_words = settings.clone();
-    by_words.search.semantic.model_dir = None;
-    let report = writer.rebuild_from(&by_words, &corpus)?;
     let open = store.clone().with_model(None).open()?;
     let mut answering = opened(settings, ranking, open, Some((why, report)))?;
     answering.by_words = Some(ByWords {

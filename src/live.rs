@@ -39,6 +39,27 @@ pub enum Cure {
     Failed,
 }
 
+/// The version that last failed (to open, or to be rebuilt after damage), and when: it is
+/// tried again only every [`RETRY_UNOPENABLE`], not at every poll or question.
+#[derive(Default)]
+struct LastFailure(Mutex<Option<(String, Instant)>>);
+
+impl LastFailure {
+    /// Whether `version` failed last: less than [`RETRY_UNOPENABLE`] ago (`Some(true)`),
+    /// longer ago (`Some(false)`); `None` when it did not.
+    fn of(&self, version: &str) -> Option<bool> {
+        match &*self.0.lock().unwrap_or_else(PoisonError::into_inner) {
+            Some((v, at)) if v == version => Some(at.elapsed() < RETRY_UNOPENABLE),
+            _ => None,
+        }
+    }
+
+    fn note(&self, version: &str) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((version.to_string(), Instant::now()));
+    }
+}
+
 /// The live index of a serving process.
 pub struct Live {
     settings: Settings,
@@ -47,16 +68,17 @@ pub struct Live {
     writer: Option<Arc<app::Writer>>,
     /// Held while the writer changes the index: one change at a time.
     updating: tokio::sync::Mutex<()>,
-    /// The last published version that could not be opened (damaged), and when it was
-    /// last tried: it is reported once, and tried again only every [`RETRY_UNOPENABLE`]
-    /// (reading the checksums of a million-paragraph version takes 0.25–0.29 s, warm).
-    unopenable: Mutex<Option<(String, Instant)>>,
+    /// The last published version that could not be opened (damaged): it is reported
+    /// once, and tried again only every [`RETRY_UNOPENABLE`] (reading the checksums of a
+    /// million-paragraph version takes 0.25–0.29 s, warm).
+    unopenable: LastFailure,
     /// The live version lacked the model's passage vectors at start: answering by words,
     /// and the writer's changes stay lexical, until [`Live::make_pending_vectors`] ends.
     vectors_pending: AtomicBool,
-    /// The damaged version whose rebuild last failed, and when: tried again only every
-    /// [`RETRY_UNOPENABLE`], not by every question that meets the damage.
-    cure_failed: Mutex<Option<(String, Instant)>>,
+    /// The damaged version whose rebuild last failed: tried again only every
+    /// [`RETRY_UNOPENABLE`], not by every question that meets the damage (each rebuild
+    /// holds [`Live::updating`]).
+    cure_failed: LastFailure,
 }
 
 impl Live {
@@ -80,9 +102,9 @@ impl Live {
             engine: RwLock::new(Arc::new(serving.opened.engine)),
             writer,
             updating: tokio::sync::Mutex::new(()),
-            unopenable: Mutex::new(None),
+            unopenable: LastFailure::default(),
             vectors_pending: AtomicBool::new(serving.vectors_pending.is_some()),
-            cure_failed: Mutex::new(None),
+            cure_failed: LastFailure::default(),
         })
     }
 
@@ -142,14 +164,7 @@ impl Live {
         if live.strip_prefix("v-") == Some(self.engine().manifest().version.as_str()) {
             return None;
         }
-        let failed_before = match &*self
-            .unopenable
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-        {
-            Some((version, at)) if *version == live => Some(at.elapsed() < RETRY_UNOPENABLE),
-            _ => None,
-        };
+        let failed_before = self.unopenable.of(&live);
         if failed_before == Some(true) {
             return None;
         }
@@ -179,10 +194,7 @@ impl Live {
                 if failed_before.is_none() {
                     tracing::warn!(version = %live, error = %err, "a new index version could not be opened; the previous one keeps answering");
                 }
-                *self
-                    .unopenable
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner) = Some((live, Instant::now()));
+                self.unopenable.note(&live);
                 None
             }
             Err(err) => {
@@ -235,13 +247,7 @@ impl Live {
         if self.engine().manifest().version != damaged {
             return Cure::Answering;
         }
-        if let Some((version, at)) = &*self
-            .cure_failed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            && version == damaged
-            && at.elapsed() < RETRY_UNOPENABLE
-        {
+        if self.cure_failed.of(damaged) == Some(true) {
             return Cure::Failed;
         }
         tracing::warn!(version = %damaged, reason = %reason, "the index was found damaged while answering: rebuilding it");
@@ -249,7 +255,7 @@ impl Live {
         let built = tokio::task::spawn_blocking(move || {
             // Vectors the embedding cache lacks too (a disk that damaged both) are not
             // waited for: answered by words meanwhile, made in the background.
-            let (report, missing) = writer.rebuild_without_embedding(&settings)?;
+            let (report, missing) = writer.rebuild_embedding_at_most(&settings, 0)?;
             let store = app::store(&settings);
             let open = if missing == 0 {
                 store.open()?
@@ -260,14 +266,6 @@ impl Live {
             Ok::<_, AppError>((report, missing, engine))
         })
         .await;
-        let failed = |cure: Cure| {
-            *self
-                .cure_failed
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) =
-                Some((damaged.to_string(), Instant::now()));
-            cure
-        };
         match built {
             Ok(Ok((report, 0, engine))) => {
                 tracing::info!(version = %report.manifest.version, passages = report.manifest.passages, seconds = report.seconds, "rebuilt the damaged index; answering from the new version");
@@ -286,11 +284,13 @@ impl Live {
             }
             Ok(Err(err)) => {
                 tracing::error!(error = %err, "rebuilding the damaged index failed; the damaged version keeps answering, and the next question that meets the damage after a minute tries again");
-                failed(Cure::Failed)
+                self.cure_failed.note(damaged);
+                Cure::Failed
             }
             Err(err) => {
                 tracing::error!(error = %err, "rebuilding the damaged index failed");
-                failed(Cure::Failed)
+                self.cure_failed.note(damaged);
+                Cure::Failed
             }
         }
     }
