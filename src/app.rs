@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::config::{Role, Settings};
 use crate::index::{
     BuildError, BuildKind, BuildReport, Changes, Depth, Diff, IndexStore, OpenError, OpenIndex,
-    WriterLock, passages_of_source,
+    WriterLock, damage, passages_of_source,
 };
 use crate::ingest::{self, Briefing, Corpus, IngestError, IngestOptions, Paragraph, Passage};
 use crate::library::Library;
@@ -144,6 +144,58 @@ impl Writer {
         Ok((self.rebuild_from(&by_words, &corpus)?, missing))
     }
 
+    /// A reader's report that the live version is damaged ([`damage`]), confirmed by this
+    /// writer: the version and what its own check found. The live version is read again
+    /// in full — every file against its checksum, even those this process found right
+    /// before, and every vector. A report of an earlier version (another has been
+    /// published since), of damage that check does not find, or that cannot be read is
+    /// removed, and logged.
+    pub fn confirm_reported_damage(&self, settings: &Settings) -> Option<(String, String)> {
+        let report = match damage::read(&settings.index.dir)? {
+            Ok(report) => report,
+            Err(why) => {
+                tracing::warn!(error = %why, "removed a damage report that cannot be read");
+                remove_damage_report(&settings.index.dir);
+                return None;
+            }
+        };
+        let live = store(settings).live_version();
+        if live.as_deref().and_then(|v| v.strip_prefix("v-")) != Some(report.version.as_str()) {
+            tracing::info!(version = %report.version, by = %report.by, "removed a report of damage to a version no longer live");
+            remove_damage_report(&settings.index.dir);
+            return None;
+        }
+        match read_in_full(settings) {
+            Ok(_) => {
+                tracing::warn!(version = %report.version, by = %report.by, reason = %report.reason, "a reader reported the live version damaged, but reading it again in full finds it whole; report removed");
+                remove_damage_report(&settings.index.dir);
+                None
+            }
+            Err(why) => {
+                tracing::warn!(version = %report.version, by = %report.by, reported = %report.reason, found = %why, "a reader reported the live version damaged, and it is");
+                Some((report.version, why.to_string()))
+            }
+        }
+    }
+
+    /// What a writer that answers no questions (`briefbot index --watch`) does about a
+    /// reader's damage report: when [`Writer::confirm_reported_damage`] confirms it, the
+    /// whole index is rebuilt from `content/` and the embedding cache — by words should the
+    /// cache lack vectors, as a bot's cure ([`Writer::rebuild_embedding_at_most`] with 0:
+    /// readers answer again at once, the vectors are made by the next update) — and the
+    /// report removed. `None` when there was nothing to cure.
+    pub fn cure_reported_damage(
+        &self,
+        settings: &Settings,
+    ) -> Result<Option<(BuildReport, usize)>, AppError> {
+        if self.confirm_reported_damage(settings).is_none() {
+            return Ok(None);
+        }
+        let built = self.rebuild_embedding_at_most(settings, 0)?;
+        remove_damage_report(&settings.index.dir);
+        Ok(Some(built))
+    }
+
     /// Rebuilds the whole index from `corpus`, read from `content/` (see [`Writer::rebuild`]).
     fn rebuild_from(&self, settings: &Settings, corpus: &Corpus) -> Result<BuildReport, AppError> {
         if corpus.briefings.is_empty() {
@@ -248,6 +300,40 @@ pub fn store(settings: &Settings) -> IndexStore {
         settings.index.writer_memory_mb,
     )
     .with_model(crate::semantic::usable(&settings.search.semantic))
+}
+
+/// The live version read in full after an error that is not known damage (tantivy reports
+/// a damaged block of stored text as a read error): every file against its checksum, even
+/// those this process found right before, and every vector. Its name when it reads whole;
+/// else why it does not open ([`OpenError::Damaged`] for damage).
+pub fn read_in_full(settings: &Settings) -> Result<String, OpenError> {
+    store(settings)
+        .checking(Depth::Rechecked)
+        .checking_vectors()
+        .open()
+        .map(|open| open.manifest.version)
+}
+
+/// Removes the damage report in `index_dir` (logged when that fails: the writer then
+/// reads it again at its next look, and finds it stale or the version whole).
+pub fn remove_damage_report(index_dir: &Path) {
+    if let Err(err) = damage::remove(index_dir) {
+        tracing::warn!(error = %err, "cannot remove the damage report");
+    }
+}
+
+/// Reports that `version`, the live one, was found damaged (`reason`), for the writer
+/// ([`damage`]): what a reader does, since it cannot rebuild. Logged when it cannot.
+pub fn report_damage(settings: &Settings, version: &str, reason: &str) {
+    let root = &settings.index.dir;
+    match damage::write(root, &damage::DamageReport::new(version, reason)) {
+        Ok(()) => {
+            tracing::info!(version = %version, "told the index writer the version is damaged")
+        }
+        Err(err) => {
+            tracing::error!(dir = %root.display(), error = %err, "cannot tell the index writer the index is damaged (writing the damage report failed)")
+        }
+    }
 }
 
 /// Reads `content.dir`. A briefing that was indexed before but cannot be read now keeps

@@ -53,24 +53,47 @@ impl ContentWatch {
     /// Calls `on_change` with the changed paths (sorted, without hidden files such as
     /// editors' swap files) each time files change and then stay quiet, until it returns
     /// `Break`. Blocks the calling thread.
-    pub fn run(self, mut on_change: impl FnMut(Vec<PathBuf>) -> ControlFlow<()>) {
-        for result in &self.events {
-            let events = match result {
-                Ok(events) => events,
-                Err(err) => {
-                    tracing::warn!(dir = %self.dir.display(), error = %err, "watching content");
-                    continue;
+    pub fn run(self, on_change: impl FnMut(Vec<PathBuf>) -> ControlFlow<()>) {
+        self.run_ticking(Duration::MAX, on_change, || ControlFlow::Continue(()));
+    }
+
+    /// [`ContentWatch::run`], calling `on_tick` too about `every` while it runs (also
+    /// when nothing changes), until either returns `Break`.
+    pub fn run_ticking(
+        self,
+        every: Duration,
+        mut on_change: impl FnMut(Vec<PathBuf>) -> ControlFlow<()>,
+        mut on_tick: impl FnMut() -> ControlFlow<()>,
+    ) {
+        let mut last_tick = std::time::Instant::now();
+        loop {
+            let waited = every.saturating_sub(last_tick.elapsed());
+            match self.events.recv_timeout(waited) {
+                Ok(Ok(events)) => {
+                    let mut paths: Vec<PathBuf> = events
+                        .into_iter()
+                        .map(|e| e.path)
+                        .filter(|p| {
+                            p != &self.root && !is_hidden(p.strip_prefix(&self.root).unwrap_or(p))
+                        })
+                        .collect();
+                    paths.sort();
+                    paths.dedup();
+                    if !paths.is_empty() && on_change(paths).is_break() {
+                        break;
+                    }
                 }
-            };
-            let mut paths: Vec<PathBuf> = events
-                .into_iter()
-                .map(|e| e.path)
-                .filter(|p| p != &self.root && !is_hidden(p.strip_prefix(&self.root).unwrap_or(p)))
-                .collect();
-            paths.sort();
-            paths.dedup();
-            if !paths.is_empty() && on_change(paths).is_break() {
-                break;
+                Ok(Err(err)) => {
+                    tracing::warn!(dir = %self.dir.display(), error = %err, "watching content");
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            if last_tick.elapsed() >= every {
+                last_tick = std::time::Instant::now();
+                if on_tick().is_break() {
+                    break;
+                }
             }
         }
     }
@@ -137,6 +160,26 @@ mod tests {
         std::thread::sleep(Duration::from_millis(200));
         let root = dir.path().canonicalize().unwrap();
         assert_eq!(first_change(watch), vec![root.join("b.md")]);
+    }
+
+    #[test]
+    fn ticks_come_while_nothing_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let watch = ContentWatch::start(dir.path(), Duration::from_millis(50)).unwrap();
+        let mut ticks = 0;
+        watch.run_ticking(
+            Duration::from_millis(20),
+            |_| ControlFlow::Continue(()),
+            || {
+                ticks += 1;
+                if ticks == 3 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        );
+        assert_eq!(ticks, 3);
     }
 
     #[test]

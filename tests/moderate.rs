@@ -6,13 +6,11 @@ mod common;
 use briefbot::library::{Library, Rights};
 
 use std::fs;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 
 use briefbot::config::Role;
 use briefbot::discord::bot::{Ask, Bot};
 use briefbot::render::discord::unescape;
-use common::{Workspace, audit, moderator};
+use common::{Watcher, Workspace, audit, moderator};
 
 /// The files under `content/`, sorted.
 fn files(ws: &Workspace) -> Vec<String> {
@@ -277,40 +275,21 @@ async fn the_last_briefing_is_not_removed_and_a_reader_changes_nothing() {
 #[test]
 fn the_watching_writer_reindexes_changes_and_survives_a_broken_file() {
     let ws = Workspace::with_fixtures();
-    let mut child = common::briefbot()
-        .arg("--config")
-        .arg(ws.config())
-        .args(["index", "--watch"])
-        .env("BRIEFBOT_CONTENT__WATCH_DELAY_MS", "150")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut wait_for = |what: &str| {
-        for line in lines.by_ref() {
-            if line.unwrap().starts_with(what) {
-                return;
-            }
-        }
-        panic!("the writer never printed {what:?}");
-    };
-    wait_for("Watching ");
+    let mut watcher = Watcher::start(&ws, &[("BRIEFBOT_CONTENT__WATCH_DELAY_MS", "150")]);
+    watcher.until("Watching ");
     fs::write(ws.content().join("tides.md"), TIDES).unwrap();
-    wait_for("Paragraphs: 2 added");
+    watcher.until("Paragraphs: 2 added");
     assert_eq!(ws.ask_json("Severn barrage")["hits"][0]["id"], "tides:1");
 
     // A broken edit of an indexed briefing, and a broken new file.
     fs::write(ws.content().join("tides.md"), b"\xff\xfe broken").unwrap();
     fs::write(ws.content().join("junk.txt"), b"\0\0\0").unwrap();
-    wait_for("Skipped 2 files:");
+    watcher.until("Skipped 2 files:");
     assert_eq!(ws.ask_json("Severn barrage")["hits"][0]["id"], "tides:1");
     assert_eq!(
         ws.ask_json("cod quota")["hits"][0]["id"],
         "notes/fisheries:1"
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Regression (issue 13, item 9): `index --watch` rebuilt an unchanged index at every
@@ -321,28 +300,7 @@ fn index_watch_starting_again_over_unchanged_content_does_not_rebuild() {
     let ws = Workspace::with_fixtures();
     assert!(ws.cmd().arg("index").output().unwrap().status.success());
     let built = ws.current_version();
-    let first_lines = |ws: &Workspace| {
-        let mut child = common::briefbot()
-            .arg("--config")
-            .arg(ws.config())
-            .args(["index", "--watch"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut seen = Vec::new();
-        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-            let line = line.unwrap();
-            let done = line.starts_with("Watching ");
-            seen.push(line);
-            if done {
-                break;
-            }
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        seen
-    };
+    let first_lines = |ws: &Workspace| Watcher::start(ws, &[]).until("Watching ");
     let lines = first_lines(&ws);
     assert!(lines[0].contains("is up to date"), "{lines:?}");
     assert_eq!(ws.current_version(), built);

@@ -339,3 +339,123 @@ fn an_empty_content_folder_does_not_wipe_the_index() {
         "notes/fisheries:1"
     );
 }
+
+/// Zeroes the first half of a stored-text file in place (a process that has it mapped sees
+/// it), keeping its footer: tantivy then fails to decompress the block, an I/O error. The
+/// file keeps its modification time, as with bit rot: a process that checked it before
+/// knows it by the same identity.
+fn zero_stored_text(path: &std::path::Path) {
+    use std::io::Write;
+    let meta = fs::metadata(path).unwrap();
+    let half = meta.len() as usize / 2;
+    let mut file = fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.write_all(&vec![0u8; half]).unwrap();
+    file.set_modified(meta.modified().unwrap()).unwrap();
+}
+
+/// Damage to stored text done after a bot checked its version, which tantivy reports as a
+/// read error rather than as corrupt data, met by `/cite` (and so by `/read`, `/quiz`,
+/// passage lookups and questions): the writer bot reads its version again in full, finds
+/// the damage, rebuilds and answers. Before, "Something went wrong" until the next version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_stored_text_met_by_a_writer_bot_is_found_and_rebuilt() {
+    use briefbot::discord::bot::Bot;
+    let ws = Workspace::with_fixtures();
+    let bot = Bot::new(ws.settings()).unwrap();
+    let first = bot.engine().manifest().version.clone();
+    // Stored text read once stays in tantivy's cache of blocks: the passage read after the
+    // damage is the first one stored, never read before.
+    let id = first_stored_passage(&bot);
+    zero_stored_text(&segment_file(
+        &ws.index().join(ws.current_version().unwrap()),
+        "store",
+    ));
+    let m = bot.cite(None, &id).await;
+    assert!(m.content.contains(&format!("[{id}]")), "{}", m.content);
+    assert_ne!(bot.engine().manifest().version, first, "rebuilt");
+}
+
+/// The id of the passage stored first (row 0), by the manifest alone.
+fn first_stored_passage(bot: &briefbot::discord::bot::Bot) -> String {
+    let engine = bot.engine();
+    let first = engine
+        .manifest()
+        .briefings
+        .iter()
+        .find(|b| b.first_row == 0)
+        .unwrap();
+    format!("{}:1", first.slug)
+}
+
+/// The same damage met by a reader bot: it tells the member the index is damaged (not
+/// "something went wrong") and the writer (a `DAMAGED` report), and answers once the
+/// writer has rebuilt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_stored_text_met_by_a_reader_bot_is_reported_to_the_writer() {
+    use briefbot::app::Writer;
+    use briefbot::discord::bot::Bot;
+    use briefbot::index::damage;
+    let ws = Workspace::with_fixtures();
+    let writer = Writer::acquire(&ws.settings(), "test").unwrap();
+    writer.rebuild(&ws.settings()).unwrap();
+    let mut reader = ws.settings();
+    reader.index.role = briefbot::config::Role::Reader;
+    let bot = Bot::new(reader).unwrap();
+    let id = first_stored_passage(&bot);
+    zero_stored_text(&segment_file(
+        &ws.index().join(ws.current_version().unwrap()),
+        "store",
+    ));
+    let m = bot.cite(None, &id).await;
+    assert!(m.content.contains("damaged"), "{}", m.content);
+    let told = damage::read(&ws.index())
+        .expect("the writer is told")
+        .unwrap();
+    assert!(told.reason.contains(".store"), "{}", told.reason);
+    let (rebuilt, _) = writer
+        .cure_reported_damage(&ws.settings())
+        .unwrap()
+        .expect("confirmed");
+    let m = bot.cite(None, &id).await;
+    assert!(m.content.contains(&format!("[{id}]")), "{}", m.content);
+    assert_eq!(bot.engine().manifest().version, rebuilt.manifest.version);
+}
+
+/// An error that is not damage: reading the whole version again finds it whole, nothing is
+/// rebuilt, and the next such error within the minute does not read it again.
+#[tokio::test]
+async fn an_error_over_a_whole_index_rebuilds_nothing() {
+    let ws = Workspace::with_fixtures();
+    let live = briefbot::live::Live::open(&ws.settings()).unwrap();
+    let version = live.engine().manifest().version.clone();
+    assert_eq!(live.diagnose(&version).await, None);
+    // Within the minute the version is not read again: damage done now goes unseen.
+    zero_stored_text(&segment_file(
+        &ws.index().join(ws.current_version().unwrap()),
+        "store",
+    ));
+    assert_eq!(live.diagnose(&version).await, None);
+    assert_eq!(live.engine().manifest().version, version);
+}
+
+/// `briefbot ask` over stored text damaged so that tantivy reports a read error (its
+/// footer whole, so opening saw nothing): the version is read in full, found damaged,
+/// rebuilt, and the question answered. Before, the error ended the command.
+#[test]
+fn ask_over_damaged_stored_text_rebuilds_and_answers() {
+    let ws = Workspace::with_fixtures();
+    assert!(index(&ws).status.success());
+    let damaged = ws.current_version().unwrap();
+    zero_stored_text(&segment_file(&ws.index().join(&damaged), "store"));
+    let out = ws
+        .cmd()
+        .args(["ask", "--json", "cod quota cut"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(".store"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["hits"][0]["id"], "notes/fisheries:1", "{json}");
+    assert_ne!(ws.current_version().unwrap(), damaged);
+}

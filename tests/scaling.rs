@@ -205,3 +205,52 @@ async fn a_reader_keeps_its_version_when_the_next_one_is_damaged() {
         .expect("the next good version is taken");
     assert_ne!(next, first);
 }
+
+/// A reader that finds the writer's new version damaged (a changed byte: its footers read
+/// back, so the writer, which reads only those of its own build, saw nothing) tells the
+/// writer; `briefbot index --watch`, which answers no questions, confirms it, rebuilds,
+/// and the reader takes the rebuilt version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_tells_a_watching_writer_of_damage_and_it_rebuilds() {
+    use briefbot::index::damage;
+    let ws = Workspace::with_fixtures();
+    let writer = Writer::acquire(&ws.settings(), "test").unwrap();
+    writer.rebuild(&ws.settings()).unwrap();
+    let bot = Bot::new(reader_settings(&ws)).unwrap();
+    std::fs::write(
+        ws.content().join("extra.md"),
+        "# Extra\n\nThe barrage opens at dawn.\n",
+    )
+    .unwrap();
+    writer.rebuild(&ws.settings()).unwrap();
+    drop(writer);
+    let damaged = ws.current_version().unwrap();
+    let store = std::fs::read_dir(ws.index().join(&damaged))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "store"))
+        .unwrap();
+    let mut bytes = std::fs::read(&store).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&store, bytes).unwrap();
+    assert_eq!(bot.follow_index().await, None);
+    let told = damage::read(&ws.index())
+        .expect("the writer is told")
+        .unwrap();
+    assert_eq!(Some(format!("v-{}", told.version)), Some(damaged.clone()));
+    assert!(told.reason.contains("checksum"), "{}", told.reason);
+
+    let mut watcher = common::Watcher::start(&ws, &[]);
+    watcher.until("A reader found the index damaged: rebuilt it");
+    drop(watcher);
+    assert!(damage::read(&ws.index()).is_none(), "the report is removed");
+    let rebuilt = ws.current_version().unwrap();
+    assert_ne!(rebuilt, damaged);
+    assert_eq!(
+        bot.follow_index().await,
+        rebuilt.strip_prefix("v-").map(String::from)
+    );
+    let m = bot.ask(Ask::new("barrage dawn", 1)).await;
+    assert!(m.embed.is_some(), "no answer: {}", m.content);
+}

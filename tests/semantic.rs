@@ -1314,6 +1314,71 @@ async fn a_reader_bot_that_finds_its_index_damaged_says_so_until_the_writer_rebu
     assert_eq!(bot.engine().manifest().version, rebuilt.manifest.version);
 }
 
+/// A reader bot that meets damage tells the writer (a `DAMAGED` report in the index
+/// folder): a writer bot asked nothing that meets the damage itself confirms it at its
+/// next look, rebuilds, and the reader answers from the new version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_bot_that_finds_damage_tells_the_writer_bot_which_rebuilds_it() {
+    use briefbot::discord::bot::{Ask, Bot};
+    use briefbot::index::damage;
+    use briefbot::live::{Cure, Live};
+    let (ws, settings, _, report, version) = built_with_model();
+    let writer = Live::open(&settings).unwrap();
+    let mut reader = settings.clone();
+    reader.index.role = briefbot::config::Role::Reader;
+    let bot = Bot::new(reader).unwrap();
+    // Nothing reported, nothing to cure.
+    assert_eq!(writer.cure_reported_damage().await, None);
+    damage_every_sentence_vector(&version.join("vectors.bin"));
+    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+    assert!(m.content.contains("damaged"), "{}", m.content);
+    let told = damage::read(&ws.index())
+        .expect("the writer is told")
+        .unwrap();
+    assert_eq!(told.version, report.manifest.version);
+    assert!(told.reason.contains("vectors.bin"), "{}", told.reason);
+
+    assert_eq!(writer.cure_reported_damage().await, Some(Cure::Answering));
+    assert!(damage::read(&ws.index()).is_none(), "the report is removed");
+    let rebuilt = writer.engine().manifest().version.clone();
+    assert_ne!(rebuilt, report.manifest.version);
+    assert!(
+        writer.engine().model().is_some(),
+        "rebuilt with the vectors"
+    );
+    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+    let footer = footer_of(m);
+    assert!(footer.contains(&rebuilt), "{footer}");
+}
+
+/// A report the writer's own full reading does not confirm (the version is whole), or of a
+/// version no longer live, is removed and nothing is rebuilt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damage_report_the_writer_does_not_confirm_is_removed_and_nothing_rebuilt() {
+    use briefbot::index::damage::{self, DamageReport};
+    use briefbot::live::Live;
+    let (ws, settings, _, report, _) = built_with_model();
+    let writer = Live::open(&settings).unwrap();
+    let live = report.manifest.version.clone();
+    for (version, why) in [
+        (live.as_str(), "whole"),
+        ("20200101T000000Z-0000", "not live"),
+    ] {
+        damage::write(
+            &ws.index(),
+            &DamageReport::new(version, "a reader's mistake"),
+        )
+        .unwrap();
+        assert_eq!(writer.cure_reported_damage().await, None, "{why}");
+        assert!(damage::read(&ws.index()).is_none(), "{why}: removed");
+        assert_eq!(writer.engine().manifest().version, live, "{why}");
+    }
+    // A report that is not one (garbage) is removed too.
+    std::fs::write(ws.index().join(damage::FILE), "garbage").unwrap();
+    assert_eq!(writer.cure_reported_damage().await, None);
+    assert!(!ws.index().join(damage::FILE).exists());
+}
+
 /// Questions asked together that all meet the same damage wait for one rebuild: each is
 /// answered from the one new version (a second rebuild would answer some from another).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1361,11 +1426,7 @@ async fn a_bot_that_lost_its_embedding_cache_too_answers_by_words_and_makes_the_
     std::fs::remove_dir_all(briefbot::semantic::cache_dir(&settings.index.dir)).unwrap();
     let before = model.embedded();
     let m = bot.ask(Ask::new("harbour dredging", 42)).await;
-    let footer = m
-        .embed
-        .unwrap_or_else(|| panic!("no answer: {}", m.content))
-        .footer
-        .unwrap();
+    let footer = footer_of(m);
     assert!(!footer.contains(&report.manifest.version), "{footer}");
     // The vectors are made again in the background, and a further version answers with them.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
@@ -1406,4 +1467,13 @@ async fn a_failed_cure_is_not_tried_again_by_every_question() {
     let m = bot.ask(Ask::new("harbour dredging", 42)).await;
     assert!(m.content.contains("went wrong"), "{}", m.content);
     assert_eq!(bot.engine().manifest().version, report.manifest.version);
+}
+
+/// The footer of an answer (naming the index version it came from); panics, with what was
+/// said instead, when the message is not an answer.
+fn footer_of(m: briefbot::render::discord::Message) -> String {
+    m.embed
+        .unwrap_or_else(|| panic!("no answer: {}", m.content))
+        .footer
+        .expect("a footer naming the version")
 }

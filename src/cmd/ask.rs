@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use briefbot::answer::{self, AnswerError};
 use briefbot::app;
 use briefbot::config::Settings;
+use briefbot::index::OpenError;
 use briefbot::render;
 use briefbot::search::{Ranking, SearchError};
 
@@ -56,14 +57,20 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     };
     // Opening checked what every question reads; a damaged vector or file found only
     // while answering is cured as one found at opening: rebuilt (from content/ and the
-    // embedding cache), then the question is asked again.
+    // embedding cache), then the question is asked again. Any other error reading the
+    // index (tantivy reports a damaged block of stored text as a read error) has the
+    // version read in full first, to tell damage from the rest.
     let answer = match ask(&opened)? {
-        Err(AnswerError::Search(e)) if e.is_damage() => {
-            drop(opened);
+        Err(AnswerError::Search(e)) => {
             let reason = match e {
                 SearchError::Damaged(reason) => reason,
-                other => other.to_string(),
+                e if e.is_damage() => e.to_string(),
+                e => match app::read_in_full(settings) {
+                    Err(OpenError::Damaged { reason, .. }) => reason,
+                    _ => return Err(AnswerError::Search(e).into()),
+                },
             };
+            drop(opened);
             let opened = app::rebuild_damaged(settings, Ranking::Full, reason)?;
             super::report_auto_build(&opened);
             ask(&opened)??

@@ -6,7 +6,7 @@ use anyhow::Result;
 use briefbot::app;
 use briefbot::config::Settings;
 use std::ops::ControlFlow;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use briefbot::index::{BuildKind, BuildReport, Diff};
 use briefbot::ingest::{Corpus, Skipped};
@@ -91,21 +91,61 @@ fn watch(settings: &Settings) -> Result<()> {
         "Watching {} for changes (Ctrl-C to stop).",
         settings.content.dir.display()
     );
-    watch.run(|paths| {
-        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-        tracing::info!(files = ?shown, "content changed; updating the index");
-        match writer.update(settings, None) {
-            Ok((_, report)) if report.kind == BuildKind::Unchanged => {}
-            Ok((corpus, report)) => {
-                println!("Changed: {}", shown.join(", "));
-                print_report(settings, &corpus, &report);
-            }
-            Err(err) => eprintln!("briefbot: reindex failed, the previous index stays live: {err}"),
+    let update = |changed: &str| match writer.update(settings, None) {
+        Ok((_, report)) if report.kind == BuildKind::Unchanged => {}
+        Ok((corpus, report)) => {
+            println!("{changed}");
+            print_report(settings, &corpus, &report);
         }
-        ControlFlow::Continue(())
-    });
+        Err(err) => eprintln!("briefbot: reindex failed, the previous index stays live: {err}"),
+    };
+    // A rebuild for a reader's damage report that failed is tried again a minute later.
+    let mut cure_failed: Option<Instant> = None;
+    watch.run_ticking(
+        DAMAGE_REPORT_LOOK,
+        |paths| {
+            let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            tracing::info!(files = ?shown, "content changed; updating the index");
+            update(&format!("Changed: {}", shown.join(", ")));
+            ControlFlow::Continue(())
+        },
+        || {
+            if cure_failed.is_some_and(|at| at.elapsed() < CURE_RETRY) {
+                return ControlFlow::Continue(());
+            }
+            match writer.cure_reported_damage(settings) {
+                Ok(None) => {}
+                Ok(Some((report, missing))) => {
+                    cure_failed = None;
+                    println!(
+                        "A reader found the index damaged: rebuilt it ({} passages, version {}) in {:.2} s.",
+                        report.manifest.passages, report.manifest.version, report.seconds
+                    );
+                    if missing > 0 {
+                        // Rebuilt by words: the embedding cache lacked vectors too.
+                        update(&format!(
+                            "Made the model's vectors the damage had cost ({missing} paragraphs):"
+                        ));
+                    }
+                }
+                Err(err) => {
+                    cure_failed = Some(Instant::now());
+                    eprintln!(
+                        "briefbot: a reader found the index damaged, and rebuilding it failed (tried again in a minute): {err}"
+                    );
+                }
+            }
+            ControlFlow::Continue(())
+        },
+    );
     Ok(())
 }
+
+/// How often `--watch` looks for a reader's damage report (a file's existence).
+const DAMAGE_REPORT_LOOK: Duration = Duration::from_secs(1);
+
+/// How long `--watch` waits before it tries again a rebuild for damage that failed.
+const CURE_RETRY: Duration = Duration::from_secs(60);
 
 fn print_report(settings: &Settings, corpus: &Corpus, report: &BuildReport) {
     let m = &report.manifest;

@@ -16,7 +16,7 @@ use crate::app;
 use crate::config::Settings;
 use crate::live::{Cure, Live};
 use crate::render::discord::{self as render, AnswerLayout, Message, cut, escape, notice};
-use crate::search::{Engine, SearchError};
+use crate::search::Engine;
 use crate::state::guilds::GuildSettings;
 use crate::study::{quiz, reading::Reading};
 
@@ -105,8 +105,9 @@ pub(super) const SOMETHING_WENT_WRONG: &str =
     "Something went wrong on my side; it has been logged. Please try again.";
 
 /// Said by a reader that found the index damaged: only the writer rebuilds it.
-pub(super) const INDEX_DAMAGED: &str = "My index of the briefings turned out damaged; it has been logged. \
-     It answers again once the index writer rebuilds it (`briefbot index --full` where it runs).";
+pub(super) const INDEX_DAMAGED: &str = "My index of the briefings turned out damaged; it has been logged, \
+     and the index writer told: it rebuilds the index, and I answer again once it has (should it not, \
+     `briefbot index --full` where it runs).";
 
 impl Bot {
     /// Opens the index and sets up the state. A writer takes the writer lock and builds
@@ -163,7 +164,18 @@ impl Bot {
         loop {
             tokio::time::sleep(every).await;
             self.follow_index().await;
+            // A writer cures what a reader reported damaged.
+            if self.live.cure_reported_damage().await == Some(Cure::AnsweringByWords) {
+                self.make_vectors_in_background();
+            }
         }
+    }
+
+    /// The model's passage vectors, made again in the background after a cure rebuilt the
+    /// index by words ([`Cure::AnsweringByWords`]).
+    fn make_vectors_in_background(&self) {
+        let live = self.live.clone();
+        tokio::spawn(async move { live.make_pending_vectors().await });
     }
 
     /// Records one use of `kind` by `user`: the polite private reply to send instead
@@ -246,14 +258,18 @@ impl Bot {
                 }
                 // Damage done since the version was opened: rebuilt, then asked again once.
                 Ok(Err(AnswerError::Search(err))) if err.is_damage() && !cured => {
-                    match self.cure(&version, &err).await {
-                        Ok(()) => cured = true,
-                        Err(message) => return message,
+                    let cure = self.live.cure_damage(&version, &err.to_string()).await;
+                    match self.refusal_after(cure) {
+                        None => cured = true,
+                        Some(message) => return message,
                     }
                 }
                 Ok(Err(err)) => {
                     tracing::error!(error = %err, "search failed");
-                    return notice(SOMETHING_WENT_WRONG);
+                    if let Some(message) = self.after_error(&version, cured).await {
+                        return message;
+                    }
+                    cured = true;
                 }
                 Err(err) => {
                     tracing::error!(error = %err, "search task failed");
@@ -362,36 +378,60 @@ impl Bot {
         &self,
         guild: Option<u64>,
         what: &'static str,
-        work: impl FnOnce(&Engine) -> Result<Message, Box<dyn std::error::Error + Send + Sync>>
+        work: impl Fn(&Engine) -> Result<Message, Box<dyn std::error::Error + Send + Sync>>
         + Send
+        + Sync
         + 'static,
     ) -> Message {
-        let engine = self.engine_in(guild).await;
-        match tokio::task::spawn_blocking(move || work(&engine)).await {
-            Ok(Ok(message)) => message,
-            Ok(Err(err)) => {
-                tracing::error!(error = %err, "{what} failed");
-                notice(SOMETHING_WENT_WRONG)
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "{what} task failed");
-                notice(SOMETHING_WENT_WRONG)
+        let work = Arc::new(work);
+        let mut diagnosed = false;
+        loop {
+            let engine = self.engine_in(guild).await;
+            let version = engine.manifest().version.clone();
+            let work = work.clone();
+            match tokio::task::spawn_blocking(move || work(&engine)).await {
+                Ok(Ok(message)) => return message,
+                Ok(Err(err)) => {
+                    tracing::error!(error = %err, "{what} failed");
+                    if let Some(message) = self.after_error(&version, diagnosed).await {
+                        return message;
+                    }
+                    diagnosed = true;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "{what} task failed");
+                    return notice(SOMETHING_WENT_WRONG);
+                }
             }
         }
     }
 
-    /// The live version `version` was found damaged while answering ([`Live::cure_damage`]):
-    /// `Ok` when another version answers now (ask again), else the message to send.
-    async fn cure(&self, version: &str, err: &SearchError) -> Result<(), Message> {
-        match self.live.cure_damage(version, &err.to_string()).await {
-            Cure::Answering => Ok(()),
+    /// An error that is not known damage, met while answering from `version` (tantivy
+    /// reports a damaged block of stored text as a read error): `None` to do the request
+    /// again, the damage found and cured ([`Live::diagnose`]); else the message to send.
+    /// `again`: the request was already done again once.
+    async fn after_error(&self, version: &str, again: bool) -> Option<Message> {
+        if again {
+            return Some(notice(SOMETHING_WENT_WRONG));
+        }
+        match self.live.diagnose(version).await {
+            Some(cure) => self.refusal_after(cure),
+            None => Some(notice(SOMETHING_WENT_WRONG)),
+        }
+    }
+
+    /// What a cure of damage met while answering ([`Live::cure_damage`],
+    /// [`Live::diagnose`]) means for the request: `None` to do it again (another version
+    /// answers now), else the message to send.
+    fn refusal_after(&self, cure: Cure) -> Option<Message> {
+        match cure {
+            Cure::Answering => None,
             Cure::AnsweringByWords => {
-                let live = self.live.clone();
-                tokio::spawn(async move { live.make_pending_vectors().await });
-                Ok(())
+                self.make_vectors_in_background();
+                None
             }
-            Cure::NeedsWriter => Err(notice(INDEX_DAMAGED)),
-            Cure::Failed => Err(notice(SOMETHING_WENT_WRONG)),
+            Cure::NeedsWriter => Some(notice(INDEX_DAMAGED)),
+            Cure::Failed => Some(notice(SOMETHING_WENT_WRONG)),
         }
     }
 

@@ -19,7 +19,7 @@ use tantivy::index::SegmentComponent;
 use tantivy::{HasLen, Index};
 
 /// How much of a version is read to check it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Depth {
     /// Every segment file exists and its footer reads back: a few bytes per file, so cheap
     /// at any size (what a one-shot `briefbot ask` does).
@@ -27,6 +27,10 @@ pub enum Depth {
     /// Footers, then every file's CRC32 against its footer: reads the whole index once
     /// (what a long-running bot does before it answers from a version).
     Checksums,
+    /// Checksums, reading again even the files this process found right before (damage
+    /// that keeps a file's size and time, bit rot, escapes the memory of [`once`]): what a
+    /// writer does with a version a reader reported damaged.
+    Rechecked,
 }
 
 /// The smallest file that can hold a footer: its payload length and magic number.
@@ -78,8 +82,8 @@ pub fn check(index: &Index, dir: &Path, depth: Depth) -> Result<(), String> {
             footer
                 .is_compatible()
                 .map_err(|e| format!("{name} is of another index format: {e:?}"))?;
-            if depth == Depth::Checksums {
-                once(&dir.join(&relative), || {
+            if depth >= Depth::Checksums {
+                once(depth, &dir.join(&relative), || {
                     let bytes = body
                         .read_bytes()
                         .map_err(|e| format!("{name} cannot be read: {e}"))?;
@@ -95,10 +99,15 @@ pub fn check(index: &Index, dir: &Path, depth: Depth) -> Result<(), String> {
 }
 
 /// Runs `check` of the file at `path` unless this process has already found that very
-/// file right (see [`Identity`]); remembers it when `check` finds it right.
-pub fn once(path: &Path, check: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+/// file right (see [`Identity`]), or always at [`Depth::Rechecked`]; remembers it when
+/// `check` finds it right.
+pub fn once(
+    depth: Depth,
+    path: &Path,
+    check: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
     let identity = identity(path);
-    if identity.is_some_and(|id| verified().contains(&id)) {
+    if depth < Depth::Rechecked && identity.is_some_and(|id| verified().contains(&id)) {
         return Ok(());
     }
     check()?;

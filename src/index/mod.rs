@@ -12,7 +12,9 @@
 //! - `CURRENT` the name of the live version, replaced by an atomic rename;
 //! - `.lock` held (an OS file lock, released when the process dies) by the one rebuild
 //!   allowed at a time;
-//! - `.build-*` a build in progress, or left by one that crashed (removed by the next).
+//! - `.build-*` a build in progress, or left by one that crashed (removed by the next);
+//! - `DAMAGED` a reader's report that the live version is damaged, for the writer
+//!   ([`damage`]).
 //!
 //! A version is prepared aside and published by renaming `CURRENT`: a reader sees the old
 //! version or the new one, never a mix, and a crash at any point leaves the old one live.
@@ -22,6 +24,7 @@
 //! the deletes files and the manifest.
 //! This module never reads `content/`: it is handed a [`Corpus`](crate::ingest::Corpus).
 
+pub mod damage;
 mod ids;
 mod integrity;
 mod schema;

@@ -557,9 +557,9 @@ impl IndexStore {
                 // A question checks the sentence vectors it reads; a long-running bot
                 // (and a writer's update) checks them all before it answers from (or
                 // builds on) the version, each file once.
-                if self.depth == Depth::Checksums || self.all_vectors {
+                if self.depth >= Depth::Checksums || self.all_vectors {
                     for file in vectors.files() {
-                        super::integrity::once(file, || vectors.check_sentences(file))
+                        super::integrity::once(self.depth, file, || vectors.check_sentences(file))
                             .map_err(|e| self.damaged(format!("{name}: {e}")))?;
                     }
                 }

@@ -238,3 +238,55 @@ impl Drop for StopOnDrop<'_> {
         self.0.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+/// `briefbot index --watch` on a workspace, its output read line by line; stopped when
+/// dropped, and after two minutes should a test wait for a line that never comes.
+pub struct Watcher {
+    child: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Watcher {
+    /// Starts the watcher with `env` set (e.g. a short `BRIEFBOT_CONTENT__WATCH_DELAY_MS`).
+    pub fn start(ws: &Workspace, env: &[(&str, &str)]) -> Watcher {
+        use std::io::BufRead;
+        let mut child = briefbot()
+            .arg("--config")
+            .arg(ws.config())
+            .args(["index", "--watch"])
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id().to_string();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(120));
+            let _ = std::process::Command::new("kill").arg(pid).status();
+        });
+        let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        Watcher { child, lines }
+    }
+
+    /// The lines it prints up to the first that starts with `prefix`, that one included;
+    /// panics, naming them, when its output ends first.
+    pub fn until(&mut self, prefix: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        for line in self.lines.by_ref() {
+            let line = line.unwrap();
+            let done = line.starts_with(prefix);
+            seen.push(line);
+            if done {
+                return seen;
+            }
+        }
+        panic!("the watcher never printed {prefix:?}: {seen:?}");
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
