@@ -459,3 +459,27 @@ fn ask_over_damaged_stored_text_rebuilds_and_answers() {
     assert_eq!(json["hits"][0]["id"], "notes/fisheries:1", "{json}");
     assert_ne!(ws.current_version().unwrap(), damaged);
 }
+
+/// A quiz answer (a button press) makes the quiz again from stored text: damage met there
+/// is cured the same way, and the press is answered, not "something went wrong".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiz_answer_over_damaged_stored_text_is_answered_after_a_rebuild() {
+    use briefbot::discord::bot::{Bot, QuizPress};
+    let ws = Workspace::with_fixtures();
+    let bot = Bot::new(ws.settings()).unwrap();
+    let first = bot.engine().manifest().version.clone();
+    zero_stored_text(&segment_file(
+        &ws.index().join(ws.current_version().unwrap()),
+        "store",
+    ));
+    let press = QuizPress {
+        guild: None,
+        channel: 1,
+        message: 2,
+        user: 3,
+    };
+    // A check of no quiz: the one made again after the rebuild is another.
+    let m = bot.answer_quiz(press, 7, 0, "00000000", None).await;
+    assert!(m.content.contains("have changed since"), "{}", m.content);
+    assert_ne!(bot.engine().manifest().version, first, "rebuilt");
+}

@@ -383,6 +383,23 @@ impl Bot {
         + Sync
         + 'static,
     ) -> Message {
+        self.on_engine(guild, what, work)
+            .await
+            .unwrap_or_else(|message| message)
+    }
+
+    /// [`Bot::with_engine`] for work that gives a value: the value, or the message to send
+    /// instead. An error is looked into ([`Bot::after_error`]): damage found is cured and
+    /// the work done again once.
+    async fn on_engine<T: Send + 'static>(
+        &self,
+        guild: Option<u64>,
+        what: &'static str,
+        work: impl Fn(&Engine) -> Result<T, Box<dyn std::error::Error + Send + Sync>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Result<T, Message> {
         let work = Arc::new(work);
         let mut diagnosed = false;
         loop {
@@ -390,17 +407,17 @@ impl Bot {
             let version = engine.manifest().version.clone();
             let work = work.clone();
             match tokio::task::spawn_blocking(move || work(&engine)).await {
-                Ok(Ok(message)) => return message,
+                Ok(Ok(value)) => return Ok(value),
                 Ok(Err(err)) => {
                     tracing::error!(error = %err, "{what} failed");
                     if let Some(message) = self.after_error(&version, diagnosed).await {
-                        return message;
+                        return Err(message);
                     }
                     diagnosed = true;
                 }
                 Err(err) => {
                     tracing::error!(error = %err, "{what} task failed");
-                    return notice(SOMETHING_WENT_WRONG);
+                    return Err(notice(SOMETHING_WENT_WRONG));
                 }
             }
         }
@@ -530,26 +547,22 @@ impl Bot {
         briefing: Option<String>,
     ) -> Message {
         let check = check.to_string();
-        let engine = self.engine_in(press.guild).await;
-        let made = tokio::task::spawn_blocking(move || {
-            let info = briefing
-                .as_deref()
-                .and_then(|b| engine.find_briefing(b).ok());
-            quiz::make(&engine, info, seed)
-        })
-        .await;
+        let made = self
+            .on_engine(press.guild, "quiz", move |engine| {
+                let info = briefing
+                    .as_deref()
+                    .and_then(|b| engine.find_briefing(b).ok());
+                match quiz::make(engine, info, seed) {
+                    Ok(q) => Ok(Some(q)),
+                    // The briefing is gone, or has no quiz any more: the briefings changed.
+                    Err(quiz::QuizError::Nothing(_)) => Ok(None),
+                    Err(err) => Err(err.into()),
+                }
+            })
+            .await;
         let made = match made {
-            Ok(Ok(q)) => Some(q),
-            // The briefing is gone, or has no quiz any more: the briefings changed.
-            Ok(Err(quiz::QuizError::Nothing(_))) => None,
-            Ok(Err(err)) => {
-                tracing::error!(error = %err, "quiz failed");
-                return notice(SOMETHING_WENT_WRONG);
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "quiz task failed");
-                return notice(SOMETHING_WENT_WRONG);
-            }
+            Ok(made) => made,
+            Err(message) => return message,
         };
         let Some(q) = made.filter(|q| q.check() == check) else {
             return notice(
