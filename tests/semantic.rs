@@ -90,6 +90,47 @@ fn built_with_model() -> (
     (ws, settings, model, report, version)
 }
 
+/// A full build writes each passage's vector and its sentences' as the model makes them,
+/// in row order (a paragraph of one sentence is its own sentence): read one at a time
+/// from the embedding cache's file since a build stopped holding them all in memory.
+#[test]
+fn a_full_build_writes_the_models_vectors_of_every_passage_and_sentence() {
+    use briefbot::semantic::{Quantized, texts_of, vectors::Vectors};
+    let ws = workspace_with_model("");
+    std::fs::write(
+        ws.content().join("ferries.md"),
+        "# Ferries\n\nThe ferry runs twice a day. Winter storms cancel it. The council pays.\n\n\
+         Tickets cost more this year.\n",
+    )
+    .unwrap();
+    let settings = ws.settings();
+    let model = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let (_, report) = app::rebuild(&settings).unwrap();
+    let version = ws.index().join(format!("v-{}", report.manifest.version));
+    let crc32 = report.manifest.vectors.as_ref().unwrap().parts[0].crc32;
+    let vectors = Vectors::open(&version.join("vectors.bin"), crc32).unwrap();
+    let corpus = app::ingest(&settings, &app::store(&settings)).unwrap();
+    let of = |text: &str| Quantized::of(&model.embed(text).unwrap());
+    let (mut single, mut several) = (0, 0);
+    for (row, passage) in corpus.passages().enumerate() {
+        let texts = texts_of(&passage.text);
+        assert_eq!(vectors.get(row), Some(of(texts[0])), "row {row}");
+        let want: Vec<Quantized> = if texts.len() == 1 {
+            single += 1;
+            vec![of(texts[0])]
+        } else {
+            several += 1;
+            texts[1..].iter().map(|t| of(t)).collect()
+        };
+        assert_eq!(vectors.sentences(row).unwrap(), Some(want), "row {row}");
+    }
+    assert_eq!(vectors.len(), corpus.passage_count());
+    assert!(
+        single > 0 && several > 0,
+        "{single} of one sentence, {several} of several"
+    );
+}
+
 #[test]
 fn pooling_is_as_the_folder_says_and_the_shipped_padding_and_truncation_are_undone() {
     let dir = tempfile::tempdir().unwrap();

@@ -34,6 +34,10 @@ pub struct Cache {
     path: PathBuf,
     dim: usize,
     entries: HashMap<u64, Quantized>,
+    /// Where in the file the wanted vectors are, by record number, when they are located
+    /// rather than loaded ([`Cache::locate_only`]): appends add theirs.
+    places: HashMap<u64, usize>,
+    locating: bool,
     /// Records in the file (a key may be there twice after a crash).
     on_disk: usize,
     /// Whether the file is of the first layout, whose records have no CRC: appends then
@@ -95,11 +99,15 @@ struct Scan {
     damaged: usize,
 }
 
-/// Reads the cache file at `path` a record at a time, handing `each` the key, scale and
-/// quantized dimensions of every whole record whose CRC matches; a record torn at the end
+/// Reads the cache file at `path` a record at a time, handing `each` the record's number,
+/// the key, scale and quantized dimensions of every whole record whose CRC matches; a record torn at the end
 /// (a crash while appending) is cut off. `None` when there is no file or it is not a cache
 /// of `dim` dimensions (then said in the log).
-fn read_records(path: &Path, dim: usize, mut each: impl FnMut(u64, f32, &[u8])) -> Option<Scan> {
+fn read_records(
+    path: &Path,
+    dim: usize,
+    mut each: impl FnMut(usize, u64, f32, &[u8]),
+) -> Option<Scan> {
     let file = File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
     let mut reader = BufReader::with_capacity(1 << 20, file);
@@ -116,7 +124,7 @@ fn read_records(path: &Path, dim: usize, mut each: impl FnMut(u64, f32, &[u8])) 
     let records = cut_torn(path, len, size).ok()?;
     let mut record = vec![0u8; size];
     let (mut whole, mut damaged) = (0usize, 0usize);
-    for _ in 0..records {
+    for at in 0..records {
         // A read error part-way (a failing disk): the records read so far are kept.
         if reader.read_exact(&mut record).is_err() {
             break;
@@ -129,49 +137,31 @@ fn read_records(path: &Path, dim: usize, mut each: impl FnMut(u64, f32, &[u8])) 
         }
         let k = u64::from_le_bytes(body[..8].try_into().expect("8 bytes"));
         let scale = f32::from_le_bytes(body[8..12].try_into().expect("4 bytes"));
-        each(k, scale, &body[12..]);
+        each(at, k, scale, &body[12..]);
     }
     Some(Scan { v1, whole, damaged })
 }
 
 impl Cache {
-    /// The cache of `model_id` in `dir`; empty when there is none or it cannot be read.
+    /// The cache of `model_id` in `dir`, every vector in memory; empty when there is none
+    /// or it cannot be read. A build locates its own instead ([`Cache::locate_only`]).
     pub fn load(dir: &Path, model_id: &str, dim: usize) -> Cache {
-        Self::load_only(dir, model_id, dim, |_| true)
-    }
-
-    /// [`Cache::load`] keeping in memory only the vectors whose keys `wanted` accepts (the
-    /// file is read a record at a time): a build needs its own paragraphs' vectors, not
-    /// every vector the model has made. With a cache of 1M vectors (400 MB) and squad-a's
-    /// 1,023 paragraphs, `index --full` peaked at 614 MB when the whole cache was loaded.
-    pub fn load_only(
-        dir: &Path,
-        model_id: &str,
-        dim: usize,
-        wanted: impl Fn(u64) -> bool,
-    ) -> Cache {
         let path = dir.join(format!("{model_id}.bin"));
         let mut entries = HashMap::new();
-        let read = read_records(&path, dim, |k, scale, q| {
-            if wanted(k) {
-                entries.insert(k, quantized(scale, q));
-            }
+        let read = read_records(&path, dim, |_, k, scale, q| {
+            entries.insert(k, quantized(scale, q));
         });
         let Some(Scan { v1, whole, damaged }) = read else {
             return Cache {
-                path,
-                dim,
                 entries,
-                on_disk: 0,
-                v1: false,
+                ..Cache::empty(path, dim)
             };
         };
         let mut cache = Cache {
-            path,
-            dim,
             entries,
             on_disk: whole - damaged,
             v1,
+            ..Cache::empty(path, dim)
         };
         if damaged > 0 {
             // Said here, where they are dropped, and not by the rewrite below (which reads
@@ -192,13 +182,78 @@ impl Cache {
         cache
     }
 
+    /// The cache of `model_id` in `dir` as a build reads it: only where the vectors whose
+    /// keys `wanted` accepts are in the file is held in memory (a record number, not the
+    /// vector: 16 bytes instead of about 400; with a cache of 1M vectors and squad-a's
+    /// 1,023 paragraphs, `index --full` peaked at 614 MB when the whole cache was loaded),
+    /// and the places of
+    /// those appended after; [`Cache::reader`] reads them back. A full build's vectors file
+    /// is written from them, a vector at a time (README, "Questions in other words": at
+    /// 100k paragraphs, a peak of 366–373 MB instead of 859–892 MB). The file is rewritten
+    /// first, as `load` would, when it is of the first layout or holds damaged records.
+    pub fn locate_only(
+        dir: &Path,
+        model_id: &str,
+        dim: usize,
+        wanted: impl Fn(u64) -> bool,
+    ) -> Cache {
+        let path = dir.join(format!("{model_id}.bin"));
+        let mut cache = Cache {
+            locating: true,
+            ..Cache::empty(path, dim)
+        };
+        for attempt in 0..2 {
+            let mut places = HashMap::new();
+            let read = read_records(&cache.path, dim, |at, k, _, _| {
+                if wanted(k) {
+                    places.insert(k, at);
+                }
+            });
+            let Some(Scan { v1, whole, damaged }) = read else {
+                return cache;
+            };
+            (cache.places, cache.on_disk, cache.v1) = (places, whole, v1);
+            if !(v1 || damaged > 0) || attempt == 1 {
+                break;
+            }
+            if damaged > 0 {
+                tracing::warn!(
+                    path = %cache.path.display(),
+                    damaged,
+                    "embedding cache records do not match their checksums: dropped, their paragraphs will be embedded again"
+                );
+            }
+            // Record numbers change with the rewrite: read them again from the new file.
+            if let Err(e) = cache.rewrite_keeping(|_| true) {
+                tracing::warn!(path = %cache.path.display(), error = %e, "cannot rewrite the embedding cache");
+                cache.places.clear();
+                cache.on_disk = 0;
+                return cache;
+            }
+        }
+        cache
+    }
+
+    /// An empty cache of the file at `path`.
+    fn empty(path: PathBuf, dim: usize) -> Cache {
+        Cache {
+            path,
+            dim,
+            entries: HashMap::new(),
+            places: HashMap::new(),
+            locating: false,
+            on_disk: 0,
+            v1: false,
+        }
+    }
+
     /// The keys of the vectors in the cache of `model_id` in `dir`, without the vectors:
     /// for asking which texts are embedded (8 bytes a vector in memory instead of about
     /// 400, and the file read a record at a time). A damaged record's key is left out;
     /// the file is not rewritten (the next [`Cache::load`] does that).
     pub fn keys(dir: &Path, model_id: &str, dim: usize) -> HashSet<u64> {
         let mut keys = HashSet::new();
-        read_records(&dir.join(format!("{model_id}.bin")), dim, |k, _, _| {
+        read_records(&dir.join(format!("{model_id}.bin")), dim, |_, k, _, _| {
             keys.insert(k);
         });
         keys
@@ -217,11 +272,9 @@ impl Cache {
             })
             .unwrap_or(0);
         Cache {
-            path,
-            dim,
-            entries: HashMap::new(),
             on_disk,
             v1: v1.unwrap_or(false),
+            ..Cache::empty(path, dim)
         }
     }
 
@@ -238,9 +291,18 @@ impl Cache {
         self.entries.get(&key)
     }
 
-    /// Moves a vector out of the cache in memory (the file keeps it).
-    pub fn take(&mut self, key: u64) -> Option<Quantized> {
-        self.entries.remove(&key)
+    /// Whether the vector of `key` is held in memory or located in the file.
+    pub fn has(&self, key: u64) -> bool {
+        self.entries.contains_key(&key) || self.places.contains_key(&key)
+    }
+
+    /// Reads located vectors ([`Cache::locate_only`]) back from the file.
+    pub fn reader(&self) -> std::io::Result<Reader<'_>> {
+        Ok(Reader {
+            cache: self,
+            file: File::open(&self.path)?,
+            record: vec![0u8; record_size(self.dim, self.v1)],
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -277,7 +339,13 @@ impl Cache {
             w.write_all(&record(*k, v, self.v1))?;
         }
         w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        self.on_disk += new.len();
+        let first = if fresh { 0 } else { self.on_disk };
+        if self.locating {
+            for (at, (k, _)) in new.iter().enumerate() {
+                self.places.insert(*k, first + at);
+            }
+        }
+        self.on_disk = first + new.len();
         Ok(())
     }
 
@@ -304,7 +372,7 @@ impl Cache {
             w.write_all(MAGIC)?;
             w.write_all(&(self.dim as u32).to_le_bytes())?;
             let mut failed = Ok(());
-            let read = read_records(&self.path, self.dim, |k, scale, q| {
+            let read = read_records(&self.path, self.dim, |_, k, scale, q| {
                 if failed.is_ok() && keep(k) && kept.insert(k) {
                     failed = w.write_all(&record(k, &quantized(scale, q), false));
                 }
@@ -323,7 +391,46 @@ impl Cache {
         }
         self.on_disk = kept.len();
         self.v1 = false;
+        // Located vectors are elsewhere in the new file.
+        self.places.clear();
         Ok(())
+    }
+}
+
+/// Reads located vectors back from a cache's file ([`Cache::reader`]).
+pub struct Reader<'c> {
+    cache: &'c Cache,
+    file: File,
+    record: Vec<u8>,
+}
+
+impl Reader<'_> {
+    /// The bytes of `key`'s vector as [`Quantized::bytes`] gives them (its scale, then its
+    /// dimensions), read from its record and checked against the record's CRC again (the
+    /// disk may have changed since the cache was read); an error when it is not located,
+    /// or is damaged now.
+    pub fn bytes(&mut self, key: u64) -> std::io::Result<&[u8]> {
+        use std::os::unix::fs::FileExt;
+        let at = *self.cache.places.get(&key).ok_or_else(|| {
+            std::io::Error::other(format!(
+                "the vector of text {key:016x} is not in the embedding cache {} (writing it there failed: see the log)",
+                self.cache.path.display()
+            ))
+        })?;
+        let size = self.record.len() as u64;
+        self.file
+            .read_exact_at(&mut self.record, HEADER as u64 + at as u64 * size)?;
+        let dim = self.cache.dim;
+        let body = &self.record[..12 + dim];
+        let crc_ok =
+            self.cache.v1 || crc32fast::hash(body).to_le_bytes() == self.record[12 + dim..];
+        if !crc_ok || body[..8] != key.to_le_bytes() {
+            return Err(std::io::Error::other(format!(
+                "{}: record {at} does not match its checksum",
+                self.cache.path.display()
+            )));
+        }
+        Ok(&self.record[8..12 + dim])
     }
 }
 
@@ -388,23 +495,79 @@ mod tests {
         assert_eq!((c.len(), c.get(3), c.get(5)), (2, Some(&q(3)), Some(&q(5))));
     }
 
-    /// A build holds in memory only its own paragraphs' vectors, and none that it
-    /// appends; compacting reads the file, so a live vector that was not loaded is kept.
+    /// A build holds none of the vectors in memory, its own or those it appends;
+    /// compacting reads the file, so a live vector is kept.
     #[test]
-    fn a_build_holds_only_its_own_vectors_and_compacts_from_the_file() {
+    fn a_build_holds_no_vectors_and_compacts_from_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let mut c = Cache::load(dir.path(), "m", 4);
         c.append(&[(1, q(1)), (2, q(2)), (3, q(3)), (4, q(4)), (5, q(5))])
             .unwrap();
         assert_eq!(c.len(), 0, "appended vectors are not held in memory");
-        let mut c = Cache::load_only(dir.path(), "m", 4, |k| k == 2);
-        assert_eq!((c.len(), c.get(2), c.get(4)), (1, Some(&q(2)), None));
-        assert_eq!(c.take(2), Some(q(2)));
-        assert_eq!(c.get(2), None);
+        let mut c = Cache::locate_only(dir.path(), "m", 4, |k| k == 2);
+        assert_eq!((c.len(), c.has(2), c.has(4)), (0, true, false));
         c.compact(2, |k| k == 2 || k == 4).unwrap();
         assert_eq!(c.on_disk, 2);
         let c = Cache::load(dir.path(), "m", 4);
         assert_eq!((c.len(), c.get(2), c.get(4)), (2, Some(&q(2)), Some(&q(4))));
+    }
+
+    /// A build's vectors located rather than loaded: none held in memory, each read back
+    /// from its record (those appended after too), and a record damaged since it was
+    /// located is an error, never a wrong vector. Compacting moves the records: located
+    /// again by the next build.
+    #[test]
+    fn located_vectors_are_read_back_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        Cache::load(dir.path(), "m", 4)
+            .append(&[(1, q(1)), (2, q(2)), (3, q(3))])
+            .unwrap();
+        let mut c = Cache::locate_only(dir.path(), "m", 4, |k| k != 2);
+        assert!(c.is_empty(), "nothing held in memory");
+        assert!(c.has(1) && !c.has(2) && c.has(3));
+        c.append(&[(4, q(4))]).unwrap();
+        assert!(c.has(4));
+        {
+            let mut r = c.reader().unwrap();
+            for k in [1u64, 3, 4] {
+                assert_eq!(r.bytes(k).unwrap(), q(k as i8).bytes());
+            }
+            let err = r.bytes(2).unwrap_err().to_string();
+            assert!(err.contains("not in the embedding cache"), "{err}");
+        }
+        // Record 3 (key 3) changed on disk after it was located.
+        let path = dir.path().join("m.bin");
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[HEADER + 2 * record_size(4, false) + 12] ^= 0x01;
+        fs::write(&path, &bytes).unwrap();
+        let err = c.reader().unwrap().bytes(3).unwrap_err().to_string();
+        assert!(err.contains("checksum"), "{err}");
+        // Located again, the damaged record is dropped (and the file rewritten without it).
+        let mut c = Cache::locate_only(dir.path(), "m", 4, |_| true);
+        assert!(c.has(1) && !c.has(3) && c.has(4));
+        assert_eq!(c.reader().unwrap().bytes(4).unwrap(), q(4).bytes());
+        c.compact(1, |k| k == 4).unwrap();
+        assert!(!c.has(4), "moved by the rewrite");
+        let c = Cache::locate_only(dir.path(), "m", 4, |_| true);
+        assert_eq!(c.reader().unwrap().bytes(4).unwrap(), q(4).bytes());
+    }
+
+    /// A cache of the first layout is rewritten before its vectors are located: their
+    /// places are those of the rewritten file.
+    #[test]
+    fn vectors_of_a_first_layout_cache_are_located_in_the_rewritten_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = MAGIC_V1.to_vec();
+        bytes.extend(4u32.to_le_bytes());
+        for k in [1u64, 2, 1] {
+            bytes.extend(record(k, &q(k as i8), true));
+        }
+        fs::write(dir.path().join("m.bin"), &bytes).unwrap();
+        let c = Cache::locate_only(dir.path(), "m", 4, |_| true);
+        assert_eq!(&fs::read(dir.path().join("m.bin")).unwrap()[..8], MAGIC);
+        let mut r = c.reader().unwrap();
+        assert_eq!(r.bytes(1).unwrap(), q(1).bytes());
+        assert_eq!(r.bytes(2).unwrap(), q(2).bytes());
     }
 
     /// A changed byte in a record (a damaged disk) drops that record alone: its text is

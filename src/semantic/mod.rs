@@ -431,44 +431,78 @@ pub fn embed_ahead(
 
 /// The vectors of `paragraphs` and their sentences, in order: from the cache where it
 /// has them, the others embedded on every core (a progress bar on a terminal) and added
-/// to the cache. With `compact`, the cache then drops the vectors of texts not in this
-/// build when they outnumber the others. Only this build's vectors are held in memory,
-/// each once: the cache's others stay on disk.
+/// to the cache. They stay in the cache's file: only where each is (a record number) is
+/// held in memory, and [`InCache::write`] reads them one at a time into the version's
+/// vectors file. With `compact`, the cache then drops the vectors of texts not in this
+/// build when they outnumber the others.
 pub fn embed_passages(
     model: &Model,
     cache_dir: &Path,
     paragraphs: &[&str],
     compact: bool,
-) -> Result<Embedded, ModelError> {
+) -> Result<InCache, ModelError> {
     let (texts, spans) = with_sentences(paragraphs);
     let keys: Vec<u64> = texts.iter().map(|t| cache::key(t)).collect();
-    // Each distinct text's first place: the build's texts, and where a text found in
-    // several places (the same paragraph in two briefings) has its vector.
-    let mut first: HashMap<u64, usize> = HashMap::with_capacity(keys.len());
-    for (at, k) in keys.iter().enumerate() {
-        first.entry(*k).or_insert(at);
-    }
-    let live = |k: u64| first.contains_key(&k);
-    let mut cache = cache::Cache::load_only(cache_dir, model.id(), model.dim(), live);
-    let missing = not_cached(|k| cache.get(k).is_some(), &keys, &texts);
-    let made = embed_missing(|t| model.embed(t), &missing, &mut cache, true)?;
-    let mut fresh: HashMap<u64, Quantized> = made.into_iter().collect();
-    // Each vector moved to its first place, and copied from there to the others.
-    let mut out: Vec<Quantized> = Vec::with_capacity(keys.len());
-    for (at, k) in keys.iter().enumerate() {
-        let v = match first[k] {
-            earlier if earlier < at => out[earlier].clone(),
-            _ => cache
-                .take(*k)
-                .or_else(|| fresh.remove(k))
-                .expect("every text cached or just embedded"),
+    // This build's distinct texts, sorted: 8 bytes each, searched by halves.
+    let mut live = keys.clone();
+    live.sort_unstable();
+    live.dedup();
+    let wanted = |k: u64| live.binary_search(&k).is_ok();
+    let mut cache = cache::Cache::locate_only(cache_dir, model.id(), model.dim(), wanted);
+    let missing = not_cached(|k| cache.has(k), &keys, &texts);
+    embed_missing(|t| model.embed(t), &missing, &mut cache, false)?;
+    Ok(InCache {
+        cache,
+        keys,
+        spans,
+        live,
+        compact,
+    })
+}
+
+/// A full build's vectors, in the embedding cache's file ([`embed_passages`]). Held in
+/// memory before, about 5 kB a paragraph of the generated corpus with its nine sentences:
+/// `index --full` of 100k paragraphs, every vector cached, peaked at 859–892 MB, and
+/// 366–373 MB since (the same vectors file, byte for byte).
+pub struct InCache {
+    cache: cache::Cache,
+    /// Every text's key: the paragraphs', then their sentences' ([`with_sentences`]).
+    keys: Vec<u64>,
+    spans: Vec<std::ops::Range<usize>>,
+    live: Vec<u64>,
+    compact: bool,
+}
+
+impl InCache {
+    /// Writes them as a vectors file of `model` ([`vectors::write_from`]), each read from
+    /// the cache's file and checked against its record's CRC again; then compacts the
+    /// cache if asked. Returns the file's CRC32. A vector the cache could not keep (its
+    /// file could not be written: logged while embedding) makes it an error.
+    pub fn write(mut self, path: &Path, model: &Model) -> std::io::Result<u32> {
+        let counts: Vec<usize> = self.spans.iter().map(|s| s.len().max(1)).collect();
+        let crc = {
+            let mut reader = self.cache.reader()?;
+            let (keys, spans) = (&self.keys, &self.spans);
+            vectors::write_from(path, model.id(), model.dim(), &counts, |text| {
+                let at = match text {
+                    vectors::Text::Row(r) => r,
+                    // A paragraph of one sentence is its own sentence.
+                    vectors::Text::Sentence(r, _) if spans[r].is_empty() => r,
+                    vectors::Text::Sentence(r, nth) => spans[r].start + nth,
+                };
+                reader.bytes(keys[at]).map(<[u8]>::to_vec)
+            })?
         };
-        out.push(v);
+        let live = &self.live;
+        if self.compact
+            && let Err(e) = self
+                .cache
+                .compact(live.len(), |k| live.binary_search(&k).is_ok())
+        {
+            tracing::warn!(error = %e, "cannot compact the embedding cache");
+        }
+        Ok(crc)
     }
-    if compact && let Err(e) = cache.compact(first.len(), live) {
-        tracing::warn!(error = %e, "cannot compact the embedding cache");
-    }
-    Ok(split(out, &spans))
 }
 
 #[cfg(test)]

@@ -112,6 +112,34 @@ pub fn write(
         sentences.len(),
         "each passage with its sentences"
     );
+    let counts: Vec<usize> = sentences.iter().map(Vec::len).collect();
+    write_from(path, model_id, dim, &counts, |text| {
+        Ok(match text {
+            Text::Row(r) => rows[r].bytes(),
+            Text::Sentence(r, nth) => sentences[r][nth].bytes(),
+        })
+    })
+}
+
+/// A text whose vector [`write_from`] asks for: a passage's (by row, from 0), or the
+/// `nth` of its sentences'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    Row(usize),
+    Sentence(usize, usize),
+}
+
+/// [`write`], asking `vector` for each vector's bytes ([`Quantized::bytes`]) in the order
+/// they are written, rather than holding them all: a full build reads them one at a time
+/// from the embedding cache. `sentences[r]` is how many sentence vectors row `r` has (at
+/// least one).
+pub fn write_from(
+    path: &Path,
+    model_id: &str,
+    dim: usize,
+    sentences: &[usize],
+    mut vector: impl FnMut(Text) -> std::io::Result<Vec<u8>>,
+) -> std::io::Result<u32> {
     let file = File::create(path)?;
     let mut w = Crc32Writer {
         inner: BufWriter::new(file),
@@ -119,30 +147,41 @@ pub fn write(
     };
     w.write_all(MAGIC)?;
     w.write_all(&(dim as u32).to_le_bytes())?;
-    w.write_all(&(rows.len() as u64).to_le_bytes())?;
+    w.write_all(&(sentences.len() as u64).to_le_bytes())?;
     let mut id = [b' '; ID_BYTES];
     let n = model_id.len().min(ID_BYTES);
     id[..n].copy_from_slice(&model_id.as_bytes()[..n]);
     w.write_all(&id)?;
-    let total: usize = sentences.iter().map(Vec::len).sum();
+    let total: usize = sentences.iter().sum();
     w.write_all(&(total as u64).to_le_bytes())?;
-    for r in rows {
-        debug_assert_eq!(r.q.len(), dim);
-        w.write_all(&r.bytes())?;
+    let sized = |bytes: Vec<u8>| {
+        if bytes.len() == 4 + dim {
+            Ok(bytes)
+        } else {
+            Err(std::io::Error::other(format!(
+                "a vector of {} bytes where {} were expected",
+                bytes.len(),
+                4 + dim
+            )))
+        }
+    };
+    for r in 0..sentences.len() {
+        w.write_all(&sized(vector(Text::Row(r))?)?)?;
     }
     let mut at = 0u64;
     w.write_all(&at.to_le_bytes())?;
-    for s in sentences {
-        at += s.len() as u64;
+    for &count in sentences {
+        at += count as u64;
         w.write_all(&at.to_le_bytes())?;
     }
     let crc = w.crc.finalize();
     let mut w = w.inner;
-    for r in sentences.iter().flatten() {
-        debug_assert_eq!(r.q.len(), dim);
-        let bytes = r.bytes();
-        w.write_all(&bytes)?;
-        w.write_all(&crc32fast::hash(&bytes).to_le_bytes())?;
+    for (r, &count) in sentences.iter().enumerate() {
+        for nth in 0..count {
+            let bytes = sized(vector(Text::Sentence(r, nth))?)?;
+            w.write_all(&bytes)?;
+            w.write_all(&crc32fast::hash(&bytes).to_le_bytes())?;
+        }
     }
     let file = w.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
