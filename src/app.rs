@@ -323,15 +323,18 @@ pub fn remove_damage_report(index_dir: &Path) {
 }
 
 /// Reports that `version`, the live one, was found damaged (`reason`), for the writer
-/// ([`damage`]): what a reader does, since it cannot rebuild. Logged when it cannot.
-pub fn report_damage(settings: &Settings, version: &str, reason: &str) {
+/// ([`damage`]): what a reader does, since it cannot rebuild. Whether it could (logged
+/// when it could not: an index folder this process may not write into, say).
+pub fn report_damage(settings: &Settings, version: &str, reason: &str) -> bool {
     let root = &settings.index.dir;
     match damage::write(root, &damage::DamageReport::new(version, reason)) {
         Ok(()) => {
-            tracing::info!(version = %version, "told the index writer the version is damaged")
+            tracing::info!(version = %version, "told the index writer the version is damaged");
+            true
         }
         Err(err) => {
-            tracing::error!(dir = %root.display(), error = %err, "cannot tell the index writer the index is damaged (writing the damage report failed)")
+            tracing::error!(dir = %root.display(), error = %err, "cannot tell the index writer the index is damaged (writing the damage report failed)");
+            false
         }
     }
 }

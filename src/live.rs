@@ -32,8 +32,10 @@ pub enum Cure {
     /// Rebuilt by words: the embedding cache lacked vectors too. The caller starts
     /// [`Live::make_pending_vectors`] in the background.
     AnsweringByWords,
-    /// This process is a reader: only the writer can rebuild the index.
-    NeedsWriter,
+    /// This process is a reader: only the writer can rebuild the index. `told`: the
+    /// writer has been told ([`app::report_damage`]); not when the report could not be
+    /// written.
+    NeedsWriter { told: bool },
     /// The rebuild failed (logged), now or less than a minute ago; the damaged version
     /// still answers.
     Failed,
@@ -210,7 +212,8 @@ impl Live {
                     (&self.writer, &err)
                 {
                     let version = live.strip_prefix("v-").unwrap_or(&live);
-                    app::report_damage(&self.settings, version, reason);
+                    // Logged either way; tried again with the version, a minute later.
+                    let _told = app::report_damage(&self.settings, version, reason);
                 }
                 None
             }
@@ -258,19 +261,22 @@ impl Live {
                 return Cure::Answering;
             }
             tracing::error!(version = %damaged, reason = %reason, "the index was found damaged while answering; this process is a reader: the writer rebuilds it");
+            // Told once a minute; a report that could not be written is tried again.
             if self.reported.of(damaged) != Some(true) {
-                self.reported.note(damaged);
                 let (settings, version, reason) = (
                     self.settings.clone(),
                     damaged.to_string(),
                     reason.to_string(),
                 );
-                let _ = tokio::task::spawn_blocking(move || {
+                let written = tokio::task::spawn_blocking(move || {
                     app::report_damage(&settings, &version, &reason)
-                })
-                .await;
+                });
+                if written.await.unwrap_or(false) {
+                    self.reported.note(damaged);
+                }
             }
-            return Cure::NeedsWriter;
+            let told = self.reported.of(damaged) == Some(true);
+            return Cure::NeedsWriter { told };
         };
         let _guard = self.updating.lock().await;
         if self.engine().manifest().version != damaged {

@@ -483,3 +483,26 @@ async fn a_quiz_answer_over_damaged_stored_text_is_answered_after_a_rebuild() {
     assert!(m.content.contains("have changed since"), "{}", m.content);
     assert_ne!(bot.engine().manifest().version, first, "rebuilt");
 }
+
+/// A reader that cannot write its report (here a folder stands where it goes) tells the
+/// member the index is damaged without claiming the writer was told.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_cannot_tell_the_writer_does_not_say_it_did() {
+    use briefbot::app::Writer;
+    use briefbot::discord::bot::Bot;
+    let ws = Workspace::with_fixtures();
+    let writer = Writer::acquire(&ws.settings(), "test").unwrap();
+    writer.rebuild(&ws.settings()).unwrap();
+    let mut reader = ws.settings();
+    reader.index.role = briefbot::config::Role::Reader;
+    let bot = Bot::new(reader).unwrap();
+    fs::create_dir(ws.index().join(briefbot::index::damage::FILE)).unwrap();
+    let id = first_stored_passage(&bot);
+    zero_stored_text(&segment_file(
+        &ws.index().join(ws.current_version().unwrap()),
+        "store",
+    ));
+    let m = bot.cite(None, &id).await;
+    assert!(m.content.contains("damaged"), "{}", m.content);
+    assert!(!m.content.contains("writer told"), "{}", m.content);
+}

@@ -104,10 +104,14 @@ pub(super) const NO_SUCH_PASSAGE: &str = "No passage has that id. Ids look like 
 pub(super) const SOMETHING_WENT_WRONG: &str =
     "Something went wrong on my side; it has been logged. Please try again.";
 
-/// Said by a reader that found the index damaged: only the writer rebuilds it.
+/// Said by a reader that found the index damaged and told the writer, which rebuilds it.
 pub(super) const INDEX_DAMAGED: &str = "My index of the briefings turned out damaged; it has been logged, \
      and the index writer told: it rebuilds the index, and I answer again once it has (should it not, \
      `briefbot index --full` where it runs).";
+
+/// Said by a reader that found the index damaged and could not tell the writer.
+pub(super) const INDEX_DAMAGED_UNTOLD: &str = "My index of the briefings turned out damaged; it has been logged. \
+     I answer again once the index writer rebuilds it (`briefbot index --full` where it runs).";
 
 impl Bot {
     /// Opens the index and sets up the state. A writer takes the writer lock and builds
@@ -447,7 +451,8 @@ impl Bot {
                 self.make_vectors_in_background();
                 None
             }
-            Cure::NeedsWriter => Some(notice(INDEX_DAMAGED)),
+            Cure::NeedsWriter { told: true } => Some(notice(INDEX_DAMAGED)),
+            Cure::NeedsWriter { told: false } => Some(notice(INDEX_DAMAGED_UNTOLD)),
             Cure::Failed => Some(notice(SOMETHING_WENT_WRONG)),
         }
     }
