@@ -365,14 +365,37 @@ async fn damaged_stored_text_met_by_a_writer_bot_is_found_and_rebuilt() {
     let first = bot.engine().manifest().version.clone();
     // Stored text read once stays in tantivy's cache of blocks: the passage read after the
     // damage is the first one stored, never read before.
-    let id = first_stored_passage(&bot);
+    let id = damage_the_first_stored_passage(&ws, &bot);
+    let m = bot.cite(None, &id).await;
+    assert!(m.content.contains(&format!("[{id}]")), "{}", m.content);
+    assert_ne!(bot.engine().manifest().version, first, "rebuilt");
+}
+
+/// An index built by a writer (holding the lock, as `index --watch` would) and a reader
+/// bot answering from it.
+fn a_writer_and_a_reader_bot() -> (
+    Workspace,
+    briefbot::app::Writer,
+    briefbot::discord::bot::Bot,
+) {
+    let ws = Workspace::with_fixtures();
+    let writer = briefbot::app::Writer::acquire(&ws.settings(), "test").unwrap();
+    writer.rebuild(&ws.settings()).unwrap();
+    let mut reader = ws.settings();
+    reader.index.role = briefbot::config::Role::Reader;
+    let bot = briefbot::discord::bot::Bot::new(reader).unwrap();
+    (ws, writer, bot)
+}
+
+/// Zeroes the live version's stored text ([`zero_stored_text`]); the id of a passage it
+/// held that `bot` has not read.
+fn damage_the_first_stored_passage(ws: &Workspace, bot: &briefbot::discord::bot::Bot) -> String {
+    let id = first_stored_passage(bot);
     zero_stored_text(&segment_file(
         &ws.index().join(ws.current_version().unwrap()),
         "store",
     ));
-    let m = bot.cite(None, &id).await;
-    assert!(m.content.contains(&format!("[{id}]")), "{}", m.content);
-    assert_ne!(bot.engine().manifest().version, first, "rebuilt");
+    id
 }
 
 /// The id of the passage stored first (row 0), by the manifest alone.
@@ -392,20 +415,9 @@ fn first_stored_passage(bot: &briefbot::discord::bot::Bot) -> String {
 /// writer has rebuilt.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn damaged_stored_text_met_by_a_reader_bot_is_reported_to_the_writer() {
-    use briefbot::app::Writer;
-    use briefbot::discord::bot::Bot;
     use briefbot::index::damage;
-    let ws = Workspace::with_fixtures();
-    let writer = Writer::acquire(&ws.settings(), "test").unwrap();
-    writer.rebuild(&ws.settings()).unwrap();
-    let mut reader = ws.settings();
-    reader.index.role = briefbot::config::Role::Reader;
-    let bot = Bot::new(reader).unwrap();
-    let id = first_stored_passage(&bot);
-    zero_stored_text(&segment_file(
-        &ws.index().join(ws.current_version().unwrap()),
-        "store",
-    ));
+    let (ws, writer, bot) = a_writer_and_a_reader_bot();
+    let id = damage_the_first_stored_passage(&ws, &bot);
     let m = bot.cite(None, &id).await;
     assert!(m.content.contains("damaged"), "{}", m.content);
     let told = damage::read(&ws.index())
@@ -488,20 +500,9 @@ async fn a_quiz_answer_over_damaged_stored_text_is_answered_after_a_rebuild() {
 /// member the index is damaged without claiming the writer was told.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_that_cannot_tell_the_writer_does_not_say_it_did() {
-    use briefbot::app::Writer;
-    use briefbot::discord::bot::Bot;
-    let ws = Workspace::with_fixtures();
-    let writer = Writer::acquire(&ws.settings(), "test").unwrap();
-    writer.rebuild(&ws.settings()).unwrap();
-    let mut reader = ws.settings();
-    reader.index.role = briefbot::config::Role::Reader;
-    let bot = Bot::new(reader).unwrap();
+    let (ws, _writer, bot) = a_writer_and_a_reader_bot();
     fs::create_dir(ws.index().join(briefbot::index::damage::FILE)).unwrap();
-    let id = first_stored_passage(&bot);
-    zero_stored_text(&segment_file(
-        &ws.index().join(ws.current_version().unwrap()),
-        "store",
-    ));
+    let id = damage_the_first_stored_passage(&ws, &bot);
     let m = bot.cite(None, &id).await;
     assert!(m.content.contains("damaged"), "{}", m.content);
     assert!(!m.content.contains("writer told"), "{}", m.content);
