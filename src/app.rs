@@ -304,14 +304,18 @@ pub fn store(settings: &Settings) -> IndexStore {
 
 /// The live version read in full after an error that is not known damage (tantivy reports
 /// a damaged block of stored text as a read error): every file against its checksum, even
-/// those this process found right before, and every vector. Its name when it reads whole;
-/// else why it does not open ([`OpenError::Damaged`] for damage).
+/// those this process found right before, and every vector (none when the version has no
+/// vectors of the model, as while they are made: its files are read by words then). Its
+/// name when it reads whole; else why it does not open ([`OpenError::Damaged`] for damage).
 pub fn read_in_full(settings: &Settings) -> Result<String, OpenError> {
-    store(settings)
+    let store = store(settings)
         .checking(Depth::Rechecked)
-        .checking_vectors()
-        .open()
-        .map(|open| open.manifest.version)
+        .checking_vectors();
+    match store.open() {
+        Err(OpenError::ModelChanged { .. }) => store.with_model(None).open(),
+        opened => opened,
+    }
+    .map(|open| open.manifest.version)
 }
 
 /// Removes the damage report in `index_dir` (logged when that fails: the writer then
@@ -525,7 +529,20 @@ pub fn open_for_command(settings: &Settings, ranking: Ranking) -> Result<Opened,
     // Counting reads every paragraph: a reader (which never builds) and a library no
     // larger than the limit need no count.
     let missing = if !reader && open.manifest.passages as usize > limit {
-        store.vectors_missing(&open)?
+        match store.vectors_missing(&open) {
+            Ok(missing) => missing,
+            // Counting reads every stored paragraph, so damage tantivy reports as a read
+            // error is met here first: read in full, and rebuilt when it is damage.
+            Err(err) => {
+                drop(open);
+                return match read_in_full(settings) {
+                    Err(why @ OpenError::Damaged { .. }) => {
+                        build_for_command(settings, ranking, &store, why)
+                    }
+                    _ => Err(err.into()),
+                };
+            }
+        }
     } else {
         0
     };

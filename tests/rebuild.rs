@@ -5,7 +5,10 @@ mod common;
 
 use std::fs;
 
-use common::Workspace;
+use common::{
+    Workspace, a_writer_and_a_reader_bot, damage_the_first_stored_passage, segment_file,
+    zero_stored_text,
+};
 
 fn index(ws: &Workspace) -> std::process::Output {
     ws.cmd().arg("index").output().unwrap()
@@ -183,15 +186,6 @@ fn truncated_segment_files_are_rebuilt() {
     });
 }
 
-/// The live version's first segment file of kind `ext`.
-fn segment_file(live: &std::path::Path, ext: &str) -> std::path::PathBuf {
-    fs::read_dir(live)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == ext))
-        .unwrap_or_else(|| panic!("no .{ext} file in {}", live.display()))
-}
-
 /// Regression (issue 13, item 1): a segment file truncated to 7 bytes, or zeroed at its
 /// length, made `ask` panic inside tantivy (exit 101); a deleted `.pos` failed the first
 /// search. Every kind of segment file, damaged each way, is now found and rebuilt.
@@ -340,19 +334,6 @@ fn an_empty_content_folder_does_not_wipe_the_index() {
     );
 }
 
-/// Zeroes the first half of a stored-text file in place (a process that has it mapped sees
-/// it), keeping its footer: tantivy then fails to decompress the block, an I/O error. The
-/// file keeps its modification time, as with bit rot: a process that checked it before
-/// knows it by the same identity.
-fn zero_stored_text(path: &std::path::Path) {
-    use std::io::Write;
-    let meta = fs::metadata(path).unwrap();
-    let half = meta.len() as usize / 2;
-    let mut file = fs::OpenOptions::new().write(true).open(path).unwrap();
-    file.write_all(&vec![0u8; half]).unwrap();
-    file.set_modified(meta.modified().unwrap()).unwrap();
-}
-
 /// Damage to stored text done after a bot checked its version, which tantivy reports as a
 /// read error rather than as corrupt data, met by `/cite` (and so by `/read`, `/quiz`,
 /// passage lookups and questions): the writer bot reads its version again in full, finds
@@ -369,45 +350,6 @@ async fn damaged_stored_text_met_by_a_writer_bot_is_found_and_rebuilt() {
     let m = bot.cite(None, &id).await;
     assert!(m.content.contains(&format!("[{id}]")), "{}", m.content);
     assert_ne!(bot.engine().manifest().version, first, "rebuilt");
-}
-
-/// An index built by a writer (holding the lock, as `index --watch` would) and a reader
-/// bot answering from it.
-fn a_writer_and_a_reader_bot() -> (
-    Workspace,
-    briefbot::app::Writer,
-    briefbot::discord::bot::Bot,
-) {
-    let ws = Workspace::with_fixtures();
-    let writer = briefbot::app::Writer::acquire(&ws.settings(), "test").unwrap();
-    writer.rebuild(&ws.settings()).unwrap();
-    let mut reader = ws.settings();
-    reader.index.role = briefbot::config::Role::Reader;
-    let bot = briefbot::discord::bot::Bot::new(reader).unwrap();
-    (ws, writer, bot)
-}
-
-/// Zeroes the live version's stored text ([`zero_stored_text`]); the id of a passage it
-/// held that `bot` has not read.
-fn damage_the_first_stored_passage(ws: &Workspace, bot: &briefbot::discord::bot::Bot) -> String {
-    let id = first_stored_passage(bot);
-    zero_stored_text(&segment_file(
-        &ws.index().join(ws.current_version().unwrap()),
-        "store",
-    ));
-    id
-}
-
-/// The id of the passage stored first (row 0), by the manifest alone.
-fn first_stored_passage(bot: &briefbot::discord::bot::Bot) -> String {
-    let engine = bot.engine();
-    let first = engine
-        .manifest()
-        .briefings
-        .iter()
-        .find(|b| b.first_row == 0)
-        .unwrap();
-    format!("{}:1", first.slug)
 }
 
 /// The same damage met by a reader bot: it tells the member the index is damaged (not
@@ -459,15 +401,7 @@ fn ask_over_damaged_stored_text_rebuilds_and_answers() {
     assert!(index(&ws).status.success());
     let damaged = ws.current_version().unwrap();
     zero_stored_text(&segment_file(&ws.index().join(&damaged), "store"));
-    let out = ws
-        .cmd()
-        .args(["ask", "--json", "cod quota cut"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains(".store"), "{stderr}");
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = common::ask_over_damaged_stored_text(&ws, &[], "cod quota cut");
     assert_eq!(json["hits"][0]["id"], "notes/fisheries:1", "{json}");
     assert_ne!(ws.current_version().unwrap(), damaged);
 }

@@ -1392,6 +1392,30 @@ async fn a_reader_bot_that_finds_damage_tells_the_writer_bot_which_rebuilds_it()
     assert!(footer.contains(&rebuilt), "{footer}");
 }
 
+/// `briefbot ask` with the model over an index built by words (too many paragraphs to embed
+/// before answering) that meets damaged stored text reads the version in full by words,
+/// finds the damage, rebuilds and answers. Before, the version did not open with the
+/// model's settings, that was not taken for damage, and the command failed.
+#[test]
+fn ask_answering_by_words_finds_damaged_stored_text_too() {
+    let ws = workspace_with_model("");
+    let mut by_words = ws.settings();
+    by_words.search.semantic.model_dir = None;
+    let (_, built) = app::rebuild(&by_words).unwrap();
+    let live = ws.index().join(format!("v-{}", built.manifest.version));
+    common::zero_stored_text(&common::segment_file(&live, "store"));
+    let json = common::ask_over_damaged_stored_text(
+        &ws,
+        &[("BRIEFBOT_SEARCH__SEMANTIC__EMBED_BEFORE_ANSWERING", "0")],
+        "harbour dredging",
+    );
+    assert!(!json["hits"].as_array().unwrap().is_empty(), "{json}");
+    assert_ne!(
+        ws.current_version().unwrap(),
+        format!("v-{}", built.manifest.version)
+    );
+}
+
 /// A report the writer's own full reading does not confirm (the version is whole), or of a
 /// version no longer live, is removed and nothing is rebuilt.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -290,3 +290,87 @@ impl Drop for Watcher {
         let _ = self.child.wait();
     }
 }
+
+/// The live version's first segment file of kind `ext`.
+pub fn segment_file(live: &std::path::Path, ext: &str) -> std::path::PathBuf {
+    std::fs::read_dir(live)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == ext))
+        .unwrap_or_else(|| panic!("no .{ext} file in {}", live.display()))
+}
+
+/// Zeroes the first half of a stored-text file in place (a process that has it mapped sees
+/// it), keeping its footer: tantivy then fails to decompress the block, an I/O error. The
+/// file keeps its modification time, as with bit rot: a process that checked it before
+/// knows it by the same identity.
+pub fn zero_stored_text(path: &std::path::Path) {
+    use std::io::Write;
+    let meta = std::fs::metadata(path).unwrap();
+    let half = meta.len() as usize / 2;
+    let mut file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    file.write_all(&vec![0u8; half]).unwrap();
+    file.set_modified(meta.modified().unwrap()).unwrap();
+}
+
+/// An index built by a writer (holding the lock, as `index --watch` would) and a reader
+/// bot answering from it.
+pub fn a_writer_and_a_reader_bot() -> (
+    Workspace,
+    briefbot::app::Writer,
+    briefbot::discord::bot::Bot,
+) {
+    let ws = Workspace::with_fixtures();
+    let writer = briefbot::app::Writer::acquire(&ws.settings(), "test").unwrap();
+    writer.rebuild(&ws.settings()).unwrap();
+    let mut reader = ws.settings();
+    reader.index.role = briefbot::config::Role::Reader;
+    let bot = briefbot::discord::bot::Bot::new(reader).unwrap();
+    (ws, writer, bot)
+}
+
+/// Zeroes the live version's stored text ([`zero_stored_text`]); the id of a passage it
+/// held that `bot` has not read.
+pub fn damage_the_first_stored_passage(
+    ws: &Workspace,
+    bot: &briefbot::discord::bot::Bot,
+) -> String {
+    let id = first_stored_passage(bot);
+    zero_stored_text(&segment_file(
+        &ws.index().join(ws.current_version().unwrap()),
+        "store",
+    ));
+    id
+}
+
+/// The id of the passage stored first (row 0), by the manifest alone.
+pub fn first_stored_passage(bot: &briefbot::discord::bot::Bot) -> String {
+    let engine = bot.engine();
+    let first = engine
+        .manifest()
+        .briefings
+        .iter()
+        .find(|b| b.first_row == 0)
+        .unwrap();
+    format!("{}:1", first.slug)
+}
+
+/// `briefbot ask --json QUESTION` on `ws` (with `env` set) over an index whose stored text
+/// is damaged: it must rebuild, saying so and naming the `.store` file, and answer. The
+/// answer.
+pub fn ask_over_damaged_stored_text(
+    ws: &Workspace,
+    env: &[(&str, &str)],
+    question: &str,
+) -> serde_json::Value {
+    let out = ws
+        .cmd()
+        .envs(env.iter().copied())
+        .args(["ask", "--json", question])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains(".store"), "{stderr}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
