@@ -263,23 +263,20 @@ impl Bot {
                 // Damage done since the version was opened: rebuilt, then asked again once.
                 Ok(Err(AnswerError::Search(err))) if err.is_damage() && !cured => {
                     let cure = self.live.cure_damage(&version, &err.to_string()).await;
-                    match self.refusal_after(cure) {
-                        None => cured = true,
-                        Some(message) => return message,
-                    }
-                }
-                Ok(Err(err)) => {
-                    tracing::error!(error = %err, "search failed");
-                    if let Some(message) = self.after_error(&version, cured).await {
+                    if let Some(message) = self.refusal_after(cure) {
                         return message;
                     }
                     cured = true;
+                    continue;
                 }
-                Err(err) => {
-                    tracing::error!(error = %err, "search task failed");
-                    return notice(SOMETHING_WENT_WRONG);
-                }
+                Ok(Err(err)) => tracing::error!(error = %err, "search failed"),
+                // tantivy trusts its files: damage can make it panic too.
+                Err(err) => tracing::error!(error = %err, "search task failed"),
             }
+            if let Some(message) = self.after_error(&version, cured).await {
+                return message;
+            }
+            cured = true;
         };
         self.answered.fetch_add(1, Ordering::Relaxed);
         *self
@@ -412,18 +409,14 @@ impl Bot {
             let work = work.clone();
             match tokio::task::spawn_blocking(move || work(&engine)).await {
                 Ok(Ok(value)) => return Ok(value),
-                Ok(Err(err)) => {
-                    tracing::error!(error = %err, "{what} failed");
-                    if let Some(message) = self.after_error(&version, diagnosed).await {
-                        return Err(message);
-                    }
-                    diagnosed = true;
-                }
-                Err(err) => {
-                    tracing::error!(error = %err, "{what} task failed");
-                    return Err(notice(SOMETHING_WENT_WRONG));
-                }
+                Ok(Err(err)) => tracing::error!(error = %err, "{what} failed"),
+                // tantivy trusts its files: damage can make it panic too.
+                Err(err) => tracing::error!(error = %err, "{what} task failed"),
             }
+            if let Some(message) = self.after_error(&version, diagnosed).await {
+                return Err(message);
+            }
+            diagnosed = true;
         }
     }
 
