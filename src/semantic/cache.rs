@@ -184,13 +184,12 @@ impl Cache {
 
     /// The cache of `model_id` in `dir` as a build reads it: only where the vectors whose
     /// keys `wanted` accepts are in the file is held in memory (a record number, not the
-    /// vector: 16 bytes instead of about 400; with a cache of 1M vectors and squad-a's
-    /// 1,023 paragraphs, `index --full` peaked at 614 MB when the whole cache was loaded),
-    /// and the places of
-    /// those appended after; [`Cache::reader`] reads them back. A full build's vectors file
-    /// is written from them, a vector at a time (README, "Questions in other words": at
-    /// 100k paragraphs, a peak of 366–373 MB instead of 859–892 MB). The file is rewritten
-    /// first, as `load` would, when it is of the first layout or holds damaged records.
+    /// vector: 16 bytes instead of about 400), and where those appended after are;
+    /// [`Cache::reader`] reads them back. A full build's vectors file is written from them,
+    /// a vector at a time (README, "Questions in other words": at 100k paragraphs, a peak
+    /// of 366–373 MB instead of 859–892 MB). A file of the first layout, or with damaged
+    /// records (never located), is rewritten as `load` would and located again; should the
+    /// rewrite fail, the records are used where they are.
     pub fn locate_only(
         dir: &Path,
         model_id: &str,
@@ -202,20 +201,20 @@ impl Cache {
             locating: true,
             ..Cache::empty(path, dim)
         };
-        for attempt in 0..2 {
+        let locate = |cache: &mut Cache| {
             let mut places = HashMap::new();
-            let read = read_records(&cache.path, dim, |at, k, _, _| {
+            let scan = read_records(&cache.path, dim, |at, k, _, _| {
                 if wanted(k) {
                     places.insert(k, at);
                 }
-            });
-            let Some(Scan { v1, whole, damaged }) = read else {
-                return cache;
-            };
-            (cache.places, cache.on_disk, cache.v1) = (places, whole, v1);
-            if !(v1 || damaged > 0) || attempt == 1 {
-                break;
-            }
+            })?;
+            (cache.places, cache.on_disk, cache.v1) = (places, scan.whole, scan.v1);
+            Some(scan)
+        };
+        let Some(Scan { v1, damaged, .. }) = locate(&mut cache) else {
+            return cache;
+        };
+        if v1 || damaged > 0 {
             if damaged > 0 {
                 tracing::warn!(
                     path = %cache.path.display(),
@@ -223,12 +222,14 @@ impl Cache {
                     "embedding cache records do not match their checksums: dropped, their paragraphs will be embedded again"
                 );
             }
-            // Record numbers change with the rewrite: read them again from the new file.
-            if let Err(e) = cache.rewrite_keeping(|_| true) {
-                tracing::warn!(path = %cache.path.display(), error = %e, "cannot rewrite the embedding cache");
-                cache.places.clear();
-                cache.on_disk = 0;
-                return cache;
+            match cache.rewrite_keeping(|_| true) {
+                // Record numbers change with the rewrite.
+                Ok(()) => {
+                    locate(&mut cache);
+                }
+                Err(e) => {
+                    tracing::warn!(path = %cache.path.display(), error = %e, "cannot rewrite the embedding cache");
+                }
             }
         }
         cache
@@ -550,6 +551,29 @@ mod tests {
         assert!(!c.has(4), "moved by the rewrite");
         let c = Cache::locate_only(dir.path(), "m", 4, |_| true);
         assert_eq!(c.reader().unwrap().bytes(4).unwrap(), q(4).bytes());
+    }
+
+    /// When the file cannot be rewritten without its damaged records (here a folder stands
+    /// where the new file goes), its other records are used where they are: nothing is
+    /// lost, and appends go on at its end.
+    #[test]
+    fn located_vectors_survive_a_rewrite_that_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        Cache::load(dir.path(), "m", 4)
+            .append(&[(1, q(1)), (2, q(2)), (3, q(3))])
+            .unwrap();
+        let path = dir.path().join("m.bin");
+        let mut bytes = fs::read(&path).unwrap();
+        bytes[HEADER + record_size(4, false) + 12] ^= 0x01;
+        fs::write(&path, &bytes).unwrap();
+        fs::create_dir(path.with_extension("bin.tmp")).unwrap();
+        let mut c = Cache::locate_only(dir.path(), "m", 4, |_| true);
+        assert!(c.has(1) && !c.has(2) && c.has(3));
+        c.append(&[(2, q(2))]).unwrap();
+        let mut r = c.reader().unwrap();
+        for k in [1u64, 2, 3] {
+            assert_eq!(r.bytes(k).unwrap(), q(k as i8).bytes());
+        }
     }
 
     /// A cache of the first layout is rewritten before its vectors are located: their
