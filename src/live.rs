@@ -354,8 +354,11 @@ impl Live {
             Err(OpenError::Damaged { reason, .. }) => {
                 Some(self.cure_damage(version, &reason).await)
             }
-            // Another version is live (a reader's writer published one): answer from it.
-            Ok(live) if live != version => self.follow().await.map(|_| Cure::Answering),
+            // Another version is live (published meanwhile): answer from it.
+            Ok(live) if live != version => {
+                self.follow().await;
+                Some(Cure::Answering)
+            }
             _ => {
                 self.found_whole.note(version);
                 None
