@@ -366,6 +366,17 @@ async fn damaged_stored_text_met_by_a_reader_bot_is_reported_to_the_writer() {
         .expect("the writer is told")
         .unwrap();
     assert!(told.reason.contains(".store"), "{}", told.reason);
+    // An operator's `index --check` shows the report beside what it finds.
+    let checked = ws.cmd().args(["index", "--check"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&checked.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "a reader reported version {} damaged",
+            told.version
+        )),
+        "{stderr}"
+    );
+    assert_eq!(checked.status.code(), Some(1), "{stderr}");
     let (rebuilt, _) = writer
         .cure_reported_damage(&ws.settings())
         .unwrap()

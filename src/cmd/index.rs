@@ -38,6 +38,17 @@ const SHOWN_IDS: usize = 10;
 
 pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     if args.check {
+        // A reader's report, for whoever looks: the writer acts on it at its next look.
+        match briefbot::index::damage::read(&settings.index.dir) {
+            Some(Ok(r)) => eprintln!(
+                "briefbot: a reader reported version {} damaged ({}, {}): {}. The running \
+                 index writer rebuilds it when it confirms the damage; `briefbot index --full` \
+                 rebuilds now.",
+                r.version, r.by, r.at, r.reason
+            ),
+            Some(Err(why)) => eprintln!("briefbot: a damage report that cannot be read: {why}"),
+            None => {}
+        }
         let started = std::time::Instant::now();
         let open = app::store(settings)
             .checking(briefbot::index::Depth::Checksums)
