@@ -178,24 +178,6 @@ impl Writer {
         }
     }
 
-    /// What a writer that answers no questions (`briefbot index --watch`) does about a
-    /// reader's damage report: when [`Writer::confirm_reported_damage`] confirms it, the
-    /// whole index is rebuilt from `content/` and the embedding cache — by words should the
-    /// cache lack vectors, as a bot's cure ([`Writer::rebuild_embedding_at_most`] with 0:
-    /// readers answer again at once, the vectors are made by the next update) — and the
-    /// report removed. `None` when there was nothing to cure.
-    pub fn cure_reported_damage(
-        &self,
-        settings: &Settings,
-    ) -> Result<Option<(BuildReport, usize)>, AppError> {
-        if self.confirm_reported_damage(settings).is_none() {
-            return Ok(None);
-        }
-        let built = self.rebuild_embedding_at_most(settings, 0)?;
-        remove_damage_report(&settings.index.dir);
-        Ok(Some(built))
-    }
-
     /// Rebuilds the whole index from `corpus`, read from `content/` (see [`Writer::rebuild`]).
     fn rebuild_from(&self, settings: &Settings, corpus: &Corpus) -> Result<BuildReport, AppError> {
         if corpus.briefings.is_empty() {

@@ -88,6 +88,9 @@ pub struct Live {
     /// The version last read in full after an unexplained error and found whole
     /// ([`Live::diagnose`]): not read again for every request that meets that error.
     found_whole: LastFailure,
+    /// Why a writer built the index when it opened it (none yet, damaged, of another
+    /// schema), if it did.
+    built_because: Option<String>,
 }
 
 impl Live {
@@ -95,8 +98,14 @@ impl Live {
     /// reader waits for the writer to publish one. A version without the model's vectors
     /// answers by words meanwhile ([`app::open_for_serving`]).
     pub fn open(settings: &Settings) -> Result<Live, AppError> {
+        Self::open_as(settings, "briefbot serve")
+    }
+
+    /// [`Live::open`] for `who` (what the writer lock says is writing: `briefbot serve`,
+    /// `briefbot index --watch`).
+    pub fn open_as(settings: &Settings, who: &str) -> Result<Live, AppError> {
         let writer = match settings.index.role {
-            Role::Writer => Some(Arc::new(app::Writer::acquire(settings, "briefbot serve")?)),
+            Role::Writer => Some(Arc::new(app::Writer::acquire(settings, who)?)),
             Role::Reader => None,
         };
         let serving = match &writer {
@@ -106,7 +115,13 @@ impl Live {
         if let Some((why, report)) = &serving.opened.built {
             tracing::info!(reason = %why, passages = report.manifest.passages, "built the index");
         }
+        let built_because = serving
+            .opened
+            .built
+            .as_ref()
+            .map(|(why, _)| why.to_string());
         Ok(Live {
+            built_because,
             settings: settings.clone(),
             engine: RwLock::new(Arc::new(serving.opened.engine)),
             writer,
@@ -117,6 +132,12 @@ impl Live {
             reported: LastFailure::default(),
             found_whole: LastFailure::default(),
         })
+    }
+
+    /// Why this writer built the index when it opened it, if it did: none was there, or
+    /// it was damaged or of another schema.
+    pub fn built_because(&self) -> Option<&str> {
+        self.built_because.as_deref()
     }
 
     /// The engine of the live version (searches in flight keep the one they started with).

@@ -224,24 +224,17 @@ async fn a_reader_tells_a_watching_writer_of_damage_and_it_rebuilds() {
     .unwrap();
     writer.rebuild(&ws.settings()).unwrap();
     drop(writer);
-    let damaged = ws.current_version().unwrap();
-    let store = std::fs::read_dir(ws.index().join(&damaged))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "store"))
-        .unwrap();
-    let mut bytes = std::fs::read(&store).unwrap();
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0x40;
-    std::fs::write(&store, bytes).unwrap();
+    // The watcher opens the new version whole, then it is damaged.
+    let mut watcher = common::Watcher::start(&ws, &[]);
+    watcher.until("Watching ");
+    let damaged = change_a_byte_of_the_stored_text(&ws);
     assert_eq!(bot.follow_index().await, None);
     let told = damage::read(&ws.index())
         .expect("the writer is told")
         .unwrap();
-    assert_eq!(Some(format!("v-{}", told.version)), Some(damaged.clone()));
+    assert_eq!(format!("v-{}", told.version), damaged);
     assert!(told.reason.contains("checksum"), "{}", told.reason);
 
-    let mut watcher = common::Watcher::start(&ws, &[]);
     watcher.until("A reader found the index damaged: rebuilt it");
     drop(watcher);
     assert!(damage::read(&ws.index()).is_none(), "the report is removed");
@@ -253,4 +246,32 @@ async fn a_reader_tells_a_watching_writer_of_damage_and_it_rebuilds() {
     );
     let m = bot.ask(Ask::new("barrage dawn", 1)).await;
     assert!(m.embed.is_some(), "no answer: {}", m.content);
+}
+
+/// `index --watch` opens the index as a writer bot does, reading every file against its
+/// checksum: a damaged one is rebuilt at its start, and it says so.
+#[test]
+fn a_watching_writer_rebuilds_an_index_it_finds_damaged_at_its_start() {
+    let ws = Workspace::with_fixtures();
+    assert!(ws.cmd().arg("index").output().unwrap().status.success());
+    let damaged = change_a_byte_of_the_stored_text(&ws);
+    let mut watcher = common::Watcher::start(&ws, &[]);
+    let lines = watcher.until("Watching ");
+    assert!(
+        lines[0].starts_with("Indexed ") && lines[0].contains("does not match its checksum"),
+        "{lines:?}"
+    );
+    assert_ne!(ws.current_version().unwrap(), damaged);
+}
+
+/// Changes a byte in the middle of the live version's stored text (its footer reads back:
+/// only its checksum tells); the version's name.
+fn change_a_byte_of_the_stored_text(ws: &Workspace) -> String {
+    let damaged = ws.current_version().unwrap();
+    let store = common::segment_file(&ws.index().join(&damaged), "store");
+    let mut bytes = std::fs::read(&store).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&store, bytes).unwrap();
+    damaged
 }

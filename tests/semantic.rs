@@ -1542,3 +1542,29 @@ fn footer_of(m: briefbot::render::discord::Message) -> String {
         .footer
         .expect("a footer naming the version")
 }
+
+/// `briefbot index --watch` with a model switched on over an index built by words keeps
+/// the index as a writer bot does: it watches at once, changes indexed by words, and makes
+/// the model's vectors in the background, then says so. Before, it embedded the whole
+/// library before it watched anything (hours at scale).
+#[test]
+fn a_watching_writer_makes_a_switched_on_models_vectors_in_the_background() {
+    let ws = workspace_with_model("");
+    let mut by_words = ws.settings();
+    by_words.search.semantic.model_dir = None;
+    app::rebuild(&by_words).unwrap();
+    let mut watcher = common::Watcher::start(&ws, &[]);
+    let lines = watcher.until("Watching ");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("The index has no vectors of the model yet")),
+        "{lines:?}"
+    );
+    watcher.until("Made the model's vectors");
+    drop(watcher);
+    let open = app::store(&ws.settings())
+        .open()
+        .expect("opens with the model");
+    assert!(open.semantic.is_some());
+}

@@ -5,8 +5,10 @@
 use anyhow::Result;
 use briefbot::app;
 use briefbot::config::Settings;
+use briefbot::live::{Cure, Live};
 use std::ops::ControlFlow;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use briefbot::index::{BuildKind, BuildReport, Diff};
 use briefbot::ingest::{Corpus, Skipped};
@@ -89,62 +91,102 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     Ok(())
 }
 
-/// `--watch`: the standalone writer of a fleet whose bots are all readers.
+/// `--watch`: the standalone writer of a fleet whose bots are all readers. It keeps the
+/// index as a writer bot does, through the same core ([`Live`]), answering nothing: a
+/// change at a time under the changes' lock, the model's vectors made in the background
+/// while changes go on by words (a model switched on over a large library took hours
+/// inline before, and every change waited), and a reader's damage report cured.
 fn watch(settings: &Settings) -> Result<()> {
-    let writer = app::Writer::acquire(settings, "briefbot index --watch")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let live = Arc::new(Live::open_as(settings, "briefbot index --watch")?);
+    let writer = live.writer().expect("a writer opens as one");
+    if let Some(why) = live.built_because() {
+        let m = live.engine().manifest().clone();
+        println!(
+            "Indexed {}, {} into {} (version {}): {why}.",
+            count(m.briefings.len(), "briefing"),
+            count(m.passages as usize, "passage"),
+            settings.index.dir.display(),
+            m.version
+        );
+    }
     // Watch first, then update: a file saved during the first update is seen.
     let delay = Duration::from_millis(settings.content.watch_delay_ms);
     let watch = briefbot::watch::ContentWatch::start(&settings.content.dir, delay)?;
+    let update = || {
+        runtime.block_on(async {
+            let _changing = live.updating().lock().await;
+            live.update_locked(writer.clone()).await
+        })
+    };
     // Catches up with what changed while no writer ran (nothing, if nothing did).
-    let (corpus, report) = writer.update(settings, None)?;
+    let (corpus, report) = update()??;
     print_report(settings, &corpus, &report);
+    let make_vectors = || {
+        let live = live.clone();
+        runtime.spawn(async move {
+            live.make_pending_vectors().await;
+            if live.engine().model().is_some() {
+                println!(
+                    "Made the model's vectors: version {}.",
+                    live.engine().manifest().version
+                );
+            }
+        });
+    };
+    if live.vectors_pending() {
+        println!(
+            "The index has no vectors of the model yet: making them in the background; \
+             changes are indexed by words meanwhile."
+        );
+        make_vectors();
+    }
     println!(
         "Watching {} for changes (Ctrl-C to stop).",
         settings.content.dir.display()
     );
-    let update = |changed: &str| match writer.update(settings, None) {
-        Ok((_, report)) if report.kind == BuildKind::Unchanged => {}
-        Ok((corpus, report)) => {
-            println!("{changed}");
-            print_report(settings, &corpus, &report);
-        }
-        Err(err) => eprintln!("briefbot: reindex failed, the previous index stays live: {err}"),
-    };
-    // A rebuild for a reader's damage report that failed is tried again a minute later.
-    let mut cure_failed: Option<Instant> = None;
     watch.run_ticking(
         DAMAGE_REPORT_LOOK,
         |paths| {
             let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             tracing::info!(files = ?shown, "content changed; updating the index");
-            update(&format!("Changed: {}", shown.join(", ")));
+            match update() {
+                Ok(Ok((_, report))) if report.kind == BuildKind::Unchanged => {}
+                Ok(Ok((corpus, report))) => {
+                    println!("Changed: {}", shown.join(", "));
+                    print_report(settings, &corpus, &report);
+                }
+                Ok(Err(err)) => {
+                    eprintln!("briefbot: reindex failed, the previous index stays live: {err}")
+                }
+                Err(err) => eprintln!("briefbot: reindex failed: {err}"),
+            }
             ControlFlow::Continue(())
         },
         || {
-            if cure_failed.is_some_and(|at| at.elapsed() < CURE_RETRY) {
-                return ControlFlow::Continue(());
-            }
-            match writer.cure_reported_damage(settings) {
-                Ok(None) => {}
-                Ok(Some((report, missing))) => {
-                    cure_failed = None;
-                    println!(
-                        "A reader found the index damaged: rebuilt it ({} passages, version {}) in {:.2} s.",
-                        report.manifest.passages, report.manifest.version, report.seconds
-                    );
-                    if missing > 0 {
-                        // Rebuilt by words: the embedding cache lacked vectors too.
-                        update(&format!(
-                            "Made the model's vectors the damage had cost ({missing} paragraphs):"
-                        ));
-                    }
+            let rebuilt = |how: &str| {
+                let m = live.engine().manifest().clone();
+                println!(
+                    "A reader found the index damaged: rebuilt it{how} ({}, version {}).",
+                    count(m.passages as usize, "passage"),
+                    m.version
+                );
+            };
+            match runtime.block_on(live.cure_reported_damage()) {
+                Some(Cure::Answering) => rebuilt(""),
+                Some(Cure::AnsweringByWords) => {
+                    // The embedding cache lacked vectors too.
+                    rebuilt(" by words; making the model's vectors in the background");
+                    make_vectors();
                 }
-                Err(err) => {
-                    cure_failed = Some(Instant::now());
-                    eprintln!(
-                        "briefbot: a reader found the index damaged, and rebuilding it failed (tried again in a minute): {err}"
-                    );
-                }
+                Some(Cure::Failed) => eprintln!(
+                    "briefbot: a reader found the index damaged, and rebuilding it failed \
+                     (tried again in a minute; see the log)"
+                ),
+                Some(Cure::NeedsWriter { .. }) | None => {}
             }
             ControlFlow::Continue(())
         },
@@ -154,9 +196,6 @@ fn watch(settings: &Settings) -> Result<()> {
 
 /// How often `--watch` looks for a reader's damage report (a file's existence).
 const DAMAGE_REPORT_LOOK: Duration = Duration::from_secs(1);
-
-/// How long `--watch` waits before it tries again a rebuild for damage that failed.
-const CURE_RETRY: Duration = Duration::from_secs(60);
 
 fn print_report(settings: &Settings, corpus: &Corpus, report: &BuildReport) {
     let m = &report.manifest;

@@ -313,16 +313,12 @@ pub fn zero_stored_text(path: &std::path::Path) {
     file.set_modified(meta.modified().unwrap()).unwrap();
 }
 
-/// An index built by a writer (holding the lock, as `index --watch` would) and a reader
-/// bot answering from it.
-pub fn a_writer_and_a_reader_bot() -> (
-    Workspace,
-    briefbot::app::Writer,
-    briefbot::discord::bot::Bot,
-) {
+/// An index built by a writer that answers nothing (the core of `index --watch`) and a
+/// reader bot answering from it.
+pub fn a_writer_and_a_reader_bot() -> (Workspace, briefbot::live::Live, briefbot::discord::bot::Bot)
+{
     let ws = Workspace::with_fixtures();
-    let writer = briefbot::app::Writer::acquire(&ws.settings(), "test").unwrap();
-    writer.rebuild(&ws.settings()).unwrap();
+    let writer = briefbot::live::Live::open_as(&ws.settings(), "test").unwrap();
     let mut reader = ws.settings();
     reader.index.role = briefbot::config::Role::Reader;
     let bot = briefbot::discord::bot::Bot::new(reader).unwrap();
