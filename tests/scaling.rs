@@ -60,6 +60,18 @@ fn a_reader_never_builds_nor_rebuilds() {
         Writer::acquire(&reader_settings(&ws), "test"),
         Err(AppError::NotWriter)
     ));
+    // Nor does `index --watch` run as one: it says so at once (it waited for an index,
+    // then panicked, when it first kept the index through the bot's core).
+    let out = ws
+        .cmd()
+        .env("BRIEFBOT_INDEX__ROLE", "reader")
+        .args(["index", "--watch"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("only the writer rebuilds"), "{err}");
+    assert!(!ws.index().join("CURRENT").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -101,6 +101,9 @@ fn watch(settings: &Settings) -> Result<()> {
         .worker_threads(1)
         .enable_all()
         .build()?;
+    if settings.index.role == briefbot::config::Role::Reader {
+        return Err(app::AppError::NotWriter.into());
+    }
     let live = Arc::new(Live::open_as(settings, "briefbot index --watch")?);
     let writer = live.writer().expect("a writer opens as one");
     if let Some(why) = live.built_because() {
