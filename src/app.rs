@@ -144,21 +144,16 @@ impl Writer {
         Ok((self.rebuild_from(&by_words, &corpus)?, missing))
     }
 
-    /// A reader's report that the live version is damaged ([`damage`]), confirmed by this
-    /// writer: the version and what its own check found. The live version is read again
-    /// in full — every file against its checksum, even those this process found right
-    /// before, and every vector. A report of an earlier version (another has been
-    /// published since), of damage that check does not find, or that cannot be read is
-    /// removed, and logged.
-    pub fn confirm_reported_damage(&self, settings: &Settings) -> Option<(String, String)> {
-        let report = match damage::read(&settings.index.dir)? {
-            Ok(report) => report,
-            Err(why) => {
-                tracing::warn!(error = %why, "removed a damage report that cannot be read");
-                remove_damage_report(&settings.index.dir);
-                return None;
-            }
-        };
+    /// A reader's `report` that the live version is damaged ([`damage`]), confirmed by
+    /// this writer: what its own check found. The live version is read again in full —
+    /// every file against its checksum, even those this process found right before, and
+    /// every vector. A report of an earlier version (another has been published since), or
+    /// of damage that check does not find, is removed, and logged.
+    pub fn confirm_reported_damage(
+        &self,
+        settings: &Settings,
+        report: &damage::DamageReport,
+    ) -> Option<String> {
         let live = store(settings).live_version();
         if live.as_deref().and_then(|v| v.strip_prefix("v-")) != Some(report.version.as_str()) {
             tracing::info!(version = %report.version, by = %report.by, "removed a report of damage to a version no longer live");
@@ -173,7 +168,7 @@ impl Writer {
             }
             Err(why) => {
                 tracing::warn!(version = %report.version, by = %report.by, reported = %report.reason, found = %why, "a reader reported the live version damaged, and it is");
-                Some((report.version, why.to_string()))
+                Some(why.to_string())
             }
         }
     }
@@ -293,11 +288,7 @@ pub fn read_in_full(settings: &Settings) -> Result<String, OpenError> {
     let store = store(settings)
         .checking(Depth::Rechecked)
         .checking_vectors();
-    match store.open() {
-        Err(OpenError::ModelChanged { .. }) => store.with_model(None).open(),
-        opened => opened,
-    }
-    .map(|open| open.manifest.version)
+    open_by_words_if_need_be(&store).map(|(open, _)| open.manifest.version)
 }
 
 /// Removes the damage report in `index_dir` (logged when that fails: the writer then
@@ -541,21 +532,16 @@ pub fn open_for_command(settings: &Settings, ranking: Ranking) -> Result<Opened,
     Ok(answering)
 }
 
-/// For a command whose question found the live index damaged while answering (`reason`:
-/// a vector or file read then that does not match its checksum): rebuilt as
-/// [`open_for_command`] rebuilds an index that does not open — from `content/` and the
-/// embedding cache — and opened again; a reader says so instead.
+/// For a command whose question met an error reading the live index that reading it in
+/// full ([`read_in_full`]) found to be damage (`why`): rebuilt as [`open_for_command`]
+/// rebuilds an index that does not open — from `content/` and the embedding cache — and
+/// opened again; a reader says so instead.
 pub fn rebuild_damaged(
     settings: &Settings,
     ranking: Ranking,
-    reason: String,
+    why: OpenError,
 ) -> Result<Opened, AppError> {
-    let store = store(settings);
-    let why = OpenError::Damaged {
-        dir: settings.index.dir.clone(),
-        reason,
-    };
-    build_for_command(settings, ranking, &store, why)
+    build_for_command(settings, ranking, &store(settings), why)
 }
 
 /// [`open_for_command`]'s answer to a live index that did not open for `why`: a writer
@@ -683,16 +669,18 @@ pub fn open_for_serving(settings: &Settings, writer: Option<&Writer>) -> Result<
 
 /// Opens the live version with `store`; one that is whole but holds no vectors of the
 /// store's model is opened without them, to answer by words, and the reason returned
-/// with it. Any other failure is the first open's.
+/// with it. A version without them that does not open by words either fails for what is
+/// wrong with it then (damage, say), not for the missing vectors.
 pub fn open_by_words_if_need_be(
     store: &IndexStore,
 ) -> Result<(OpenIndex, Option<OpenError>), OpenError> {
     match store.open() {
         Ok(open) => Ok((open, None)),
-        Err(why @ OpenError::ModelChanged { .. }) => match store.clone().with_model(None).open() {
-            Ok(open) => Ok((open, Some(why))),
-            Err(_) => Err(why),
-        },
+        Err(why @ OpenError::ModelChanged { .. }) => store
+            .clone()
+            .with_model(None)
+            .open()
+            .map(|open| (open, Some(why))),
         Err(why) => Err(why),
     }
 }

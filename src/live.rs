@@ -88,6 +88,9 @@ pub struct Live {
     /// The version last read in full after an unexplained error and found whole
     /// ([`Live::diagnose`]): not read again for every request that meets that error.
     found_whole: LastFailure,
+    /// The version last read in full and found damaged ([`Live::diagnose`]): cured
+    /// without reading it again for every request that meets the damage meanwhile.
+    found_damaged: LastFailure,
     /// Why a writer built the index when it opened it (none yet, damaged, of another
     /// schema), if it did.
     built_because: Option<String>,
@@ -131,6 +134,7 @@ impl Live {
             cure_failed: LastFailure::default(),
             reported: LastFailure::default(),
             found_whole: LastFailure::default(),
+            found_damaged: LastFailure::default(),
         })
     }
 
@@ -234,7 +238,7 @@ impl Live {
                 {
                     let version = live.strip_prefix("v-").unwrap_or(&live);
                     // Logged either way; tried again with the version, a minute later.
-                    let _told = app::report_damage(&self.settings, version, reason);
+                    app::report_damage(&self.settings, version, reason);
                 }
                 None
             }
@@ -266,9 +270,9 @@ impl Live {
         }))
     }
 
-    /// The live version `damaged` was found damaged while answering (`reason`: a file or
-    /// vector read then that does not match its checksum — a bot checks every checksum
-    /// when it opens a version, so the damage came after). A writer rebuilds the whole
+    /// The live version `damaged` was found damaged while answering (`reason`: what reading
+    /// it in full found — a bot checks every checksum when it opens a version, so the
+    /// damage came after). A writer rebuilds the whole
     /// index from `content/` and the embedding cache under [`Live::updating`], as
     /// `briefbot ask` does, and answers from the new version; questions that meet the same
     /// damage meanwhile wait for that one rebuild. Should the cache lack vectors too, the
@@ -276,7 +280,7 @@ impl Live {
     /// ([`Cure::AnsweringByWords`]): a bot never waits for embedding. A rebuild that
     /// failed is tried again a minute later at the earliest. A reader cannot rebuild: it
     /// answers from a newer version of the writer's if there is one.
-    pub async fn cure_damage(&self, damaged: &str, reason: &str) -> Cure {
+    async fn cure_damage(&self, damaged: &str, reason: &str) -> Cure {
         let Some(writer) = self.writer() else {
             if self.engine().manifest().version != damaged || self.follow().await.is_some() {
                 return Cure::Answering;
@@ -351,15 +355,16 @@ impl Live {
         }
     }
 
-    /// An error met while answering from `version` that is not known damage — tantivy
-    /// reports a damaged block of stored text as an I/O error, and `/read`, `/quiz`, `/cite`
-    /// and passage lookups read that text: the live version is read again in full (every
-    /// file against its checksum, even those checked before, and every vector), and damage
-    /// found is cured as damage met while answering ([`Live::cure_damage`]). `None` when
-    /// the version is whole (the error is something else), or was found whole less than a
-    /// minute ago: an error that repeats does not read a large index for every request
-    /// (0.25–0.29 s at 1M paragraphs, warm). `Some(Cure::Answering)` also when another
-    /// version answers now.
+    /// An error met while answering from `version` — a vector that does not match its
+    /// checksum, tantivy's corrupt data, or a damaged block of stored text, which tantivy
+    /// reports as a read error (and `/read`, `/quiz`, `/cite` and passage lookups read that
+    /// text): the live version is read again in full (every file against its checksum,
+    /// even those checked before, and every vector), and damage found is cured
+    /// ([`Live::cure_damage`]). `None` when the version is whole (the error is something
+    /// else), or was found whole less than a minute ago: an error that repeats does not
+    /// read a large index for every request (at 1M paragraphs 0.25–0.29 s for the index
+    /// files, warm, and 0.18 s for the sentence vectors). `Some(Cure::Answering)` also when
+    /// another version answers now.
     pub async fn diagnose(&self, version: &str) -> Option<Cure> {
         if self.engine().manifest().version != version {
             return Some(Cure::Answering);
@@ -367,12 +372,19 @@ impl Live {
         if self.found_whole.of(version) == Some(true) {
             return None;
         }
+        // Damage found less than a minute ago is cured (or reported, or its failed cure
+        // waited for) as it was then, without reading the version in full again for every
+        // request that meets it.
+        if self.found_damaged.of(version) == Some(true) {
+            return Some(self.cure_damage(version, "found damaged before").await);
+        }
         let settings = self.writer_settings();
         let opened = tokio::task::spawn_blocking(move || app::read_in_full(&settings))
             .await
             .ok()?;
         match opened {
             Err(OpenError::Damaged { reason, .. }) => {
+                self.found_damaged.note(version);
                 Some(self.cure_damage(version, &reason).await)
             }
             // Another version is live (published meanwhile): answer from it.
@@ -395,18 +407,22 @@ impl Live {
     pub async fn cure_reported_damage(&self) -> Option<Cure> {
         let writer = self.writer()?;
         let root = self.settings.index.dir.clone();
-        if !root.join(crate::index::damage::FILE).exists() {
-            return None;
-        }
-        if let Some(Ok(report)) = crate::index::damage::read(&root)
-            && self.cure_failed.of(&report.version) == Some(true)
-        {
+        let report = match crate::index::damage::read(&root)? {
+            Ok(report) => report,
+            Err(why) => {
+                tracing::warn!(error = %why, "removed a damage report that cannot be read");
+                app::remove_damage_report(&root);
+                return None;
+            }
+        };
+        if self.cure_failed.of(&report.version) == Some(true) {
             return None;
         }
         let settings = self.writer_settings();
+        let version = report.version.clone();
         let confirmed =
-            tokio::task::spawn_blocking(move || writer.confirm_reported_damage(&settings));
-        let (version, reason) = confirmed.await.ok()??;
+            tokio::task::spawn_blocking(move || writer.confirm_reported_damage(&settings, &report));
+        let reason = confirmed.await.ok()??;
         let cure = self.cure_damage(&version, &reason).await;
         if matches!(cure, Cure::Answering | Cure::AnsweringByWords) {
             app::remove_damage_report(&root);

@@ -8,7 +8,7 @@ use briefbot::app;
 use briefbot::config::Settings;
 use briefbot::index::OpenError;
 use briefbot::render;
-use briefbot::search::{Ranking, SearchError};
+use briefbot::search::Ranking;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -55,23 +55,19 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
             answer::answer(engine, &question, k, briefing)
         })
     };
-    // Opening checked what every question reads; a damaged vector or file found only
-    // while answering is cured as one found at opening: rebuilt (from content/ and the
-    // embedding cache), then the question is asked again. Any other error reading the
-    // index (tantivy reports a damaged block of stored text as a read error) has the
-    // version read in full first, to tell damage from the rest.
+    // Opening read only the footers: an error while answering (a vector or file that
+    // does not match its checksum, or a damaged block of stored text, which tantivy
+    // reports as a read error) has the version read in full; damage found is cured as one
+    // found at opening: rebuilt (from content/ and the embedding cache), then the question
+    // is asked again.
     let answer = match ask(&opened)? {
         Err(AnswerError::Search(e)) => {
-            let reason = match e {
-                SearchError::Damaged(reason) => reason,
-                e if e.is_damage() => e.to_string(),
-                e => match app::read_in_full(settings) {
-                    Err(OpenError::Damaged { reason, .. }) => reason,
-                    _ => return Err(AnswerError::Search(e).into()),
-                },
+            let why = match app::read_in_full(settings) {
+                Err(why @ OpenError::Damaged { .. }) => why,
+                _ => return Err(AnswerError::Search(e).into()),
             };
             drop(opened);
-            let opened = app::rebuild_damaged(settings, Ranking::Full, reason)?;
+            let opened = app::rebuild_damaged(settings, Ranking::Full, why)?;
             super::report_auto_build(&opened);
             ask(&opened)??
         }

@@ -240,43 +240,27 @@ impl Bot {
             Err(refusal) => return notice(&refusal.to_string()),
         };
         let k = render::quotes_per_message(self.settings.search.top_k);
-        let (offset, anyway) = (ask.offset, ask.anyway);
-        let mut cured = false;
-        let answer = loop {
-            let engine = self.engine_in(ask.guild).await;
-            let version = engine.manifest().version.clone();
-            let briefing = ask.briefing.clone();
-            let q = question.clone();
-            let result = tokio::task::spawn_blocking(move || {
-                if anyway {
-                    crate::answer::closest(&engine, &q, offset, k, briefing.as_deref())
+        let (offset, anyway, briefing) = (ask.offset, ask.anyway, ask.briefing.clone());
+        // Damage met while answering is found and cured, and the question asked again
+        // once, as for every request on the index (`on_engine`).
+        let asked = self
+            .on_engine(ask.guild, "search", move |engine| {
+                let answered = if anyway {
+                    crate::answer::closest(engine, &question, offset, k, briefing.as_deref())
                 } else {
-                    answer_from(&engine, &q, offset, k, briefing.as_deref())
+                    answer_from(engine, &question, offset, k, briefing.as_deref())
+                };
+                match answered {
+                    Ok(answer) => Ok(Some(answer)),
+                    Err(AnswerError::Empty) => Ok(None),
+                    Err(err) => Err(err.into()),
                 }
             })
             .await;
-            match result {
-                Ok(Ok(answer)) => break answer,
-                Ok(Err(AnswerError::Empty)) => {
-                    return notice(&super::rules::Refusal::Empty.to_string());
-                }
-                // Damage done since the version was opened: rebuilt, then asked again once.
-                Ok(Err(AnswerError::Search(err))) if err.is_damage() && !cured => {
-                    let cure = self.live.cure_damage(&version, &err.to_string()).await;
-                    if let Some(message) = self.refusal_after(cure) {
-                        return message;
-                    }
-                    cured = true;
-                    continue;
-                }
-                Ok(Err(err)) => tracing::error!(error = %err, "search failed"),
-                // tantivy trusts its files: damage can make it panic too.
-                Err(err) => tracing::error!(error = %err, "search task failed"),
-            }
-            if let Some(message) = self.after_error(&version, cured).await {
-                return message;
-            }
-            cured = true;
+        let answer = match asked {
+            Ok(Some(answer)) => answer,
+            Ok(None) => return notice(&super::rules::Refusal::Empty.to_string()),
+            Err(message) => return message,
         };
         self.answered.fetch_add(1, Ordering::Relaxed);
         *self
@@ -420,33 +404,25 @@ impl Bot {
         }
     }
 
-    /// An error that is not known damage, met while answering from `version` (tantivy
-    /// reports a damaged block of stored text as a read error): `None` to do the request
-    /// again, the damage found and cured ([`Live::diagnose`]); else the message to send.
-    /// `again`: the request was already done again once.
+    /// An error (or a panic) met while answering from `version` (tantivy reports a damaged
+    /// block of stored text as a read error, and trusts its files): `None` to do the
+    /// request again, damage found and cured ([`Live::diagnose`]); else the message to
+    /// send. `again`: the request was already done again once.
     async fn after_error(&self, version: &str, again: bool) -> Option<Message> {
-        if again {
-            return Some(notice(SOMETHING_WENT_WRONG));
-        }
-        match self.live.diagnose(version).await {
-            Some(cure) => self.refusal_after(cure),
-            None => Some(notice(SOMETHING_WENT_WRONG)),
-        }
-    }
-
-    /// What a cure of damage met while answering ([`Live::cure_damage`],
-    /// [`Live::diagnose`]) means for the request: `None` to do it again (another version
-    /// answers now), else the message to send.
-    fn refusal_after(&self, cure: Cure) -> Option<Message> {
+        let cure = if again {
+            None
+        } else {
+            self.live.diagnose(version).await
+        };
         match cure {
-            Cure::Answering => None,
-            Cure::AnsweringByWords => {
+            Some(Cure::Answering) => None,
+            Some(Cure::AnsweringByWords) => {
                 self.make_vectors_in_background();
                 None
             }
-            Cure::NeedsWriter { told: true } => Some(notice(INDEX_DAMAGED)),
-            Cure::NeedsWriter { told: false } => Some(notice(INDEX_DAMAGED_UNTOLD)),
-            Cure::Failed => Some(notice(SOMETHING_WENT_WRONG)),
+            Some(Cure::NeedsWriter { told: true }) => Some(notice(INDEX_DAMAGED)),
+            Some(Cure::NeedsWriter { told: false }) => Some(notice(INDEX_DAMAGED_UNTOLD)),
+            Some(Cure::Failed) | None => Some(notice(SOMETHING_WENT_WRONG)),
         }
     }
 

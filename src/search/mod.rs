@@ -184,18 +184,6 @@ pub enum SearchError {
     Damaged(String),
 }
 
-impl SearchError {
-    /// Whether the search found the index damaged: a file or a vector read while
-    /// answering that does not match its checksum (what a one-shot command does not read
-    /// whole when it opens a version).
-    pub fn is_damage(&self) -> bool {
-        matches!(
-            self,
-            SearchError::Damaged(_) | SearchError::Index(tantivy::TantivyError::DataCorruption(_))
-        )
-    }
-}
-
 /// Searches one opened index version, within a [`Scope`]: every read (a search, a
 /// passage by id, a briefing's paragraphs, the list of briefings) sees the libraries the
 /// scope admits and nothing else; a passage outside it reads exactly as one that does not
