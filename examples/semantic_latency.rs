@@ -109,7 +109,7 @@ fn main() -> anyhow::Result<()> {
             .flat_map(|p| semantic::keys_of(&p.text))
             .map(|k| (k, Quantized::of(&random_unit(k, model.dim()))))
             .collect();
-        let mut c = cache::Cache::load(&semantic::cache_dir(&root), model.id(), model.dim());
+        let mut c = cache::Cache::unloaded(&semantic::cache_dir(&root), model.id(), model.dim());
         c.append(&stand_ins)?;
         let started = Instant::now();
         let report = store.rebuild(&corpus)?;

@@ -146,39 +146,20 @@ impl Cache {
     /// The cache of `model_id` in `dir`, every vector in memory; empty when there is none
     /// or it cannot be read. A build locates its own instead ([`Cache::locate_only`]).
     pub fn load(dir: &Path, model_id: &str, dim: usize) -> Cache {
-        let path = dir.join(format!("{model_id}.bin"));
-        let mut entries = HashMap::new();
-        let read = read_records(&path, dim, |_, k, scale, q| {
-            entries.insert(k, quantized(scale, q));
-        });
-        let Some(Scan { v1, whole, damaged }) = read else {
-            return Cache {
-                entries,
-                ..Cache::empty(path, dim)
-            };
-        };
-        let mut cache = Cache {
-            entries,
-            on_disk: whole - damaged,
-            v1,
-            ..Cache::empty(path, dim)
-        };
-        if damaged > 0 {
-            // Said here, where they are dropped, and not by the rewrite below (which reads
-            // the file again) nor by `keys` (which leaves the file to this): once.
-            tracing::warn!(
-                path = %cache.path.display(),
-                damaged,
-                "embedding cache records do not match their checksums: dropped, their paragraphs will be embedded again"
-            );
-        }
-        if v1 || damaged > 0 {
-            // Rewritten with checksums and without the damaged records (only a cost if
-            // it fails: the file stays as it was).
-            if let Err(e) = cache.rewrite_keeping(|_| true) {
-                tracing::warn!(path = %cache.path.display(), error = %e, "cannot rewrite the embedding cache");
+        let mut cache = Self::locate_only(dir, model_id, dim, |_| true);
+        let mut entries = HashMap::with_capacity(cache.places.len());
+        if let Ok(mut reader) = cache.reader() {
+            for &k in cache.places.keys() {
+                // A record damaged since it was located is left out, as one found so.
+                if let Ok(bytes) = reader.bytes(k) {
+                    let scale = f32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+                    entries.insert(k, quantized(scale, &bytes[4..]));
+                }
             }
         }
+        cache.entries = entries;
+        cache.places.clear();
+        cache.locating = false;
         cache
     }
 
@@ -216,6 +197,8 @@ impl Cache {
         };
         if v1 || damaged > 0 {
             if damaged > 0 {
+                // Said here, where they are dropped, and not by the rewrite below (which
+                // reads the file again) nor by `keys` (which leaves the file to this): once.
                 tracing::warn!(
                     path = %cache.path.display(),
                     damaged,
