@@ -556,10 +556,9 @@ fn build_for_command(
     if settings.index.role == Role::Reader || store.model().is_none() {
         return build_and_open(settings, ranking, None, store, why);
     }
-    let writer = Writer::acquire(settings, "briefbot index --full")?;
     tracing::info!(reason = %why, "rebuilding the index");
     let limit = settings.search.semantic.embed_before_answering;
-    let (report, missing) = writer.rebuild_embedding_at_most(settings, limit)?;
+    let (report, missing) = rebuild_embedding_at_most(settings, None, limit)?;
     if missing == 0 {
         return opened(settings, ranking, store.open()?, Some((why, report)));
     }
@@ -596,6 +595,19 @@ pub fn open_or_build_checking(
     match store.open() {
         Ok(open) => opened(settings, ranking, open, None),
         Err(why) => build_and_open(settings, ranking, writer, &store, why),
+    }
+}
+
+/// [`Writer::rebuild_embedding_at_most`] by `writer`, or by a writer lock taken for it.
+fn rebuild_embedding_at_most(
+    settings: &Settings,
+    writer: Option<&Writer>,
+    limit: usize,
+) -> Result<(BuildReport, usize), AppError> {
+    match writer {
+        Some(w) => w.rebuild_embedding_at_most(settings, limit),
+        None => Writer::acquire(settings, "briefbot index --full")?
+            .rebuild_embedding_at_most(settings, limit),
     }
 }
 
@@ -647,6 +659,8 @@ pub struct Serving {
 /// Opens the live index for a bot, checking every file's checksum: as [`open_or_build`]
 /// does, except that a version lacking the model's vectors is not rebuilt first (a writer)
 /// nor waited for (a reader): it answers by words until a version with them is published.
+/// An index a writer must build (missing, damaged) is built with the vectors the
+/// embedding cache holds, and by words when it lacks any: those are made afterwards.
 pub fn open_for_serving(settings: &Settings, writer: Option<&Writer>) -> Result<Serving, AppError> {
     let store = store(settings).checking(Depth::Checksums);
     let (opened, vectors_pending) = match open_by_words_if_need_be(&store) {
@@ -656,10 +670,25 @@ pub fn open_for_serving(settings: &Settings, writer: Option<&Writer>) -> Result<
             }
             (opened(settings, Ranking::Full, open, None)?, pending)
         }
-        Err(why) => (
-            build_and_open(settings, Ranking::Full, writer, &store, why)?,
-            None,
-        ),
+        Err(why) => {
+            if settings.index.role == Role::Reader {
+                return Err(AppError::ReaderCannotBuild(why));
+            }
+            // Built without waiting for vectors the embedding cache lacks (a library the
+            // model was just switched on over, a first start: hours at scale): the
+            // version then holds none, answers by words, and the writer makes them in
+            // the background, as for a live version without them.
+            tracing::info!(reason = %why, "rebuilding the index");
+            let (report, _) = rebuild_embedding_at_most(settings, writer, 0)?;
+            let (open, pending) = open_by_words_if_need_be(&store)?;
+            if let Some(pending) = &pending {
+                tracing::warn!(reason = %pending, "built the index by words: the embedding cache lacks the model's vectors; answering by words until they are made");
+            }
+            (
+                opened(settings, Ranking::Full, open, Some((why, report)))?,
+                pending,
+            )
+        }
     };
     Ok(Serving {
         opened,

@@ -285,9 +285,10 @@ impl Live {
             if self.engine().manifest().version != damaged || self.follow().await.is_some() {
                 return Cure::Answering;
             }
-            tracing::error!(version = %damaged, reason = %reason, "the index was found damaged while answering; this process is a reader: the writer rebuilds it");
-            // Told once a minute; a report that could not be written is tried again.
+            // Told, and logged, once a minute (not at every question that meets the
+            // damage); a report that could not be written is tried again.
             if self.reported.of(damaged) != Some(true) {
+                tracing::error!(version = %damaged, reason = %reason, "the index was found damaged while answering; this process is a reader: the writer rebuilds it");
                 let (settings, version, reason) = (
                     self.settings.clone(),
                     damaged.to_string(),

@@ -663,6 +663,48 @@ fn a_bot_answers_by_words_until_the_models_vectors_are_made() {
     }
 }
 
+/// A writer's first start over a library the embedding cache holds no vectors of (no
+/// index yet, or one it must rebuild) builds by words and answers at once, instead of
+/// embedding the whole library first (hours at scale), then makes the vectors in the
+/// background. Before, the bot embedded every paragraph before it answered anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writers_first_build_answers_by_words_and_makes_the_vectors_after() {
+    use briefbot::live::Live;
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let model = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let distinct = texts_of(distinct_paragraphs(&settings)).len() as u64;
+    let before = model.embedded();
+    let live = Live::open_as(&settings, "test").unwrap();
+    assert!(
+        live.built_because()
+            .is_some_and(|why| why.contains("no index")),
+        "{:?}",
+        live.built_because()
+    );
+    assert_eq!(
+        model.embedded(),
+        before,
+        "nothing embedded before answering"
+    );
+    assert!(live.vectors_pending() && live.engine().model().is_none());
+    let hits = live
+        .engine()
+        .search("When will the harbour be dredged?", 3, None)
+        .unwrap();
+    assert!(!hits.is_empty());
+
+    live.make_pending_vectors().await;
+    assert!(!live.vectors_pending());
+    assert!(live.engine().model().is_some());
+    assert!(live.engine().manifest().vectors.is_some());
+    assert_eq!(
+        model.embedded() - before,
+        distinct,
+        "each text embedded once"
+    );
+}
+
 /// The same through the real bot: it connects and answers before the vectors are made,
 /// makes them in the background, and says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1330,22 +1372,31 @@ async fn a_bot_that_finds_its_index_damaged_while_answering_rebuilds_it_and_answ
 }
 
 /// A bot that only reads the index cannot rebuild it: it says the index is damaged (not
-/// "something went wrong"), and answers again from the version the writer rebuilds.
+/// "something went wrong"), at every question, but logs it once a minute, not at each;
+/// and it answers again from the version the writer rebuilds.
 #[tokio::test]
 async fn a_reader_bot_that_finds_its_index_damaged_says_so_until_the_writer_rebuilds_it() {
     use briefbot::discord::bot::{Ask, Bot};
+    let log = warnings();
     let (_ws, settings, _, report, version) = built_with_model();
     let mut reader = settings.clone();
     reader.index.role = briefbot::config::Role::Reader;
     let bot = Bot::new(reader).unwrap();
     damage_every_sentence_vector(&version.join("vectors.bin"));
-    let m = bot.ask(Ask::new("harbour dredging", 42)).await;
-    assert!(m.embed.is_none());
-    assert!(
-        m.content.contains("damaged") && m.content.contains("briefbot index --full"),
-        "{}",
-        m.content
-    );
+    for _ in 0..3 {
+        let m = bot.ask(Ask::new("harbour dredging", 42)).await;
+        assert!(m.embed.is_none());
+        assert!(
+            m.content.contains("damaged") && m.content.contains("briefbot index --full"),
+            "{}",
+            m.content
+        );
+    }
+    let logged = kept(&log)
+        .lines()
+        .filter(|l| l.contains(&report.manifest.version) && l.contains("this process is a reader"))
+        .count();
+    assert_eq!(logged, 1, "{}", kept(&log));
     assert_eq!(bot.engine().manifest().version, report.manifest.version);
     // The writer's update sees the damage and rebuilds in full; the reader follows.
     let (_, rebuilt) = app::update(&settings).unwrap();
