@@ -6,8 +6,8 @@ mod common;
 use std::fs;
 
 use common::{
-    Workspace, a_writer_and_a_reader_bot, damage_the_first_stored_passage, segment_file,
-    zero_stored_text,
+    Workspace, a_writer_and_a_reader_bot, change_a_stored_letter, damage_the_first_stored_passage,
+    segment_file, zero_stored_text,
 };
 
 fn index(ws: &Workspace) -> std::process::Output {
@@ -418,6 +418,58 @@ fn ask_over_damaged_stored_text_rebuilds_and_answers() {
     let json = common::ask_over_damaged_stored_text(&ws, &[], "cod quota cut");
     assert_eq!(json["hits"][0]["id"], "notes/fisheries:1", "{json}");
     assert_ne!(ws.current_version().unwrap(), damaged);
+}
+
+/// A briefing naming a firm whose name no other text shares, so that its stored block
+/// holds the name among its literals, as it is: the workspace, and the firm's name.
+fn with_a_firm_named_once() -> (Workspace, &'static str) {
+    let ws = Workspace::with_fixtures();
+    fs::write(
+        ws.content().join("quay.md"),
+        "# Quay repairs\n\nThe old quay will be rebuilt by the firm Qwixfjordbank Salvage, \
+         which won the tender in May.\n",
+    )
+    .unwrap();
+    (ws, "Qwixfjordbank")
+}
+
+/// Stored text changed so that it still decompresses (a letter among a block's literals:
+/// "Qwixfjordbank" read back as "qwixfjordbank") is never quoted: `briefbot ask` finds
+/// the passage does not match the fingerprint its build kept, reads the version in full,
+/// rebuilds and quotes the briefing's own words. Before, it quoted the changed text as
+/// the briefing's, and only `index --check` or the next version found the damage.
+#[test]
+fn ask_never_quotes_stored_text_that_changed_but_still_decompresses() {
+    let (ws, firm) = with_a_firm_named_once();
+    assert!(index(&ws).status.success());
+    let damaged = ws.current_version().unwrap();
+    change_a_stored_letter(&segment_file(&ws.index().join(&damaged), "store"), firm);
+    let json = common::ask_over_damaged_stored_text(&ws, &[], "who rebuilds the old quay");
+    assert!(
+        json["hits"][0]["text"].as_str().unwrap().contains(firm),
+        "{json}"
+    );
+    assert!(!json.to_string().contains(&firm.to_lowercase()), "{json}");
+    assert_ne!(ws.current_version().unwrap(), damaged);
+}
+
+/// The same change made after a bot checked its version, met by `/cite`: the writer bot
+/// finds it, rebuilds and cites the briefing's own words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_never_cites_stored_text_that_changed_but_still_decompresses() {
+    use briefbot::discord::bot::Bot;
+    let (ws, firm) = with_a_firm_named_once();
+    let bot = Bot::new(ws.settings()).unwrap();
+    let first = bot.engine().manifest().version.clone();
+    change_a_stored_letter(
+        &segment_file(&ws.index().join(ws.current_version().unwrap()), "store"),
+        firm,
+    );
+    let m = bot.cite(None, "quay:1").await;
+    let shown = format!("{} {:?}", m.content, m.embed);
+    assert!(shown.contains(firm), "{shown}");
+    assert!(!shown.contains(&firm.to_lowercase()), "{shown}");
+    assert_ne!(bot.engine().manifest().version, first, "rebuilt");
 }
 
 /// A quiz answer (a button press) makes the quiz again from stored text: damage met there

@@ -32,9 +32,9 @@ mod store;
 
 pub use ids::passage_ids_containing;
 pub use integrity::Depth;
-pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer, passage as passage_of};
+pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer};
 pub use store::{
     BriefingChanges, BriefingInfo, BuildError, BuildKind, BuildReport, Changes, Diff, IndexStore,
-    Manifest, OpenError, OpenIndex, Semantic, VectorPart, VectorsInfo, WriterLock, all_passages,
-    passage_text_keys, passages_of_source, source_passages,
+    Manifest, OpenError, OpenIndex, Semantic, StoredPassages, VectorPart, VectorsInfo, WriterLock,
+    all_passages, passage_text_keys, passages_of_source, source_passages,
 };

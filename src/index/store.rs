@@ -1303,16 +1303,16 @@ fn source_passages_with_rows(
         tantivy::schema::IndexRecordOption::Basic,
     );
     let docs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+    let stored = StoredPassages::of(searcher, fields);
     let mut out = Vec::with_capacity(docs.len());
     for address in docs {
-        let doc: TantivyDocument = searcher.doc(address)?;
         let row = searcher
             .segment_reader(address.segment_ord)
             .fast_fields()
             .u64("row")
             .ok()
             .and_then(|c| c.first(address.doc_id));
-        out.push((schema::passage(fields, &doc), row));
+        out.push((stored.get(address)?, row));
     }
     out.sort_by_key(|(p, _)| p.paragraph);
     Ok(out)
@@ -1321,14 +1321,65 @@ fn source_passages_with_rows(
 /// Every passage stored in an index, in index order.
 pub fn all_passages(open: &OpenIndex) -> tantivy::Result<Vec<Passage>> {
     let searcher = open.reader.searcher();
+    let stored = StoredPassages::of(&searcher, &open.fields);
     let mut out = Vec::with_capacity(searcher.num_docs() as usize);
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
         for doc_id in segment.doc_ids_alive() {
-            let doc: TantivyDocument = searcher.doc(DocAddress::new(ord as u32, doc_id))?;
-            out.push(schema::passage(&open.fields, &doc));
+            out.push(stored.get(DocAddress::new(ord as u32, doc_id))?);
         }
     }
     Ok(out)
+}
+
+/// Reads stored passages and checks each against the fingerprint its build kept of it
+/// (a fast field: another file). tantivy keeps no checksum of a block of stored text
+/// short of the whole file's, which only a full reading checks: a block that bit rot
+/// changed but that still decompresses — a changed letter among its literals — would be
+/// quoted to members as the briefing's own words. A passage that does not match is
+/// tantivy's `DataCorruption`, which every caller takes for damage (the version is then
+/// read in full, and rebuilt). Each segment's column is opened once, for all the
+/// documents read together (opening one looks it up by name).
+pub struct StoredPassages<'s> {
+    searcher: &'s tantivy::Searcher,
+    fields: &'s Fields,
+    prints: Vec<Option<tantivy::columnar::Column<u64>>>,
+}
+
+impl<'s> StoredPassages<'s> {
+    pub fn of(searcher: &'s tantivy::Searcher, fields: &'s Fields) -> StoredPassages<'s> {
+        let prints = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| s.fast_fields().u64("fingerprint").ok())
+            .collect();
+        StoredPassages {
+            searcher,
+            fields,
+            prints,
+        }
+    }
+
+    /// The passage stored at `address`, checked.
+    pub fn get(&self, address: DocAddress) -> tantivy::Result<Passage> {
+        let doc: TantivyDocument = self.searcher.doc(address)?;
+        let passage = schema::passage(self.fields, &doc);
+        let kept = self
+            .prints
+            .get(address.segment_ord as usize)
+            .and_then(Option::as_ref)
+            .and_then(|column| column.first(address.doc_id));
+        match kept {
+            Some(print) if print != fingerprint(&passage) => {
+                Err(tantivy::TantivyError::DataCorruption(
+                    tantivy::error::DataCorruption::comment_only(format!(
+                        "the stored text of passage {} does not match its fingerprint",
+                        passage.id
+                    )),
+                ))
+            }
+            _ => Ok(passage),
+        }
+    }
 }
 
 /// The embedding cache's keys of the texts every stored passage is embedded as

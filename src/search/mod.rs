@@ -18,14 +18,14 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::index::{BriefingInfo, Fields, Manifest, OpenIndex};
+use crate::index::{BriefingInfo, Fields, Manifest, OpenIndex, StoredPassages};
 use crate::ingest::Passage;
 use crate::library::{Library, Scope};
 use features::QueryInfo;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
-use tantivy::{IndexReader, Searcher, TantivyDocument, Term};
+use tantivy::{IndexReader, Searcher, Term};
 
 /// Which ranking to use: the full one, or plain BM25 for comparison (`eval --ranking bm25`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -685,15 +685,11 @@ impl Engine {
         let mut order: Vec<usize> = (0..top.len()).collect();
         order.sort_by(|&a, &b| top[b].0.total_cmp(&top[a].0).then(rows[a].cmp(&rows[b])));
 
+        let stored = StoredPassages::of(searcher, &self.core.fields);
         let mut passages = Vec::with_capacity(top.len());
         for &i in &order {
             let (score, address) = top[i];
-            let doc: TantivyDocument = searcher.doc(address)?;
-            passages.push((
-                score,
-                crate::index::passage_of(&self.core.fields, &doc),
-                cosines[i],
-            ));
+            passages.push((score, stored.get(address)?, cosines[i]));
         }
         let mut per_briefing: HashMap<&str, f32> = HashMap::new();
         for (score, p, _) in &passages {
@@ -898,10 +894,9 @@ impl Engine {
         let top = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?;
         match top.first() {
             None => Ok(None),
-            Some((_, address)) => {
-                let doc: TantivyDocument = searcher.doc(*address)?;
-                Ok(Some(crate::index::passage_of(&self.core.fields, &doc)))
-            }
+            Some((_, address)) => Ok(Some(
+                StoredPassages::of(&searcher, &self.core.fields).get(*address)?,
+            )),
         }
     }
 }

@@ -313,6 +313,23 @@ pub fn zero_stored_text(path: &std::path::Path) {
     file.set_modified(meta.modified().unwrap()).unwrap();
 }
 
+/// Changes one letter of `word` where it first stands in a stored-text file, in place
+/// and keeping the file's modification time, as bit rot would: among a compressed block's
+/// literals, so that the block still decompresses — to other words than the briefing's.
+pub fn change_a_stored_letter(path: &std::path::Path, word: &str) {
+    use std::os::unix::fs::FileExt;
+    let meta = std::fs::metadata(path).unwrap();
+    let bytes = std::fs::read(path).unwrap();
+    let at = bytes
+        .windows(word.len())
+        .position(|w| w == word.as_bytes())
+        .unwrap_or_else(|| panic!("{word:?} is not stored as it is in {}", path.display()));
+    // Its first letter's case: a process that has the file mapped sees the change.
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.write_at(&[bytes[at] ^ 0x20], at as u64).unwrap();
+    file.set_modified(meta.modified().unwrap()).unwrap();
+}
+
 /// An index built by a writer that answers nothing (the core of `index --watch`) and a
 /// reader bot answering from it.
 pub fn a_writer_and_a_reader_bot() -> (Workspace, briefbot::live::Live, briefbot::discord::bot::Bot)
