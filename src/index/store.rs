@@ -1544,4 +1544,64 @@ mod tests {
         };
         assert_ne!(fingerprint(&p), fingerprint(&moved));
     }
+
+    /// What a build stores reads back as the same passage, whatever its optional fields
+    /// hold (an empty section, a page, a link and a date, none of them): no stored passage
+    /// a build made is ever taken for damage by its fingerprint.
+    #[test]
+    fn stored_passages_read_back_match_their_fingerprints() {
+        let (schema_, fields) = schema::schema();
+        let index = Index::create_in_ram(schema_);
+        schema::register(&index);
+        let base = Passage {
+            id: "a:1".into(),
+            slug: "a".into(),
+            text: "The barrage — “closed” at 3 a.m.\nTwice.".into(),
+            briefing: "Tides".into(),
+            source: "a.md".into(),
+            paragraph: 1,
+            ..Passage::default()
+        };
+        let passages = [
+            base.clone(),
+            Passage {
+                id: "a:2".into(),
+                section: Some(String::new()),
+                page: Some(0),
+                url: Some("https://example.org/tides".into()),
+                date: Some("2026-12-06".into()),
+                author: Some("A. Writer".into()),
+                tags: vec!["sea".into(), "energy".into()],
+                ..base.clone()
+            },
+            Passage {
+                id: "a:3".into(),
+                text: String::new(),
+                briefing: String::new(),
+                section: Some("What is happening?".into()),
+                page: Some(12),
+                ..base
+            },
+        ];
+        let mut writer: IndexWriter = index.writer(15_000_000).unwrap();
+        for (row, p) in passages.iter().enumerate() {
+            writer
+                .add_document(schema::document(
+                    &fields,
+                    p,
+                    row as u64,
+                    fingerprint(p),
+                    true,
+                ))
+                .unwrap();
+        }
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        let stored = StoredPassages::of(&searcher, &fields);
+        let mut read: Vec<Passage> = (0..passages.len() as u32)
+            .map(|doc| stored.get(DocAddress::new(0, doc)).unwrap())
+            .collect();
+        read.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(read, passages);
+    }
 }
