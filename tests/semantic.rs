@@ -1328,6 +1328,55 @@ fn joined_update_files_keep_the_sentence_vectors() {
     assert!((best - 1.0).abs() < 5e-3, "{best}");
 }
 
+/// A join of the updates' vectors files is written as a new file: the second join's name
+/// is the first's, and in the version being built that name is a hard link to the live
+/// version's file, which readers are answering from. Before, the join was written over
+/// it in place, and the live version's vectors no longer matched its manifest.
+#[test]
+fn a_second_join_leaves_the_live_versions_vectors_as_they_were() {
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let writer = app::Writer::acquire(&settings, "test").unwrap();
+    writer.update(&settings, None).unwrap();
+    let file = ws.content().join("ferry.txt");
+    let mut text = String::from("Ferry notes\n\nThe ferry sails at dawn.\n");
+    let mut joins = 0;
+    for i in 0..40 {
+        // The live version's joined file, held open as a reader holds it.
+        let live = ws.index().join(ws.current_version().unwrap());
+        let held: Vec<(std::fs::File, Vec<u8>)> = std::fs::read_dir(&live)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with("-joined.bin"))
+            .map(|p| (std::fs::File::open(&p).unwrap(), std::fs::read(&p).unwrap()))
+            .collect();
+        text.push_str(&format!("\nThe ferry sailed {i} times.\n"));
+        std::fs::write(&file, &text).unwrap();
+        let (_, report) = writer.update(&settings, None).unwrap();
+        let parts = &report.manifest.vectors.as_ref().unwrap().parts;
+        joins += usize::from(parts.len() == 2 && parts[1].file.ends_with("-joined.bin"));
+        for (mut f, before) in held {
+            let mut now = Vec::new();
+            std::io::Read::read_to_end(&mut f, &mut now).unwrap();
+            assert!(
+                now == before,
+                "update {i} changed the live version's joined file"
+            );
+        }
+    }
+    assert!(joins >= 2, "joined {joins} times");
+    // The last version's vectors are whole and answer.
+    let opened = app::open_or_build_checking(
+        &settings,
+        Ranking::Full,
+        None,
+        briefbot::index::Depth::Rechecked,
+    )
+    .unwrap();
+    assert!(opened.built.is_none());
+    assert!(opened.engine.model().is_some());
+}
+
 /// The tiny model is the same in every run: candle cannot seed its CPU generator, so its
 /// weights are drawn again from fixed seeds, and no test's outcome hangs on a draw.
 #[test]

@@ -1147,51 +1147,79 @@ fn new_bytes(dir: &Path) -> u64 {
 
 /// Joins the vectors files updates wrote (all but the full build's) into one when there
 /// are more than [`MAX_VECTOR_PARTS`]: their rows follow each other, so the join is their
-/// records end to end.
+/// records end to end. Written a record at a time from the files opened together, each
+/// sentence record checked against its CRC32 as it is read: the join never holds the
+/// vectors of every update since the last full build (before, all of them, in memory: 2.3
+/// KB a paragraph, sentences included); it keeps each row's sentence count (8 bytes).
 fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildError> {
     if info.parts.len() <= MAX_VECTOR_PARTS {
         return Ok(());
     }
     let (base, updates): (Vec<VectorPart>, Vec<VectorPart>) =
         info.parts.iter().cloned().partition(|p| p.first_row == 0);
-    let Some(first) = updates.first() else {
+    let (Some(first), Some(last)) = (updates.first(), updates.last()) else {
         return Ok(());
     };
-    let mut rows = Vec::new();
-    let mut sentences = Vec::new();
-    for part in &updates {
-        let path = dir.join(&part.file);
-        let vectors = Vectors::open(&path, part.crc32).map_err(|e| BuildError::Io {
-            path: path.clone(),
-            source: std::io::Error::other(e),
-        })?;
-        // Opened alone, its records are rows 0, 1, ….
-        for r in 0..vectors.len() {
-            let read = vectors.sentences(r).map_err(|e| BuildError::Io {
-                path: path.clone(),
-                source: std::io::Error::other(e),
-            })?;
-            let (Some(v), Some(s)) = (vectors.get(r), read) else {
-                return Err(BuildError::Io {
-                    path,
-                    source: std::io::Error::other("a vectors file without sentence vectors"),
-                });
-            };
-            rows.push(v);
-            sentences.push(s);
-        }
+    let damaged = |path: &Path, why: String| BuildError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(why),
+    };
+    let files: Vec<(PathBuf, usize, Option<u32>)> = updates
+        .iter()
+        .map(|p| (dir.join(&p.file), p.first_row as usize, p.crc32))
+        .collect();
+    let vectors = Vectors::open_parts(&files).map_err(|e| damaged(dir, e))?;
+    let rows = first.first_row as usize..(last.first_row + last.rows) as usize;
+    if !vectors.covers(rows.clone()) {
+        return Err(damaged(
+            dir,
+            format!("the updates' vectors files do not hold rows {rows:?} end to end"),
+        ));
     }
+    let sentences_of = |row: usize| -> Result<Vec<crate::semantic::Quantized>, String> {
+        vectors
+            .sentences(row)?
+            .ok_or_else(|| format!("no sentence vectors of row {row}"))
+    };
+    let counts = rows
+        .clone()
+        .map(|row| sentences_of(row).map(|s| s.len()))
+        .collect::<Result<Vec<usize>, String>>()
+        .map_err(|e| damaged(dir, e))?;
     let file = format!("vectors-{}-joined.bin", first.first_row);
     let path = dir.join(&file);
-    let crc32 = crate::semantic::vectors::write(&path, &info.model, info.dim, &rows, &sentences)
-        .map_err(io_err(&path))?;
+    // Written under another name, then renamed: the join's name is that of the join
+    // before it, when there was one, and that file is a hard link to the live version's
+    // (`link_files`), which must never be written in place.
+    let writing = dir.join(format!("{file}.partial"));
+    // The sentences of the row being written, read once for all of them.
+    let mut reading: Option<(usize, Vec<crate::semantic::Quantized>)> = None;
+    let crc32 =
+        crate::semantic::vectors::write_from(&writing, &info.model, info.dim, &counts, |text| {
+            match text {
+                crate::semantic::vectors::Text::Row(r) => vectors
+                    .get(rows.start + r)
+                    .map(|v| v.bytes())
+                    .ok_or_else(|| std::io::Error::other(format!("no vector of row {r}"))),
+                crate::semantic::vectors::Text::Sentence(r, nth) => {
+                    if reading.as_ref().is_none_or(|(at, _)| *at != r) {
+                        let read = sentences_of(rows.start + r).map_err(std::io::Error::other)?;
+                        reading = Some((r, read));
+                    }
+                    let (_, read) = reading.as_ref().expect("read above");
+                    Ok(read[nth].bytes())
+                }
+            }
+        })
+        .map_err(io_err(&writing))?;
     for part in &updates {
         let _ = fs::remove_file(dir.join(&part.file));
     }
+    fs::rename(&writing, &path).map_err(io_err(&path))?;
     let joined = VectorPart {
         file,
         first_row: first.first_row,
-        rows: rows.len() as u64,
+        rows: counts.len() as u64,
         crc32: Some(crc32),
     };
     info.parts = base.into_iter().chain([joined]).collect();
