@@ -1328,44 +1328,61 @@ fn joined_update_files_keep_the_sentence_vectors() {
     assert!((best - 1.0).abs() < 5e-3, "{best}");
 }
 
-/// A join of the updates' vectors files is written as a new file: the second join's name
-/// is the first's, and in the version being built that name is a hard link to the live
-/// version's file, which readers are answering from. Before, the join was written over
-/// it in place, and the live version's vectors no longer matched its manifest.
+/// No change ever writes a file of the live version, which readers answer from: an
+/// update's folder starts as hard links to its files, so a file written in place there
+/// would change under them. Forty updates with the model — paragraphs added, one changed,
+/// a briefing removed and put back, and the updates' vectors files joined twice — each
+/// compared with the live version's every file as held open before it. Before, the
+/// second join (named as the first, a link to the live file) was written over it in place.
 #[test]
-fn a_second_join_leaves_the_live_versions_vectors_as_they_were() {
+fn no_update_writes_a_file_of_the_live_version() {
     let ws = workspace_with_model("");
     let settings = ws.settings();
     let writer = app::Writer::acquire(&settings, "test").unwrap();
     writer.update(&settings, None).unwrap();
     let file = ws.content().join("ferry.txt");
+    let grid = ws.content().join("notes/grid.md");
+    let grid_text = std::fs::read_to_string(&grid).unwrap();
     let mut text = String::from("Ferry notes\n\nThe ferry sails at dawn.\n");
     let mut joins = 0;
     for i in 0..40 {
-        // The live version's joined file, held open as a reader holds it.
+        // Every file of the live version, held open as a reader holds it.
         let live = ws.index().join(ws.current_version().unwrap());
-        let held: Vec<(std::fs::File, Vec<u8>)> = std::fs::read_dir(&live)
+        let held: Vec<(std::path::PathBuf, std::fs::File, Vec<u8>)> = std::fs::read_dir(&live)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().ends_with("-joined.bin"))
-            .map(|p| (std::fs::File::open(&p).unwrap(), std::fs::read(&p).unwrap()))
+            .filter(|p| p.is_file())
+            .map(|p| {
+                (
+                    p.clone(),
+                    std::fs::File::open(&p).unwrap(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
             .collect();
-        text.push_str(&format!("\nThe ferry sailed {i} times.\n"));
+        match i % 10 {
+            3 => text = text.replacen("at dawn", &format!("at dawn, {i}"), 1),
+            5 => std::fs::remove_file(&grid).unwrap(),
+            6 => std::fs::write(&grid, &grid_text).unwrap(),
+            _ => text.push_str(&format!("\nThe ferry sailed {i} times.\n")),
+        }
         std::fs::write(&file, &text).unwrap();
         let (_, report) = writer.update(&settings, None).unwrap();
+        assert_eq!(
+            report.kind,
+            briefbot::index::BuildKind::Incremental,
+            "update {i}"
+        );
         let parts = &report.manifest.vectors.as_ref().unwrap().parts;
         joins += usize::from(parts.len() == 2 && parts[1].file.ends_with("-joined.bin"));
-        for (mut f, before) in held {
+        for (path, mut f, before) in held {
             let mut now = Vec::new();
             std::io::Read::read_to_end(&mut f, &mut now).unwrap();
-            assert!(
-                now == before,
-                "update {i} changed the live version's joined file"
-            );
+            assert!(now == before, "update {i} changed {}", path.display());
         }
     }
     assert!(joins >= 2, "joined {joins} times");
-    // The last version's vectors are whole and answer.
+    // The last version is whole, vectors and all, and answers by meaning.
     let opened = app::open_or_build_checking(
         &settings,
         Ranking::Full,
