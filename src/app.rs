@@ -680,7 +680,8 @@ pub fn open_for_serving(settings: &Settings, writer: Option<&Writer>) -> Result<
             // the background, as for a live version without them.
             tracing::info!(reason = %why, "rebuilding the index");
             let (report, _) = rebuild_embedding_at_most(settings, writer, 0)?;
-            let (open, pending) = open_by_words_if_need_be(&store)?;
+            // Just written by this process: its footers are read, not every checksum.
+            let (open, pending) = open_by_words_if_need_be(&self::store(settings))?;
             if let Some(pending) = &pending {
                 tracing::warn!(reason = %pending, "built the index by words: the embedding cache lacks the model's vectors; answering by words until they are made");
             }

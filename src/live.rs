@@ -232,13 +232,12 @@ impl Live {
                 }
                 self.unopenable.note(&live);
                 // A writer's own version found damaged by a reader's checksums (the writer
-                // read only its footers): the writer is told, at each try.
+                // read only its footers): the writer is told.
                 if let (None, AppError::Open(OpenError::Damaged { reason, .. })) =
                     (&self.writer, &err)
                 {
-                    let version = live.strip_prefix("v-").unwrap_or(&live);
-                    // Logged either way; tried again with the version, a minute later.
-                    app::report_damage(&self.settings, version, reason);
+                    self.tell_writer(live.strip_prefix("v-").unwrap_or(&live), reason)
+                        .await;
                 }
                 None
             }
@@ -285,23 +284,7 @@ impl Live {
             if self.engine().manifest().version != damaged || self.follow().await.is_some() {
                 return Cure::Answering;
             }
-            // Told, and logged, once a minute (not at every question that meets the
-            // damage); a report that could not be written is tried again.
-            if self.reported.of(damaged) != Some(true) {
-                tracing::error!(version = %damaged, reason = %reason, "the index was found damaged while answering; this process is a reader: the writer rebuilds it");
-                let (settings, version, reason) = (
-                    self.settings.clone(),
-                    damaged.to_string(),
-                    reason.to_string(),
-                );
-                let written = tokio::task::spawn_blocking(move || {
-                    app::report_damage(&settings, &version, &reason)
-                });
-                if written.await.unwrap_or(false) {
-                    self.reported.note(damaged);
-                }
-            }
-            let told = self.reported.of(damaged) == Some(true);
+            let told = self.tell_writer(damaged, reason).await;
             return Cure::NeedsWriter { told };
         };
         let _guard = self.updating.lock().await;
@@ -354,6 +337,27 @@ impl Live {
                 Cure::Failed
             }
         }
+    }
+
+    /// A reader tells the writer that `version` is damaged ([`app::report_damage`]):
+    /// told, and logged, once a minute, not at every question or poll that meets the
+    /// damage; a report that could not be written is tried again. Whether the writer has
+    /// been told.
+    async fn tell_writer(&self, version: &str, reason: &str) -> bool {
+        if self.reported.of(version) != Some(true) {
+            tracing::error!(version = %version, reason = %reason, "the index was found damaged; this process is a reader: the writer rebuilds it");
+            let (settings, v, r) = (
+                self.settings.clone(),
+                version.to_string(),
+                reason.to_string(),
+            );
+            let written =
+                tokio::task::spawn_blocking(move || app::report_damage(&settings, &v, &r));
+            if written.await.unwrap_or(false) {
+                self.reported.note(version);
+            }
+        }
+        self.reported.of(version) == Some(true)
     }
 
     /// An error met while answering from `version` — a vector that does not match its

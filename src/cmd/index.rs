@@ -97,13 +97,13 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
 /// while changes go on by words (a model switched on over a large library took hours
 /// inline before, and every change waited), and a reader's damage report cured.
 fn watch(settings: &Settings) -> Result<()> {
+    if settings.index.role == briefbot::config::Role::Reader {
+        return Err(app::AppError::NotWriter.into());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()?;
-    if settings.index.role == briefbot::config::Role::Reader {
-        return Err(app::AppError::NotWriter.into());
-    }
     let live = Arc::new(Live::open_as(settings, "briefbot index --watch")?);
     let writer = live.writer().expect("a writer opens as one");
     if let Some(why) = live.built_because() {

@@ -34,7 +34,7 @@ pub use ids::passage_ids_containing;
 pub use integrity::Depth;
 pub use schema::{ANALYZER, Fields, SCHEMA_VERSION, analyzer};
 pub use store::{
-    BriefingChanges, BriefingInfo, BuildError, BuildKind, BuildReport, Changes, Diff, IndexStore,
-    Manifest, OpenError, OpenIndex, Semantic, StoredPassages, VectorPart, VectorsInfo, WriterLock,
-    all_passages, passage_text_keys, passages_of_source, source_passages,
+    BriefingChanges, BriefingInfo, BuildError, BuildKind, BuildReport, Changes, Columns, Diff,
+    IndexStore, Manifest, OpenError, OpenIndex, Semantic, StoredPassages, VectorPart, VectorsInfo,
+    WriterLock, all_passages, passage_text_keys, passages_of_source, source_passages,
 };

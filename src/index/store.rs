@@ -1149,8 +1149,9 @@ fn new_bytes(dir: &Path) -> u64 {
 /// are more than [`MAX_VECTOR_PARTS`]: their rows follow each other, so the join is their
 /// records end to end. Written a record at a time from the files opened together, each
 /// sentence record checked against its CRC32 as it is read: the join never holds the
-/// vectors of every update since the last full build (before, all of them, in memory: 2.3
-/// KB a paragraph, sentences included); it keeps each row's sentence count (8 bytes).
+/// vectors of every update since the last full build (before, all of them in memory,
+/// about 400 bytes each, a paragraph's and each of its sentences'); it keeps each row's
+/// sentence count (8 bytes).
 fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildError> {
     if info.parts.len() <= MAX_VECTOR_PARTS {
         return Ok(());
@@ -1332,15 +1333,10 @@ fn source_passages_with_rows(
     );
     let docs = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
     let stored = StoredPassages::of(searcher, fields);
+    let rows = Columns::of(searcher, "row");
     let mut out = Vec::with_capacity(docs.len());
     for address in docs {
-        let row = searcher
-            .segment_reader(address.segment_ord)
-            .fast_fields()
-            .u64("row")
-            .ok()
-            .and_then(|c| c.first(address.doc_id));
-        out.push((stored.get(address)?, row));
+        out.push((stored.get(address)?, rows.get(address)));
     }
     out.sort_by_key(|(p, _)| p.paragraph);
     Ok(out)
@@ -1370,20 +1366,15 @@ pub fn all_passages(open: &OpenIndex) -> tantivy::Result<Vec<Passage>> {
 pub struct StoredPassages<'s> {
     searcher: &'s tantivy::Searcher,
     fields: &'s Fields,
-    prints: Vec<Option<tantivy::columnar::Column<u64>>>,
+    prints: Columns,
 }
 
 impl<'s> StoredPassages<'s> {
     pub fn of(searcher: &'s tantivy::Searcher, fields: &'s Fields) -> StoredPassages<'s> {
-        let prints = searcher
-            .segment_readers()
-            .iter()
-            .map(|s| s.fast_fields().u64("fingerprint").ok())
-            .collect();
         StoredPassages {
             searcher,
             fields,
-            prints,
+            prints: Columns::of(searcher, "fingerprint"),
         }
     }
 
@@ -1391,12 +1382,7 @@ impl<'s> StoredPassages<'s> {
     pub fn get(&self, address: DocAddress) -> tantivy::Result<Passage> {
         let doc: TantivyDocument = self.searcher.doc(address)?;
         let passage = schema::passage(self.fields, &doc);
-        let kept = self
-            .prints
-            .get(address.segment_ord as usize)
-            .and_then(Option::as_ref)
-            .and_then(|column| column.first(address.doc_id));
-        match kept {
+        match self.prints.get(address) {
             Some(print) if print != fingerprint(&passage) => {
                 Err(tantivy::TantivyError::DataCorruption(
                     tantivy::error::DataCorruption::comment_only(format!(
@@ -1407,6 +1393,28 @@ impl<'s> StoredPassages<'s> {
             }
             _ => Ok(passage),
         }
+    }
+}
+
+/// A `u64` fast field's column in each segment, opened once for the documents read
+/// together (opening one looks it up by name, which costs more than reading a value).
+pub struct Columns(Vec<Option<tantivy::columnar::Column<u64>>>);
+
+impl Columns {
+    pub fn of(searcher: &tantivy::Searcher, field: &str) -> Columns {
+        Columns(
+            searcher
+                .segment_readers()
+                .iter()
+                .map(|s| s.fast_fields().u64(field).ok())
+                .collect(),
+        )
+    }
+
+    /// The value of the document at `address`.
+    pub fn get(&self, address: DocAddress) -> Option<u64> {
+        let column = self.0.get(address.segment_ord as usize)?.as_ref()?;
+        column.first(address.doc_id)
     }
 }
 

@@ -18,7 +18,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::config::Settings;
-use crate::index::{BriefingInfo, Fields, Manifest, OpenIndex, StoredPassages};
+use crate::index::{BriefingInfo, Columns, Fields, Manifest, OpenIndex, StoredPassages};
 use crate::ingest::Passage;
 use crate::library::{Library, Scope};
 use features::QueryInfo;
@@ -901,25 +901,17 @@ impl Engine {
     }
 }
 
-/// Each segment's `row` column, opened once for a search (opening one looks it up by name,
-/// which costs more than reading a row).
-struct RowColumns(Vec<Option<tantivy::columnar::Column<u64>>>);
+/// Each segment's `row` column, opened once for a search.
+struct RowColumns(Columns);
 
 impl RowColumns {
     fn of(searcher: &Searcher) -> RowColumns {
-        RowColumns(
-            searcher
-                .segment_readers()
-                .iter()
-                .map(|s| s.fast_fields().u64("row").ok())
-                .collect(),
-        )
+        RowColumns(Columns::of(searcher, "row"))
     }
 
     /// The `row` of a document.
     fn row(&self, address: tantivy::DocAddress) -> Option<usize> {
-        let column = self.0.get(address.segment_ord as usize)?.as_ref()?;
-        column.first(address.doc_id).map(|r| r as usize)
+        self.0.get(address).map(|r| r as usize)
     }
 }
 
