@@ -394,6 +394,60 @@ fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
     assert!((best - 1.0).abs() < 5e-3, "{best}");
 }
 
+/// After updates, the scan for the passages nearest to a question covers the rows the
+/// updates gave changed and added briefings, and none of the rows they left behind.
+/// Before, it scanned rows 0 to the passage count: an update's rows lie past it, so a
+/// changed or added briefing was never found by meaning alone, and the rows a changed
+/// briefing left took places among the nearest that no passage filled.
+#[test]
+fn after_updates_the_nearest_passages_are_the_live_ones() {
+    let ws = workspace_with_model("candidates = 50\n");
+    let settings = ws.settings();
+    let writer = app::Writer::acquire(&settings, "test").unwrap();
+    writer.update(&settings, None).unwrap();
+    // One briefing changed (read again whole: its paragraphs get new rows, the old ones
+    // are left), one added.
+    let file = ws.content().join("harbour-report.txt");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{text}\n\nThe ferry timetable changes in spring.\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        ws.content().join("tides.md"),
+        "# Tides\n\nThe harbour channel floods at the spring tides.\n\nThe pier is closed.\n",
+    )
+    .unwrap();
+    let (_, report) = writer.update(&settings, None).unwrap();
+    assert_eq!(report.kind, briefbot::index::BuildKind::Incremental);
+    assert!(report.manifest.next_row > report.manifest.passages);
+
+    let engine = app::open_or_build(&settings, Ranking::Full, None)
+        .unwrap()
+        .engine;
+    let live: std::collections::BTreeSet<String> =
+        briefbot::index::all_passages(&app::store(&settings).open().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+    // Words no briefing holds: every passage a question gets is found by meaning alone.
+    let hits = engine.search("zebra quokka xylophone", 500, None).unwrap();
+    let found: std::collections::BTreeSet<String> =
+        hits.into_iter().map(|h| h.passage.id).collect();
+    assert_eq!(found, live);
+    assert!(found.iter().any(|id| id.starts_with("tides:")), "{found:?}");
+    // The ten nearest are ten passages: no place is taken by a row left behind.
+    assert_eq!(
+        engine
+            .search("zebra quokka xylophone", 10, None)
+            .unwrap()
+            .len(),
+        10
+    );
+}
+
 /// A changed byte in a version's passage vectors is damage like one in its segments:
 /// found by every reader (at the cheapest depth too, since a question's scan reads every
 /// passage vector anyway), and cured by a writer's rebuild, which takes every vector from

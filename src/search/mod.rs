@@ -219,6 +219,24 @@ struct Core {
     libraries: Vec<Library>,
     /// Each library's rows (merged where consecutive), passage count and briefing count.
     library_rows: BTreeMap<Library, (Vec<Range<usize>>, u64, usize)>,
+    /// Every briefing's rows, merged where consecutive: what the scan for the nearest
+    /// passages reads when no library is left out. Not `0..passages`: an update gives
+    /// the briefings it reads new rows past the last, and leaves their old ones behind.
+    all_rows: Vec<Range<usize>>,
+}
+
+/// `ranges` sorted and merged where consecutive (a full build gives a library's briefings
+/// consecutive rows; an update's briefings get rows of their own).
+fn merged(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if last.end == r.start => last.end = r.end,
+            _ => merged.push(r),
+        }
+    }
+    merged
 }
 
 impl Engine {
@@ -238,19 +256,10 @@ impl Engine {
             *passages += b.paragraphs;
             *briefings += 1;
         }
-        // Merged where consecutive (a full build gives a library's briefings
-        // consecutive rows; an update's briefings get rows of their own).
         for (ranges, _, _) in library_rows.values_mut() {
-            ranges.sort_by_key(|r| r.start);
-            let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
-            for r in ranges.drain(..) {
-                match merged.last_mut() {
-                    Some(last) if last.end == r.start => last.end = r.end,
-                    _ => merged.push(r),
-                }
-            }
-            *ranges = merged;
+            *ranges = merged(std::mem::take(ranges));
         }
+        let all_rows = merged(rows.values().map(|(r, _)| r.clone()).collect());
         Ok(Engine {
             core: Arc::new(Core {
                 reader,
@@ -261,6 +270,7 @@ impl Engine {
                 rows,
                 libraries,
                 library_rows,
+                all_rows,
             }),
             scope: Scope::All,
             filter: None,
@@ -599,9 +609,7 @@ impl Engine {
                 .map(|(r, _)| r.clone())
                 .into_iter()
                 .collect(),
-            None if self.filter.is_none() => {
-                std::iter::once(0..self.core.manifest.passages as usize).collect()
-            }
+            None if self.filter.is_none() => self.core.all_rows.clone(),
             None => {
                 let mut ranges: Vec<Range<usize>> = self
                     .core
