@@ -1448,6 +1448,94 @@ fn no_update_writes_a_file_of_the_live_version() {
     assert!(opened.engine.model().is_some());
 }
 
+/// The rows a changed briefing leaves behind keep their vectors in the files until a full
+/// build. Once they outnumber the live rows and pass `app::LEFT_BEHIND_MAX`, the next
+/// update is a full rebuild, taking every vector from the embedding cache but the changed
+/// paragraph's, and the version holds the live rows alone again; before, they grew with
+/// every change, as long as the bot ran. A server's reindex leaves it to the next update
+/// of all of `content/`.
+#[test]
+fn updates_that_left_many_rows_behind_end_in_a_full_rebuild_from_the_cache() {
+    use briefbot::index::BuildKind;
+    let ws = workspace_with_model("");
+    let settings = ws.settings();
+    let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
+    let writer = app::Writer::acquire(&settings, "test").unwrap();
+    let file = ws.content().join("ledger.txt");
+    let per_change = app::LEFT_BEHIND_MAX / 4;
+    let mut paragraphs: Vec<String> = (0..per_change)
+        .map(|i| format!("The ferry sailed {i} times."))
+        .collect();
+    let write = |paragraphs: &[String]| {
+        std::fs::write(&file, format!("Ledger\n\n{}\n", paragraphs.join("\n\n"))).unwrap()
+    };
+    write(&paragraphs);
+    let (_, first) = writer.update(&settings, None).unwrap();
+    assert_eq!(first.kind, BuildKind::Full);
+    let live = first.manifest.passages;
+
+    // Each change reads the ledger again whole: its rows are left behind, a quarter of
+    // the floor each time. Past the floor (and the live rows), a full rebuild.
+    let mut kinds = Vec::new();
+    for change in 1..=6 {
+        paragraphs[0] = format!("The ferry sailed at dawn, change {change}.");
+        write(&paragraphs);
+        let before = model.embedded();
+        let (_, report) = writer.update(&settings, None).unwrap();
+        assert_eq!(model.embedded() - before, 1, "change {change}");
+        assert_eq!(report.manifest.passages, live);
+        kinds.push(report.kind);
+        if report.kind == BuildKind::Full {
+            assert_eq!(app::left_behind(&report.manifest), 0);
+            let parts = &report.manifest.vectors.as_ref().unwrap().parts;
+            assert_eq!(parts.len(), 1, "{parts:?}");
+            assert_eq!(parts[0].rows, live);
+        } else {
+            assert_eq!(app::left_behind(&report.manifest), per_change * change);
+        }
+    }
+    use BuildKind::{Full, Incremental};
+    assert_eq!(kinds, [[Incremental; 5].as_slice(), &[Full]].concat());
+
+    // A server's reindex reads its own library alone: it never rebuilds in full (that
+    // would read the other libraries' files), however many rows are left behind; the
+    // next update of all of content/ does.
+    let server = ws.content().join("servers/111");
+    std::fs::create_dir_all(&server).unwrap();
+    let mut tides: Vec<String> = (0..per_change)
+        .map(|i| format!("The tide turned {i} times."))
+        .collect();
+    let mut scoped = Vec::new();
+    for change in 0..7 {
+        tides[0] = format!("The tide turned at noon, change {change}.");
+        std::fs::write(
+            server.join("tides.txt"),
+            format!("Tides\n\n{}\n", tides.join("\n\n")),
+        )
+        .unwrap();
+        let (_, report) = writer
+            .update(&settings, Some(briefbot::library::Library::Server(111)))
+            .unwrap();
+        scoped.push(report.kind);
+    }
+    assert_eq!(scoped, [Incremental; 7]);
+    let live = app::store(&settings).open().unwrap().manifest;
+    assert!(app::left_behind(&live) > app::LEFT_BEHIND_MAX.max(live.passages));
+    paragraphs[0] = String::from("The ferry sailed at noon.");
+    write(&paragraphs);
+    let (_, report) = writer.update(&settings, None).unwrap();
+    assert_eq!(report.kind, Full);
+    assert_eq!(app::left_behind(&report.manifest), 0);
+    // The rebuilt version answers, by meaning too.
+    let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
+    assert!(opened.built.is_none());
+    let hits = opened
+        .engine
+        .search("zebra quokka xylophone", 3, None)
+        .unwrap();
+    assert_eq!(hits.len(), 3);
+}
+
 /// The tiny model is the same in every run: candle cannot seed its CPU generator, so its
 /// weights are drawn again from fixed seeds, and no test's outcome hangs on a draw.
 #[test]
