@@ -42,19 +42,22 @@ pub enum AppError {
 
 /// The rows of a version that no passage holds any more: an update gives the briefings
 /// it reads new rows past the last, and leaves their old rows' vectors in the vectors
-/// files (and their documents deleted in the full build's segment, which tantivy's merge
-/// policy never rewrites) until a full build. Without a bound they grow with every
-/// change: a briefing of 100 paragraphs edited daily leaves 36,500 rows a year.
+/// files until a full build (and their documents, deleted, in their segments until those
+/// are merged; the full build's is not, short of losing 40 % of them). Without a bound
+/// they grow with every change: a briefing of 100 paragraphs edited daily leaves 36,500
+/// rows a year.
 pub fn left_behind(manifest: &crate::index::Manifest) -> u64 {
     manifest.next_row.saturating_sub(manifest.passages)
 }
 
 /// An update of all of `content/` whose live version has more rows left behind
 /// ([`left_behind`]) than both its live passages and this is a full rebuild instead, from
-/// the embedding cache (embedding only what changed). Past the live count, the rebuild costs no more than the waste it
-/// removes (each rebuild of N passages follows N rows left behind); the floor keeps a small
-/// library from re-reading every briefing, PDFs included, for a few megabytes (10,000
-/// rows are about 23 MB of vectors with their sentences, at squad-a's 2,301 bytes a row).
+/// the embedding cache (embedding only what changed; an update as usual when the cache
+/// lacks more than `search.semantic.embed_before_answering` of the library's vectors).
+/// Past the live count, the rebuild costs no more than the waste it removes (each
+/// rebuild of N passages follows N rows left behind); the floor keeps a small library
+/// from re-reading every briefing, PDFs included, for a few megabytes (10,000 rows are
+/// about 23 MB of vectors with their sentences, at squad-a's 2,301 bytes a row).
 pub const LEFT_BEHIND_MAX: u64 = 10_000;
 
 /// The one process allowed to build an index folder: holds its writer lock while it lives.
@@ -116,12 +119,24 @@ impl Writer {
         // all of content/ rebuilds.
         let left = left_behind(&open.manifest);
         if library.is_none() && left > LEFT_BEHIND_MAX.max(open.manifest.passages) {
-            tracing::info!(
+            let all = ingest(settings, &store)?;
+            // Only from the embedding cache: one that lost its vectors would make the
+            // rebuild embed the library before anything is published (hours at scale).
+            let missing = store.vectors_missing_in(&all);
+            if missing <= settings.search.semantic.embed_before_answering {
+                tracing::info!(
+                    rows_left_behind = left,
+                    passages = open.manifest.passages,
+                    "the rows updates left behind outnumber the live ones: a full rebuild"
+                );
+                let report = self.rebuild_from(settings, &all)?;
+                return Ok((all, report));
+            }
+            tracing::warn!(
                 rows_left_behind = left,
-                passages = open.manifest.passages,
-                "the rows updates left behind outnumber the live ones: a full rebuild"
+                missing_vectors = missing,
+                "the rows updates left behind outnumber the live ones, but the embedding cache lacks the vectors of a full rebuild: an update instead"
             );
-            return self.rebuild(settings);
         }
         let report = store.update(&open, &changes)?;
         Ok((corpus, report))

@@ -1536,6 +1536,20 @@ fn updates_that_left_many_rows_behind_end_in_a_full_rebuild_from_the_cache() {
     let (_, report) = writer.update(&settings, None).unwrap();
     assert_eq!(report.kind, Full);
     assert_eq!(app::left_behind(&report.manifest), 0);
+
+    // An embedding cache that lost its vectors would make the full rebuild embed the
+    // whole library before publishing: the update goes on as an update instead.
+    std::fs::remove_dir_all(ws.index().join("embeddings")).unwrap();
+    for change in 1..=6 {
+        paragraphs[0] = format!("The ferry sailed at dusk, change {change}.");
+        write(&paragraphs);
+        let before = model.embedded();
+        let (_, report) = writer.update(&settings, None).unwrap();
+        assert_eq!(report.kind, Incremental, "change {change}");
+        assert_eq!(model.embedded() - before, 1, "change {change}");
+    }
+    let live = app::store(&settings).open().unwrap().manifest;
+    assert!(app::left_behind(&live) > app::LEFT_BEHIND_MAX.max(live.passages));
     // The rebuilt version answers, by meaning too.
     let opened = app::open_or_build(&settings, Ranking::Full, None).unwrap();
     assert!(opened.built.is_none());
