@@ -1170,11 +1170,13 @@ fn compact_vector_parts(dir: &Path, info: &mut VectorsInfo) -> Result<(), BuildE
 /// newest last) to join next, by the index of the first; `None` when they may stay as
 /// they are. Timsort's rule for its runs, which meet the same problem (runs added at one
 /// end, only neighbours merged): every file is larger than the one after it, and larger
-/// than the two after it together (checked on the newest four, as in Auger, Jugé, Nicaud
-/// and Pivoteau's correction of 2018); where not, the middle file is joined with the
-/// smaller of its neighbours. Sizes then grow at least as the Fibonacci numbers from the
-/// newest file back, so there are at most about 1.44 × log2(rows) files, and each row is
-/// rewritten O(log rows) times in all. Written here: no crate offers the rule alone.
+/// than the two after it together (checked on the newest four, as CPython's and Java's
+/// timsort have since de Gouw et al. found in 2015 that three were not enough); where
+/// not, the middle file is joined with the smaller of its neighbours. Sizes then grow at
+/// least as the Fibonacci numbers from the newest file back, so there are at most about
+/// 1.44 × log2(rows) files, and each row is rewritten O(log rows) times in all (the merge
+/// cost Auger, Jugé, Nicaud and Pivoteau proved in 2018). Written here: no crate offers
+/// the rule alone.
 fn next_join(rows: &[u64]) -> Option<usize> {
     let n = rows.len();
     if n < 2 {
