@@ -50,15 +50,43 @@ pub fn left_behind(manifest: &crate::index::Manifest) -> u64 {
     manifest.next_row.saturating_sub(manifest.passages)
 }
 
-/// An update of all of `content/` whose live version has more rows left behind
-/// ([`left_behind`]) than both its live passages and this is a full rebuild instead, from
-/// the embedding cache (embedding only what changed; an update as usual when the cache
-/// lacks more than `search.semantic.embed_before_answering` of the library's vectors).
+/// An update whose live version has more rows left behind ([`left_behind`]) than both its
+/// live passages and this is a full rebuild instead, from the embedding cache (embedding
+/// only what changed; an update as usual when the cache lacks more than
+/// `search.semantic.embed_before_answering` of the library's vectors, or, for one
+/// library's update, while another library has edits waiting: [`others_waiting`]).
 /// Past the live count, the rebuild costs no more than the waste it removes (each
 /// rebuild of N passages follows N rows left behind); the floor keeps a small library
 /// from re-reading every briefing, PDFs included, for a few megabytes (10,000 rows are
 /// about 23 MB of vectors with their sentences, at squad-a's 2,301 bytes a row).
 pub const LEFT_BEHIND_MAX: u64 = 10_000;
+
+/// Whether a library other than `library` has files changed since the live version
+/// (`false` for an update of every library): a full rebuild reads every library's files,
+/// and one server's reindex never takes in another's half-done edits, so a server's
+/// update rebuilds in full for rows left behind only when none waits. Costs a look at
+/// every file's size and time (and reading those that changed), in that rare case only.
+fn others_waiting(
+    settings: &Settings,
+    open: &OpenIndex,
+    library: Option<Library>,
+) -> Result<bool, AppError> {
+    let Some(library) = library else {
+        return Ok(false);
+    };
+    let (_, all) = plan(settings, open, None)?;
+    let waiting = all
+        .touched()
+        .into_iter()
+        .find(|source| Library::of_source(source) != library);
+    if let Some(source) = waiting {
+        tracing::info!(
+            waiting = source,
+            "rows left behind call for a full rebuild, but another library has edits not yet reindexed: an update instead"
+        );
+    }
+    Ok(waiting.is_some())
+}
 
 /// The one process allowed to build an index folder: holds its writer lock while it lives.
 pub struct Writer {
@@ -114,11 +142,10 @@ impl Writer {
             };
             return Ok((corpus, report));
         }
-        // Not for one library's update: a full rebuild reads every library's files, and a
-        // server's reindex never takes in another's half-done edits. The next update of
-        // all of content/ rebuilds.
         let left = left_behind(&open.manifest);
-        if library.is_none() && left > LEFT_BEHIND_MAX.max(open.manifest.passages) {
+        if left > LEFT_BEHIND_MAX.max(open.manifest.passages)
+            && !others_waiting(settings, &open, library)?
+        {
             let all = ingest(settings, &store)?;
             // Only from the embedding cache: one that lost its vectors would make the
             // rebuild embed the library before anything is published (hours at scale).

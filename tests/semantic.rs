@@ -1462,8 +1462,8 @@ fn no_update_writes_a_file_of_the_live_version() {
 /// build. Once they outnumber the live rows and pass `app::LEFT_BEHIND_MAX`, the next
 /// update is a full rebuild, taking every vector from the embedding cache but the changed
 /// paragraph's, and the version holds the live rows alone again; before, they grew with
-/// every change, as long as the bot ran. A server's reindex leaves it to the next update
-/// of all of `content/`.
+/// every change, as long as the bot ran. A server's reindex does so only when no other
+/// library has edits waiting to be reindexed.
 #[test]
 fn updates_that_left_many_rows_behind_end_in_a_full_rebuild_from_the_cache() {
     use briefbot::index::BuildKind;
@@ -1507,16 +1507,18 @@ fn updates_that_left_many_rows_behind_end_in_a_full_rebuild_from_the_cache() {
     use BuildKind::{Full, Incremental};
     assert_eq!(kinds, [[Incremental; 5].as_slice(), &[Full]].concat());
 
-    // A server's reindex reads its own library alone: it never rebuilds in full (that
-    // would read the other libraries' files), however many rows are left behind; the
-    // next update of all of content/ does.
+    // A server's reindex reads its own library alone: past the bound it rebuilds in full
+    // only when nothing outside its library waits to be reindexed, as a full rebuild
+    // reads every library's files. Here the ledger (the shared library) has an edit not
+    // yet reindexed: the server's updates stay updates, and the edit stays out.
+    paragraphs[0] = String::from("The ferry sailed at noon.");
+    write(&paragraphs);
     let server = ws.content().join("servers/111");
     std::fs::create_dir_all(&server).unwrap();
     let mut tides: Vec<String> = (0..per_change)
         .map(|i| format!("The tide turned {i} times."))
         .collect();
-    let mut scoped = Vec::new();
-    for change in 0..7 {
+    let mut scoped_change = |change: usize| {
         tides[0] = format!("The tide turned at noon, change {change}.");
         std::fs::write(
             server.join("tides.txt"),
@@ -1526,16 +1528,25 @@ fn updates_that_left_many_rows_behind_end_in_a_full_rebuild_from_the_cache() {
         let (_, report) = writer
             .update(&settings, Some(briefbot::library::Library::Server(111)))
             .unwrap();
-        scoped.push(report.kind);
-    }
+        report
+    };
+    let scoped: Vec<BuildKind> = (0..7).map(|c| scoped_change(c).kind).collect();
     assert_eq!(scoped, [Incremental; 7]);
-    let live = app::store(&settings).open().unwrap().manifest;
-    assert!(app::left_behind(&live) > app::LEFT_BEHIND_MAX.max(live.passages));
-    paragraphs[0] = String::from("The ferry sailed at noon.");
-    write(&paragraphs);
+    let live = app::store(&settings).open().unwrap();
+    assert!(app::left_behind(&live.manifest) > app::LEFT_BEHIND_MAX.max(live.manifest.passages));
+    let texts: Vec<String> = briefbot::index::all_passages(&live)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.text)
+        .collect();
+    assert!(!texts.iter().any(|t| t == "The ferry sailed at noon."));
+    // The next update of all of content/ takes the edit in, in full.
     let (_, report) = writer.update(&settings, None).unwrap();
     assert_eq!(report.kind, Full);
     assert_eq!(app::left_behind(&report.manifest), 0);
+    // With nothing waiting elsewhere, the server's own reindex past the bound rebuilds.
+    let scoped: Vec<BuildKind> = (7..13).map(|c| scoped_change(c).kind).collect();
+    assert_eq!(scoped, [[Incremental; 5].as_slice(), &[Full]].concat());
 
     // An embedding cache that lost its vectors would make the full rebuild embed the
     // whole library before publishing: the update goes on as an update instead.
