@@ -146,11 +146,11 @@ impl Writer {
         if left > LEFT_BEHIND_MAX.max(open.manifest.passages)
             && !others_waiting(settings, &open, library)?
         {
-            let all = ingest(settings, &store)?;
             // Only from the embedding cache: one that lost its vectors would make the
             // rebuild embed the library before anything is published (hours at scale).
-            let missing = store.vectors_missing_in(&all);
-            if missing <= settings.search.semantic.embed_before_answering {
+            let limit = settings.search.semantic.embed_before_answering;
+            let (all, missing) = corpus_and_missing(settings, &store, limit)?;
+            if missing <= limit {
                 tracing::info!(
                     rows_left_behind = left,
                     passages = open.manifest.passages,
@@ -198,15 +198,7 @@ impl Writer {
         settings: &Settings,
         limit: usize,
     ) -> Result<(BuildReport, usize), AppError> {
-        let store = store(settings);
-        let corpus = ingest(settings, &store)?;
-        // Counting reads the cache's keys, and the build with the model reads the cache
-        // again: a library no larger than the limit needs no count.
-        let missing = if corpus.passage_count() > limit {
-            store.vectors_missing_in(&corpus)
-        } else {
-            0
-        };
+        let (corpus, missing) = corpus_and_missing(settings, &store(settings), limit)?;
         if missing <= limit {
             return Ok((self.rebuild_from(settings, &corpus)?, 0));
         }
@@ -254,6 +246,23 @@ impl Writer {
         }
         Ok(store(settings).rebuild_shaped(corpus, Some(shaping(settings)))?)
     }
+}
+
+/// All of `content/`, and how many of its paragraphs the embedding cache lacks a vector
+/// of when that may pass `limit` (0 for a library of at most `limit` paragraphs: counting
+/// reads the cache's keys, and a build with the model reads the cache again).
+fn corpus_and_missing(
+    settings: &Settings,
+    store: &IndexStore,
+    limit: usize,
+) -> Result<(Corpus, usize), AppError> {
+    let corpus = ingest(settings, store)?;
+    let missing = if corpus.passage_count() > limit {
+        store.vectors_missing_in(&corpus)
+    } else {
+        0
+    };
+    Ok((corpus, missing))
 }
 
 /// What an update of `open` from `content/` (or `library`'s folder) would change: the

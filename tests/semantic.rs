@@ -90,6 +90,22 @@ fn built_with_model() -> (
     (ws, settings, model, report, version)
 }
 
+/// `ws`'s settings and a writer that has built its index once (in full), with that
+/// build's report: where the tests of updates start.
+fn built_by_a_writer(
+    ws: &Workspace,
+) -> (
+    briefbot::config::Settings,
+    app::Writer,
+    briefbot::index::BuildReport,
+) {
+    let settings = ws.settings();
+    let writer = app::Writer::acquire(&settings, "test").unwrap();
+    let (_, report) = writer.update(&settings, None).unwrap();
+    assert_eq!(report.kind, briefbot::index::BuildKind::Full);
+    (settings, writer, report)
+}
+
 /// A full build writes each passage's vector and its sentences' as the model makes them,
 /// in row order (a paragraph of one sentence is its own sentence): read one at a time
 /// from the embedding cache's file since a build stopped holding them all in memory.
@@ -356,11 +372,8 @@ fn vectors_are_kept_with_the_version_and_a_rebuild_embeds_only_what_changed() {
 fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
     let ws = workspace_with_model("");
     add_long_paragraph(&ws);
-    let settings = ws.settings();
+    let (settings, writer, full) = built_by_a_writer(&ws);
     let model: Arc<Model> = briefbot::semantic::usable(&settings.search.semantic).unwrap();
-    let writer = app::Writer::acquire(&settings, "test").unwrap();
-    let (_, full) = writer.update(&settings, None).unwrap();
-    assert_eq!(full.kind, briefbot::index::BuildKind::Full);
     let rows = full.manifest.next_row;
 
     // A briefing gains a paragraph: read again whole, its old paragraphs' vectors and
@@ -402,9 +415,7 @@ fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
 #[test]
 fn after_updates_the_nearest_passages_are_the_live_ones() {
     let ws = workspace_with_model("candidates = 50\n");
-    let settings = ws.settings();
-    let writer = app::Writer::acquire(&settings, "test").unwrap();
-    writer.update(&settings, None).unwrap();
+    let (settings, writer, _) = built_by_a_writer(&ws);
     // One briefing changed (read again whole: its paragraphs get new rows, the old ones
     // are left), one added.
     let file = ws.content().join("harbour-report.txt");
@@ -1361,9 +1372,7 @@ fn vectors_without_sentences_are_rebuilt_with_them() {
 fn joined_update_files_keep_the_sentence_vectors() {
     let ws = workspace_with_model("");
     add_long_paragraph(&ws);
-    let settings = ws.settings();
-    let writer = app::Writer::acquire(&settings, "test").unwrap();
-    writer.update(&settings, None).unwrap();
+    let (settings, writer, _) = built_by_a_writer(&ws);
     let file = ws.content().join("channel-notes.txt");
     let mut joined = 0;
     for i in 0..20 {
@@ -1392,9 +1401,7 @@ fn joined_update_files_keep_the_sentence_vectors() {
 #[test]
 fn no_update_writes_a_file_of_the_live_version() {
     let ws = workspace_with_model("");
-    let settings = ws.settings();
-    let writer = app::Writer::acquire(&settings, "test").unwrap();
-    writer.update(&settings, None).unwrap();
+    let (settings, writer, _) = built_by_a_writer(&ws);
     let file = ws.content().join("ferry.txt");
     let grid = ws.content().join("notes/grid.md");
     let grid_text = std::fs::read_to_string(&grid).unwrap();

@@ -599,17 +599,17 @@ impl Engine {
     }
 
     /// The rows in the vectors file that a search may return: one briefing's, or the
-    /// scope's.
-    fn row_ranges(&self, briefing: Option<&str>) -> Vec<Range<usize>> {
+    /// scope's (borrowed but for a scope that leaves libraries out: no copy a question).
+    fn row_ranges(&self, briefing: Option<&str>) -> std::borrow::Cow<'_, [Range<usize>]> {
+        use std::borrow::Cow;
         match briefing {
-            Some(slug) => self
-                .core
-                .rows
-                .get(slug)
-                .map(|(r, _)| r.clone())
-                .into_iter()
-                .collect(),
-            None if self.filter.is_none() => self.core.all_rows.clone(),
+            Some(slug) => Cow::Borrowed(
+                self.core
+                    .rows
+                    .get(slug)
+                    .map_or(&[][..], |(r, _)| std::slice::from_ref(r)),
+            ),
+            None if self.filter.is_none() => Cow::Borrowed(&self.core.all_rows),
             None => {
                 let mut ranges: Vec<Range<usize>> = self
                     .core
@@ -619,7 +619,7 @@ impl Engine {
                     .flat_map(|(_, (r, _, _))| r.iter().cloned())
                     .collect();
                 ranges.sort_by_key(|r| r.start);
-                ranges
+                Cow::Owned(ranges)
             }
         }
     }
