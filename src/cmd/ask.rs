@@ -3,12 +3,9 @@
 use std::io::IsTerminal;
 
 use anyhow::{Result, bail};
-use briefbot::answer::{self, AnswerError};
-use briefbot::app;
+use briefbot::answer;
 use briefbot::config::Settings;
-use briefbot::index::OpenError;
 use briefbot::render;
-use briefbot::search::Ranking;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -38,11 +35,9 @@ const WIDTH: usize = 88;
 pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     let question = args.question.join(" ");
     super::report_model(settings);
-    let opened = app::open_for_command(settings, Ranking::Full)?;
-    super::report_auto_build(&opened);
     let k = args.k.map_or(settings.search.top_k, usize::from);
     let briefing = args.briefing.as_deref();
-    let ask = |opened: &app::Opened| -> Result<Result<answer::Answer, AnswerError>> {
+    let answer = super::with_index(settings, |opened| {
         let engine = &args.libraries.engine(&opened.engine);
         if let Some(slug) = briefing
             && !engine.briefings().any(|b| b.slug == slug)
@@ -53,26 +48,8 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
             answer::closest(engine, &question, 0, k, briefing)
         } else {
             answer::answer(engine, &question, k, briefing)
-        })
-    };
-    // Opening read only the footers: an error while answering (a vector or file that
-    // does not match its checksum, or a damaged block of stored text, which tantivy
-    // reports as a read error) has the version read in full; damage found is cured as one
-    // found at opening: rebuilt (from content/ and the embedding cache), then the question
-    // is asked again.
-    let answer = match ask(&opened)? {
-        Err(AnswerError::Search(e)) => {
-            let why = match app::read_in_full(settings) {
-                Err(why @ OpenError::Damaged { .. }) => why,
-                _ => return Err(AnswerError::Search(e).into()),
-            };
-            drop(opened);
-            let opened = app::rebuild_damaged(settings, Ranking::Full, why)?;
-            super::report_auto_build(&opened);
-            ask(&opened)??
-        }
-        other => other?,
-    };
+        }?)
+    })?;
     if args.json {
         println!("{}", render::json::to_string(&answer));
     } else {

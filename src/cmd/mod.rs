@@ -13,9 +13,14 @@ pub mod serve;
 pub mod sources;
 pub mod study;
 
-use briefbot::app::Opened;
+use anyhow::Result;
+use briefbot::answer::AnswerError;
+use briefbot::app::{self, Opened};
+use briefbot::config::Settings;
+use briefbot::index::OpenError;
 use briefbot::library::Scope;
-use briefbot::search::Engine;
+use briefbot::search::{Engine, Ranking, SearchError};
+use briefbot::study::quiz::QuizError;
 
 /// Which libraries a reading command sees: by default the shared one, as a DM does.
 #[derive(clap::Args, Debug, Clone, Copy)]
@@ -51,6 +56,37 @@ pub fn count(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
+}
+
+/// Opens the index for a one-shot command ([`app::open_for_command`], saying on stderr
+/// what it built) and runs `work` on it. Opening reads only the files' footers: an error
+/// reading the index during `work` (a vector or a block of stored text that does not
+/// match its checksum, or one tantivy reports as a read error) has the version read in
+/// full, and damage found there is cured as at opening — rebuilt from `content/` and the
+/// embedding cache — and `work` runs once more. Other errors (no such briefing, no quiz
+/// to be made) are returned as they are, without reading the index again.
+pub fn with_index<T>(settings: &Settings, work: impl Fn(&Opened) -> Result<T>) -> Result<T> {
+    let opened = app::open_for_command(settings, Ranking::Full)?;
+    report_auto_build(&opened);
+    let err = match work(&opened) {
+        Err(err) if reads_index(&err) => err,
+        done => return done,
+    };
+    let why = match app::read_in_full(settings) {
+        Err(why @ OpenError::Damaged { .. }) => why,
+        _ => return Err(err),
+    };
+    drop(opened);
+    let opened = app::rebuild_damaged(settings, Ranking::Full, why)?;
+    report_auto_build(&opened);
+    work(&opened)
+}
+
+/// Whether `err` came of reading the index, and so may be damage.
+fn reads_index(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<SearchError>().is_some()
+        || matches!(err.downcast_ref(), Some(AnswerError::Search(_)))
+        || matches!(err.downcast_ref(), Some(QuizError::Search(_)))
 }
 
 /// Tells the user (on stderr) that the index had to be built before answering.

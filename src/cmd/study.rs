@@ -3,10 +3,8 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, Result, anyhow, bail};
-use briefbot::app;
 use briefbot::config::Settings;
 use briefbot::render::terminal;
-use briefbot::search::Ranking;
 use briefbot::study::{quiz, reading::Reading};
 
 /// Text is wrapped at this many columns.
@@ -31,11 +29,12 @@ pub struct ReadArgs {
 }
 
 pub fn read(settings: &Settings, args: ReadArgs) -> Result<()> {
-    let opened = app::open_for_command(settings, Ranking::Full)?;
-    super::report_auto_build(&opened);
-    let engine = &args.libraries.engine(&opened.engine);
-    let info = engine.find_briefing(&args.briefing.join(" "))?;
-    let reading = Reading::open(engine, info)?;
+    let reading = super::with_index(settings, |opened| {
+        let engine = &args.libraries.engine(&opened.engine);
+        let info = engine.find_briefing(&args.briefing.join(" "))?;
+        Ok(Reading::open(engine, info)?)
+    })?;
+    let info = &reading.briefing;
     if args.all {
         for page in 0..reading.pages.len() {
             if page > 0 {
@@ -87,15 +86,15 @@ pub struct QuizArgs {
 }
 
 pub fn quiz(settings: &Settings, args: QuizArgs) -> Result<()> {
-    let opened = app::open_for_command(settings, Ranking::Full)?;
-    super::report_auto_build(&opened);
-    let engine = &args.libraries.engine(&opened.engine);
-    let info = match &args.briefing {
-        Some(b) => Some(engine.find_briefing(b)?),
-        None => None,
-    };
     let seed = args.seed.unwrap_or_else(quiz::fresh_seed);
-    let quiz = quiz::make(engine, info, seed)?;
+    let quiz = super::with_index(settings, |opened| {
+        let engine = &args.libraries.engine(&opened.engine);
+        let info = match &args.briefing {
+            Some(b) => Some(engine.find_briefing(b)?),
+            None => None,
+        };
+        Ok(quiz::make(engine, info, seed)?)
+    })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&quiz)?);
         return Ok(());
@@ -136,10 +135,13 @@ pub struct CiteArgs {
 }
 
 pub fn cite(settings: &Settings, args: CiteArgs) -> Result<()> {
-    let opened = app::open_for_command(settings, Ranking::Full)?;
-    super::report_auto_build(&opened);
-    let engine = args.libraries.engine(&opened.engine);
-    let passage = engine.passage(args.id.trim())?.ok_or_else(|| {
+    let passage = super::with_index(settings, |opened| {
+        Ok(args
+            .libraries
+            .engine(&opened.engine)
+            .passage(args.id.trim())?)
+    })?
+    .ok_or_else(|| {
         anyhow!(
             "no passage has the id {:?}; ids look like `briefing-slug:5`",
             args.id
