@@ -115,14 +115,19 @@ impl Writer {
         settings: &Settings,
         library: Option<Library>,
     ) -> Result<(Corpus, BuildReport), AppError> {
-        // An update shares the live version's files: their vectors are checked whole.
-        let store = store(settings).checking_vectors();
+        // An update shares the live version's files: they are checked whole (each file
+        // once per process), or a damaged one would be carried on into every version.
+        let store = store(settings).checking(Depth::Checksums);
         let open = match store.open() {
             Ok(open) if open.manifest.shaping.as_deref() == Some(shaping(settings).as_str()) => {
                 open
             }
             Ok(_) => {
                 tracing::info!("the settings that shape the index changed: a full rebuild");
+                return self.rebuild(settings);
+            }
+            Err(why @ OpenError::Damaged { .. }) => {
+                tracing::warn!(reason = %why, "the index is damaged: a full rebuild");
                 return self.rebuild(settings);
             }
             Err(why) => {
@@ -365,9 +370,7 @@ pub fn store(settings: &Settings) -> IndexStore {
 /// vectors of the model, as while they are made: its files are read by words then). Its
 /// name when it reads whole; else why it does not open ([`OpenError::Damaged`] for damage).
 pub fn read_in_full(settings: &Settings) -> Result<String, OpenError> {
-    let store = store(settings)
-        .checking(Depth::Rechecked)
-        .checking_vectors();
+    let store = store(settings).checking(Depth::Rechecked);
     open_by_words_if_need_be(&store).map(|(open, _)| open.manifest.version)
 }
 
@@ -500,7 +503,9 @@ pub fn dry_run(
     settings: &Settings,
     library: Option<Library>,
 ) -> Result<(Corpus, Diff, Holds), AppError> {
-    let store = store(settings);
+    // Checked whole, as an update checks what it builds on: reading a damaged version's
+    // columns can make tantivy panic.
+    let store = store(settings).checking(Depth::Checksums);
     let in_scope = |source: &str| library.is_none_or(|l| Library::of_source(source) == l);
     match store.open() {
         Ok(open) if open.manifest.shaping.as_deref() == Some(shaping(settings).as_str()) => {

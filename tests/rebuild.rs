@@ -474,6 +474,63 @@ fn the_study_commands_over_damaged_stored_text_rebuild_and_answer() {
     assert_eq!(ws.current_version().unwrap(), damaged);
 }
 
+/// A changed byte of the columns' file that makes tantivy panic when it reads them: `cite`
+/// and `ask` (whose opening reads only footers) find the damage and rebuild, and so do
+/// `index` and `index --full`. Before, `cite` and `ask` panicked, and so did the rebuild
+/// meant to cure it — it first read the damaged version's columns to report what changed
+/// — so that nothing but deleting `index/` did.
+#[test]
+fn a_changed_byte_that_makes_tantivy_panic_is_cured_by_the_commands() {
+    let commands: [(&[&str], &str); 4] = [
+        (
+            &["cite", "notes/fisheries:1"],
+            "The council cut the cod quota",
+        ),
+        (&["ask", "cod quota cut"], "notes/fisheries:1"),
+        (&["index", "--full"], "a full rebuild"),
+        (&["index"], "a full rebuild"),
+    ];
+    for (args, shows) in commands {
+        let ws = Workspace::with_fixtures();
+        assert!(index(&ws).status.success());
+        let damaged = ws.current_version().unwrap();
+        common::damage_the_columns_so_that_tantivy_panics(&ws, "notes/fisheries:1");
+        if args == ["index"] {
+            fs::write(
+                ws.content().join("quay.md"),
+                "# Quay\n\nThe quay is rebuilt.\n",
+            )
+            .unwrap();
+        }
+        let out = ws.cmd().args(args).output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(stdout.contains(shows), "{args:?}: {stdout}");
+        assert_ne!(ws.current_version().unwrap(), damaged, "{args:?}: rebuilt");
+    }
+}
+
+/// A writer bot that starts over such a version finds it damaged (it checks every file)
+/// and rebuilds it. Before, the rebuild read the damaged columns and panicked: the bot
+/// could not start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_writer_bot_starts_over_columns_that_make_tantivy_panic() {
+    use briefbot::discord::bot::Bot;
+    let ws = Workspace::with_fixtures();
+    assert!(index(&ws).status.success());
+    let damaged = ws.current_version().unwrap();
+    common::damage_the_columns_so_that_tantivy_panics(&ws, "notes/fisheries:1");
+    let bot = Bot::new(ws.settings()).unwrap();
+    assert_ne!(bot.engine().manifest().version, damaged);
+    let m = bot.cite(None, "notes/fisheries:1").await;
+    let shown = format!("{} {:?}", m.content, m.embed);
+    assert!(shown.contains("The council cut the cod quota"), "{shown}");
+}
+
 /// A briefing naming a firm whose name no other text shares, so that its stored block
 /// holds the name among its literals, as it is: the workspace, and the firm's name.
 fn with_a_firm_named_once() -> (Workspace, &'static str) {

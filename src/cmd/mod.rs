@@ -61,30 +61,77 @@ pub fn count(n: usize, noun: &str) -> String {
 /// Opens the index for a one-shot command ([`app::open_for_command`], saying on stderr
 /// what it built) and runs `work` on it. Opening reads only the files' footers: an error
 /// reading the index during `work` (a vector or a block of stored text that does not
-/// match its checksum, or one tantivy reports as a read error) has the version read in
-/// full, and damage found there is cured as at opening — rebuilt from `content/` and the
-/// embedding cache — and `work` runs once more. Other errors (no such briefing, no quiz
-/// to be made) are returned as they are, without reading the index again.
+/// match its checksum, one tantivy reports as a read error, or a panic: tantivy trusts
+/// its files, and a changed byte of a column's dictionary makes it index out of bounds)
+/// has the version read in full, and damage found there is cured as at opening — rebuilt
+/// from `content/` and the embedding cache — and `work` runs once more. Other errors (no
+/// such briefing, no quiz to be made) are returned as they are, without reading the
+/// index again; so is a panic over an index that reads whole, with its message. A panic
+/// while opening is looked into the same way.
 pub fn with_index<T>(settings: &Settings, work: impl Fn(&Opened) -> Result<T>) -> Result<T> {
-    let opened = app::open_for_command(settings, Ranking::Full)?;
-    report_auto_build(&opened);
-    let err = match work(&opened) {
-        Err(err) if reads_index(&err) => err,
-        done => return done,
+    let opening = unpanicked(|| Ok(app::open_for_command(settings, Ranking::Full)?));
+    let err = match opening {
+        Ok(opened) => {
+            report_auto_build(&opened);
+            match unpanicked(|| work(&opened)) {
+                Err(err) if reads_index(&err) => err,
+                done => return done,
+            }
+        }
+        Err(err) if err.downcast_ref::<Panicked>().is_some() => err,
+        Err(err) => return Err(err),
     };
     let why = match app::read_in_full(settings) {
         Err(why @ OpenError::Damaged { .. }) => why,
         _ => return Err(err),
     };
-    drop(opened);
     let opened = app::rebuild_damaged(settings, Ranking::Full, why)?;
     report_auto_build(&opened);
-    work(&opened)
+    unpanicked(|| work(&opened))
+}
+
+/// A panic while reading the index: its message and where it was raised.
+#[derive(Debug, thiserror::Error)]
+#[error("reading the index failed: {0}")]
+struct Panicked(String);
+
+/// `work`, with a panic turned into an error ([`Panicked`]). The default hook would print
+/// the panic (and "note: run with `RUST_BACKTRACE=1`…") before the cure's own account of
+/// it, so it is set aside meanwhile and the message kept for the error: a one-shot
+/// command does nothing else meanwhile.
+fn unpanicked<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+    use std::sync::{Arc, Mutex, PoisonError};
+    let message = Arc::new(Mutex::new(None));
+    let kept = message.clone();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let at = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        let text = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        *kept.lock().unwrap_or_else(PoisonError::into_inner) = Some(format!("{text}{at}"));
+    }));
+    let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    std::panic::set_hook(hook);
+    done.unwrap_or_else(|_| {
+        let text = message
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        Err(Panicked(text.unwrap_or_else(|| "a panic".into())).into())
+    })
 }
 
 /// Whether `err` came of reading the index, and so may be damage.
 fn reads_index(err: &anyhow::Error) -> bool {
     err.downcast_ref::<SearchError>().is_some()
+        || err.downcast_ref::<Panicked>().is_some()
         || matches!(err.downcast_ref(), Some(AnswerError::Search(_)))
         || matches!(err.downcast_ref(), Some(QuizError::Search(_)))
 }

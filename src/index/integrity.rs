@@ -24,8 +24,10 @@ pub enum Depth {
     /// Every segment file exists and its footer reads back: a few bytes per file, so cheap
     /// at any size (what a one-shot `briefbot ask` does).
     Footers,
-    /// Footers, then every file's CRC32 against its footer: reads the whole index once
-    /// (what a long-running bot does before it answers from a version).
+    /// Footers, then every file's CRC32 against its footer, and every sentence vector's:
+    /// reads the whole index once (what a long-running bot does before it answers from a
+    /// version, and a writer's update before it builds on the live one, whose files the
+    /// new version shares; each file once per process, see [`once`]).
     Checksums,
     /// Checksums, reading again even the files this process found right before (damage
     /// that keeps a file's size and time, bit rot, escapes the memory of [`once`]): what a

@@ -365,9 +365,6 @@ pub struct IndexStore {
     title_in_body: bool,
     writer_memory_bytes: usize,
     depth: Depth,
-    /// Whether every sentence vector is checked at opening even at [`Depth::Footers`]
-    /// ([`IndexStore::checking_vectors`]).
-    all_vectors: bool,
     /// Embeds each build's passages, and is required of the versions opened.
     model: Option<Arc<Model>>,
     /// Where the embedding cache is, and whether a build drops its unused vectors.
@@ -381,7 +378,6 @@ impl IndexStore {
             title_in_body,
             writer_memory_bytes: writer_memory_mb * 1024 * 1024,
             depth: Depth::Footers,
-            all_vectors: false,
             model: None,
             embedding_cache: None,
         }
@@ -468,17 +464,6 @@ impl IndexStore {
         self
     }
 
-    /// The same store, checking every sentence vector of a version when it opens it, at
-    /// any depth (each file once per process): what a writer's update does before it
-    /// builds on the live version, whose files it shares. A damaged one then makes the
-    /// update a full rebuild, as any damage does; without it the update would carry the
-    /// damaged file on. 18 ms at 100k paragraphs, 183 ms at 1M (`cargo bench --bench
-    /// semantic -- "sentence checksums"`).
-    pub fn checking_vectors(mut self) -> Self {
-        self.all_vectors = true;
-        self
-    }
-
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -557,7 +542,7 @@ impl IndexStore {
                 // A question checks the sentence vectors it reads; a long-running bot
                 // (and a writer's update) checks them all before it answers from (or
                 // builds on) the version, each file once.
-                if self.depth >= Depth::Checksums || self.all_vectors {
+                if self.depth >= Depth::Checksums {
                     for file in vectors.files() {
                         super::integrity::once(self.depth, file, || vectors.check_sentences(file))
                             .map_err(|e| self.damaged(format!("{name}: {e}")))?;
@@ -608,9 +593,15 @@ impl IndexStore {
         self.diff_to(&fingerprints(corpus))
     }
 
-    /// [`IndexStore::diff`] to passages given by their ids and fingerprints.
+    /// [`IndexStore::diff`] to passages given by their ids and fingerprints. The live
+    /// version is checked whole first (each file once per process): a rebuild is how
+    /// damage is cured, and tantivy trusts its files — a changed byte of the columns'
+    /// dictionary made it panic here, so that `index --full` could not cure it. A
+    /// damaged version counts as none (everything "added").
     fn diff_to(&self, new: &[(String, u64)]) -> Diff {
         let old = self
+            .clone()
+            .checking(self.depth.max(Depth::Checksums))
             .open()
             .ok()
             .and_then(|open| all_fingerprints(&open).ok())

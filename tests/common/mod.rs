@@ -313,6 +313,39 @@ pub fn zero_stored_text(path: &std::path::Path) {
     file.set_modified(meta.modified().unwrap()).unwrap();
 }
 
+/// Changes one byte of the live version's columns file (`.fast`; its footer is whole, so a
+/// one-shot command's opening sees nothing) so that tantivy panics when it reads the
+/// passages' columns — it trusts its sstable's block lengths: each byte in turn is
+/// changed, the passage `id` looked up in this process from the version opened as `ask`
+/// opens it, and the byte put back unless that panicked. The file keeps its modification
+/// time, as with bit rot.
+pub fn damage_the_columns_so_that_tantivy_panics(ws: &Workspace, id: &str) {
+    use std::os::unix::fs::FileExt;
+    let settings = ws.settings();
+    let path = segment_file(&ws.index().join(ws.current_version().unwrap()), "fast");
+    let meta = std::fs::metadata(&path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    let look_up = || {
+        let open = briefbot::app::store(&settings).open().ok()?;
+        let options = briefbot::search::SearchOptions::from_settings(
+            &settings,
+            briefbot::search::Ranking::Full,
+        );
+        let engine = briefbot::search::Engine::new(open, options).ok()?;
+        engine.passage(id).ok()
+    };
+    for (at, byte) in bytes.iter().enumerate() {
+        file.write_at(&[byte ^ 0xff], at as u64).unwrap();
+        if std::panic::catch_unwind(look_up).is_err() {
+            file.set_modified(meta.modified().unwrap()).unwrap();
+            return;
+        }
+        file.write_at(&[*byte], at as u64).unwrap();
+    }
+    panic!("no changed byte of {} makes tantivy panic", path.display());
+}
+
 /// Changes one letter of `word` where it first stands in a stored-text file, in place
 /// and keeping the file's modification time, as bit rot would: among a compressed block's
 /// literals, so that the block still decompresses — to other words than the briefing's.
