@@ -425,6 +425,27 @@ async fn an_unreachable_database_is_reported_within_the_timeout() {
     );
 }
 
+/// A SQLite file that is damaged, or no database at all, is reported at once in SQLite's
+/// words, with what to do, and left as it is. Before, the pool retried it until the
+/// timeout, logging each try, and then said only "pool timed out while waiting for an
+/// open connection".
+#[tokio::test]
+async fn a_sqlite_file_that_is_not_a_database_is_reported_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let note = "not a database: a note saved under the database's name, long enough \
+                to hold SQLite's header of one hundred bytes, and some more words after it";
+    std::fs::write(&path, note).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let err = Store::open_url(&url, Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("file is not a database"), "{text}");
+    assert!(text.contains("move it aside"), "{text}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), note);
+}
+
 fn unanswered(at: i64, guild: Option<u64>, question: &str) -> briefbot::state::gaps::Unanswered {
     briefbot::state::gaps::Unanswered {
         at,

@@ -124,22 +124,27 @@ impl Store {
             })
             .acquire_timeout(timeout);
         if backend == Backend::Sqlite {
-            options = options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    // WAL lets readers and one writer in several processes work at once;
-                    // a writer waits for another's transaction instead of failing.
-                    sqlx::query("PRAGMA busy_timeout = 10000")
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("PRAGMA journal_mode = WAL")
-                        .execute(&mut *conn)
-                        .await?;
-                    sqlx::query("PRAGMA foreign_keys = ON")
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                })
-            });
+            // The pool retries a connection that fails until the timeout, logging each
+            // failure, and then says only "pool timed out": a damaged file, or one that
+            // is not SQLite's, took the whole timeout to be told so, in other words. One
+            // connection first, outside the pool, says it at once, in SQLite's.
+            use sqlx::Connection;
+            let probe = async {
+                let mut conn = sqlx::AnyConnection::connect(url).await?;
+                sqlite_pragmas(&mut conn).await?;
+                conn.close().await
+            };
+            tokio::time::timeout(timeout, probe)
+                .await
+                .map_err(|_| StateError::Unavailable {
+                    url: shown.clone(),
+                    reason: format!("no connection within {} s", timeout.as_secs()),
+                })?
+                .map_err(|e| StateError::Unavailable {
+                    url: shown.clone(),
+                    reason: sqlite_failure(&e),
+                })?;
+            options = options.after_connect(|conn, _| Box::pin(sqlite_pragmas(conn)));
         }
         let pool = tokio::time::timeout(timeout, options.connect(url))
             .await
@@ -221,6 +226,36 @@ impl Store {
     /// Closes the pool (waits for queries in flight).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// What every SQLite connection is set to: WAL lets readers and one writer in several
+/// processes work at once; a writer waits for another's transaction instead of failing.
+async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    for pragma in [
+        "PRAGMA busy_timeout = 10000",
+        "PRAGMA journal_mode = WAL",
+        "PRAGMA foreign_keys = ON",
+    ] {
+        sqlx::query(pragma).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// A failure to open a SQLite database, said for the operator: SQLite's words, and what
+/// to do when the file is damaged (SQLITE_CORRUPT, 11) or not a database (SQLITE_NOTADB,
+/// 26; extended codes keep the primary one in their low byte).
+fn sqlite_failure(e: &sqlx::Error) -> String {
+    let code = match e {
+        sqlx::Error::Database(db) => db.code().and_then(|c| c.parse::<i32>().ok()),
+        _ => None,
+    };
+    match code.map(|c| c & 0xff) {
+        Some(11 | 26) => format!(
+            "{e}: the file is damaged or not a SQLite database; move it aside (briefbot \
+             makes a new one) or restore a backup"
+        ),
+        _ => e.to_string(),
     }
 }
 
