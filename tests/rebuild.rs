@@ -94,6 +94,54 @@ fn crash_before_publishing_keeps_the_old_index() {
     crash_at("before-publish");
 }
 
+/// A full disk while a build writes (the failpoint fails as `ENOSPC` does): `index` (an
+/// update, then a full rebuild) and `add` stop with the system's words, said once; the
+/// build's folder is removed and the version in use stays live and answers; the add is
+/// undone — its file not left in `content/` — and its refusal audited. A real full disk
+/// (a 3 MB tmpfs) gave the same (README, Reliability).
+#[test]
+fn a_full_disk_stops_the_build_and_keeps_the_index() {
+    let ws = Workspace::with_fixtures();
+    assert!(index(&ws).status.success());
+    let before = ws.current_version().unwrap();
+    let full = ("BRIEFBOT_FAILPOINT", "after-documents:full");
+    let quay = ws.path().join("quay.md");
+    fs::write(
+        &quay,
+        "# Quay\n\nThe quay is rebuilt by the harbour board.\n",
+    )
+    .unwrap();
+    add_zeppelin_briefing(&ws);
+    let quay = quay.to_str().unwrap();
+    for args in [&["index"][..], &["index", "--full"], &["add", quay]] {
+        let out = ws.cmd().args(args).env(full.0, full.1).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}");
+        assert_eq!(
+            stderr.matches("No space left on device").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(version_dirs(&ws), vec![before.clone()], "{args:?}");
+    }
+    assert!(!ws.content().join("quay.md").exists(), "the add is undone");
+    let refused = common::audit(&ws);
+    let last = refused.last().unwrap();
+    assert!(
+        last["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("No space left on device"),
+        "{last}"
+    );
+    let cod = ws.ask_json("cod quota");
+    assert_eq!(cod["hits"][0]["id"], "notes/fisheries:1");
+    assert_eq!(
+        format!("v-{}", cod["index_version"].as_str().unwrap()),
+        before
+    );
+}
+
 #[test]
 fn a_second_writer_is_told_a_reindex_is_running() {
     let ws = Workspace::with_fixtures();

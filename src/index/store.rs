@@ -667,7 +667,7 @@ impl IndexStore {
                 source: e,
             }
         })?;
-        failpoint("before-publish");
+        failpoint("before-publish", &dest)?;
         let previous = fs::read_to_string(self.root.join(CURRENT)).ok();
         self.publish(&name)?;
         self.remove_old_versions(&name, previous.as_deref().map(str::trim));
@@ -702,7 +702,7 @@ impl IndexStore {
             .tempdir_in(&self.root)
             .map_err(io_err(&self.root))?;
         link_files(&base.dir, build.path())?;
-        failpoint("after-links");
+        failpoint("after-links", build.path())?;
         let index = Index::open_in_dir(build.path())?;
         schema::register(&index);
         let fields = schema::fields_of(&index.schema())?;
@@ -735,13 +735,13 @@ impl IndexStore {
                 row += 1;
             }
         }
-        failpoint("after-documents");
+        failpoint("after-documents", build.path())?;
         writer.commit()?;
-        failpoint("after-commit");
+        failpoint("after-commit", build.path())?;
         // The merges the policy chose run on tantivy's merge threads; the version is
         // published once they end, as a published version is never written again.
         writer.wait_merging_threads()?;
-        failpoint("after-merges");
+        failpoint("after-merges", build.path())?;
 
         if let (Some(model), Some(info)) = (&self.model, manifest.vectors.as_mut()) {
             let texts: Vec<&str> = changes
@@ -941,7 +941,7 @@ impl IndexStore {
             bar.inc(1);
         }
         bar.finish_and_clear();
-        failpoint("after-documents");
+        failpoint("after-documents", dir)?;
         writer.commit()?;
         // One segment per indexing thread (or per memory budget) would each be searched
         // for their own top candidates; one segment is searched once. Measured with
@@ -1580,11 +1580,24 @@ fn paragraph_texts(corpus: &Corpus) -> Vec<&str> {
 
 /// Crash-test hook: when `BRIEFBOT_FAILPOINT` names this point, the process aborts here,
 /// as if killed, leaving whatever is on disk. Used by the tests of atomic rebuilds.
-fn failpoint(name: &str) {
-    if std::env::var("BRIEFBOT_FAILPOINT").is_ok_and(|v| v == name) {
+/// A test's way to stop a build at `name`: `BRIEFBOT_FAILPOINT=NAME` aborts the process
+/// there (a crash), `BRIEFBOT_FAILPOINT=NAME:full` fails as a full disk does
+/// (`ENOSPC`, writing in `dir`).
+fn failpoint(name: &str, dir: &Path) -> Result<(), BuildError> {
+    let Ok(set) = std::env::var("BRIEFBOT_FAILPOINT") else {
+        return Ok(());
+    };
+    if set == name {
         eprintln!("briefbot: failpoint {name}: aborting");
         std::process::abort();
     }
+    if set.strip_suffix(":full") == Some(name) {
+        return Err(BuildError::Io {
+            path: dir.to_path_buf(),
+            source: std::io::Error::from_raw_os_error(28),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
