@@ -117,49 +117,8 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("briefbot: error: {}", message(&err));
+            eprintln!("briefbot: error: {}", briefbot::error_chain(err.as_ref()));
             ExitCode::FAILURE
         }
-    }
-}
-
-/// `err` and its causes, each after a colon, as anyhow's `{:#}` prints them — but a cause
-/// whose words are already said is left out: many errors name their source in their own
-/// message too, and "building the index failed: Internal error: 'No space left on device
-/// (os error 28)': Internal error: 'No space left on device (os error 28)'" said it twice.
-fn message(err: &anyhow::Error) -> String {
-    let mut text = err.to_string();
-    for cause in err.chain().skip(1) {
-        let cause = cause.to_string();
-        if !text.contains(&cause) {
-            text.push_str(": ");
-            text.push_str(&cause);
-        }
-    }
-    text
-}
-
-#[cfg(test)]
-mod tests {
-    use super::message;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("building the index failed: {0}")]
-    struct Building(#[source] std::io::Error);
-
-    #[test]
-    fn a_cause_is_said_once() {
-        let full = || std::io::Error::other("No space left on device (os error 28)");
-        let err = anyhow::Error::from(Building(full()));
-        assert_eq!(
-            message(&err),
-            "building the index failed: No space left on device (os error 28)"
-        );
-        // Causes that add words are kept, in order.
-        let err = anyhow::Error::from(full()).context("writing index/v-1/meta.json");
-        assert_eq!(
-            message(&err),
-            "writing index/v-1/meta.json: No space left on device (os error 28)"
-        );
     }
 }

@@ -183,7 +183,7 @@ async fn get(url: Url, policy: &FetchPolicy) -> Result<Fetched, FetchError> {
         if e.is_timeout() {
             return FetchError::TimedOut(policy.timeout);
         }
-        FetchError::Failed(error_chain(&e.without_url()))
+        FetchError::Failed(crate::error_chain(&e.without_url()))
     };
     let mut response = client.get(url).send().await.map_err(failed)?;
     let status = response.status();
@@ -237,18 +237,6 @@ pub async fn body_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(Some(body))
-}
-
-/// A reqwest error with its causes (the resolver's refusal sits inside).
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -181,7 +181,7 @@ async fn recommended_shards(http: &serenity::Http) -> anyhow::Result<u32> {
                 ));
             }
             Err(err) => {
-                tracing::warn!(error = %err, retry_in = ?wait, "cannot ask Discord for the shard count");
+                tracing::warn!(error = %crate::error_chain(&err), retry_in = ?wait, "cannot ask Discord for the shard count");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(std::time::Duration::from_secs(60));
             }
