@@ -109,6 +109,12 @@ fn built_by_a_writer(
 /// A full build writes each passage's vector and its sentences' as the model makes them,
 /// in row order (a paragraph of one sentence is its own sentence): read one at a time
 /// from the embedding cache's file since a build stopped holding them all in memory.
+/// Appends `paragraph` to the briefing file at `path`, as a paragraph of its own.
+fn append_paragraph(path: &Path, paragraph: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, format!("{text}\n\n{paragraph}\n")).unwrap();
+}
+
 #[test]
 fn a_full_build_writes_the_models_vectors_of_every_passage_and_sentence() {
     use briefbot::semantic::{Quantized, texts_of, vectors::Vectors};
@@ -346,13 +352,10 @@ fn vectors_are_kept_with_the_version_and_a_rebuild_embeds_only_what_changed() {
     assert_eq!(model.embedded(), before);
 
     // One briefing gains a paragraph: one embedding.
-    let file = ws.content().join("harbour-report.txt");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        format!("{text}\n\nThe ferry timetable changes in spring, after the pier reopens.\n"),
-    )
-    .unwrap();
+    append_paragraph(
+        &ws.content().join("harbour-report.txt"),
+        "The ferry timetable changes in spring, after the pier reopens.",
+    );
     let before = model.embedded();
     let (corpus2, _) = app::rebuild(&settings).unwrap();
     assert_eq!(corpus2.passage_count() as u64, passages + 1);
@@ -378,10 +381,8 @@ fn an_update_writes_the_new_rows_vectors_alone_and_reuses_the_unchanged_ones() {
 
     // A briefing gains a paragraph: read again whole, its old paragraphs' vectors and
     // their sentences' are taken from the live version, and one text is embedded.
-    let file = ws.content().join("channel-notes.txt");
-    let text = std::fs::read_to_string(&file).unwrap();
     let added = "The ferry timetable changes in spring, after the pier reopens.";
-    std::fs::write(&file, format!("{text}\n\n{added}\n")).unwrap();
+    append_paragraph(&ws.content().join("channel-notes.txt"), added);
     let before = model.embedded();
     let (read, report) = writer.update(&settings, None).unwrap();
     assert_eq!(report.kind, briefbot::index::BuildKind::Incremental);
@@ -418,13 +419,10 @@ fn after_updates_the_nearest_passages_are_the_live_ones() {
     let (settings, writer, _) = built_by_a_writer(&ws);
     // One briefing changed (read again whole: its paragraphs get new rows, the old ones
     // are left), one added.
-    let file = ws.content().join("harbour-report.txt");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        format!("{text}\n\nThe ferry timetable changes in spring.\n"),
-    )
-    .unwrap();
+    append_paragraph(
+        &ws.content().join("harbour-report.txt"),
+        "The ferry timetable changes in spring.",
+    );
     std::fs::write(
         ws.content().join("tides.md"),
         "# Tides\n\nThe harbour channel floods at the spring tides.\n\nThe pier is closed.\n",
@@ -1376,9 +1374,8 @@ fn joined_update_files_keep_the_sentence_vectors() {
     let file = ws.content().join("channel-notes.txt");
     let mut joined = 0;
     for i in 0..20 {
-        let text = std::fs::read_to_string(&file).unwrap();
         let added = format!("The ferry leaves the pier {} times.", "again ".repeat(i));
-        std::fs::write(&file, format!("{text}\n\n{added}\n")).unwrap();
+        append_paragraph(&file, &added);
         let (_, report) = writer.update(&settings, None).unwrap();
         assert_eq!(report.kind, briefbot::index::BuildKind::Incremental);
         let parts = &report.manifest.vectors.as_ref().unwrap().parts;

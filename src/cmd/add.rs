@@ -67,7 +67,7 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
             added.briefing.slug,
             added.briefing.paragraphs.len()
         ),
-        Err(err) => format!("refused: {err:#}"),
+        Err(err) => format!("refused: {}", briefbot::error_chain(err.as_ref())),
     };
     record(settings, source, &outcome);
     let added = result?;
@@ -105,7 +105,8 @@ fn record(settings: &Settings, target: &str, outcome: &str) {
     if let Err(err) = recorded {
         match moderate::keep_audit_line(&settings.content.audit_file, &entry) {
             Ok(()) => eprintln!(
-                "briefbot: the state database is unavailable ({err:#}); the audit line was kept in {}",
+                "briefbot: the state database is unavailable ({}); the audit line was kept in {}",
+                briefbot::error_chain(err.as_ref()),
                 settings.content.audit_file.display()
             ),
             Err(e) => eprintln!("briefbot: cannot record the audit line: {e}"),
