@@ -772,7 +772,7 @@ impl IndexStore {
         manifest.next_row = row;
         manifest.skipped = changes.skipped.clone();
         manifest.shaping = changes.shaping.clone();
-        let (version, built_at) = new_version_name();
+        let (version, built_at) = new_version_name(&self.root);
         manifest.version = version;
         manifest.built_at = built_at;
         // The list of briefings is written whole again when what the updates changed of it
@@ -872,7 +872,7 @@ impl IndexStore {
     }
 
     fn manifest_for(&self, corpus: &Corpus) -> Manifest {
-        let (version, built_at) = new_version_name();
+        let (version, built_at) = new_version_name(&self.root);
         let mut row = 0u64;
         let briefings = corpus
             .briefings
@@ -1086,8 +1086,12 @@ fn merge_policy() -> tantivy::indexer::LogMergePolicy {
     policy
 }
 
-/// A new version's name and build time (RFC 3339, UTC).
-fn new_version_name() -> (String, String) {
+/// A new version's name and build time (RFC 3339, UTC): the second it was built and four
+/// hex digits, none of a version folder already in `root`. Called with the rebuild lock
+/// held, so no other build picks a name meanwhile. (Sixteen bits alone collided: two
+/// hundred updates in twenty seconds met a version still kept under the same name, and
+/// the rename failed with "Directory not empty".)
+fn new_version_name(root: &Path) -> (String, String) {
     let now = SystemTime::now();
     let nanos = now
         .duration_since(UNIX_EPOCH)
@@ -1095,10 +1099,13 @@ fn new_version_name() -> (String, String) {
         .unwrap_or(0);
     let stamp = humantime::format_rfc3339_seconds(now).to_string();
     let compact: String = stamp.chars().filter(char::is_ascii_alphanumeric).collect();
-    (
-        format!("{compact}-{:04x}", (nanos ^ std::process::id()) & 0xffff),
-        stamp,
-    )
+    let start = nanos ^ std::process::id();
+    let name = (0u32..=0xffff)
+        .map(|i| format!("{compact}-{:04x}", start.wrapping_add(i) & 0xffff))
+        .find(|name| !root.join(format!("{VERSION_PREFIX}{name}")).exists())
+        // Every suffix of this second taken (65,536 versions kept): a longer name.
+        .unwrap_or_else(|| format!("{compact}-{nanos:08x}"));
+    (name, stamp)
 }
 
 /// Gives `to` a hard link to every file of the version folder `from`, but its manifest
@@ -1603,6 +1610,19 @@ fn failpoint(name: &str, dir: &Path) -> Result<(), BuildError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Versions built in the same second never share a name with one still kept: two
+    /// thousand names in a row (each folder made as a build's is), all different.
+    #[test]
+    fn a_new_version_name_is_never_one_already_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let mut names = std::collections::HashSet::new();
+        for _ in 0..2000 {
+            let (name, _) = new_version_name(root.path());
+            fs::create_dir(root.path().join(format!("{VERSION_PREFIX}{name}"))).unwrap();
+            assert!(names.insert(name));
+        }
+    }
 
     #[test]
     fn fingerprints_are_fixed_and_tell_fields_apart() {
