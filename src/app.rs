@@ -378,7 +378,7 @@ pub fn read_in_full(settings: &Settings) -> Result<String, OpenError> {
 /// reads it again at its next look, and finds it stale or the version whole).
 pub fn remove_damage_report(index_dir: &Path) {
     if let Err(err) = damage::remove(index_dir) {
-        tracing::warn!(error = %err, "cannot remove the damage report");
+        tracing::warn!(error = %crate::error_chain(&err), "cannot remove the damage report");
     }
 }
 
@@ -393,7 +393,7 @@ pub fn report_damage(settings: &Settings, version: &str, reason: &str) -> bool {
             true
         }
         Err(err) => {
-            tracing::error!(dir = %root.display(), error = %err, "cannot tell the index writer the index is damaged (writing the damage report failed)");
+            tracing::error!(dir = %root.display(), error = %crate::error_chain(&err), "cannot tell the index writer the index is damaged (writing the damage report failed)");
             false
         }
     }

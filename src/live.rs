@@ -228,7 +228,7 @@ impl Live {
             Ok(Err(err)) => {
                 // Said once per version: the writer publishes a new one to cure it.
                 if failed_before.is_none() {
-                    tracing::warn!(version = %live, error = %err, "a new index version could not be opened; the previous one keeps answering");
+                    tracing::warn!(version = %live, error = %crate::error_chain(&err), "a new index version could not be opened; the previous one keeps answering");
                 }
                 self.unopenable.note(&live);
                 // A writer's own version found damaged by a reader's checksums (the writer
@@ -242,7 +242,7 @@ impl Live {
                 None
             }
             Err(err) => {
-                tracing::error!(error = %err, "index reload task failed");
+                tracing::error!(error = %crate::error_chain(&err), "index reload task failed");
                 None
             }
         }
@@ -327,12 +327,12 @@ impl Live {
                 }
             }
             Ok(Err(err)) => {
-                tracing::error!(error = %err, "rebuilding the damaged index failed; the damaged version keeps answering, and the next question that meets the damage after a minute tries again");
+                tracing::error!(error = %crate::error_chain(&err), "rebuilding the damaged index failed; the damaged version keeps answering, and the next question that meets the damage after a minute tries again");
                 self.cure_failed.note(damaged);
                 Cure::Failed
             }
             Err(err) => {
-                tracing::error!(error = %err, "rebuilding the damaged index failed");
+                tracing::error!(error = %crate::error_chain(&err), "rebuilding the damaged index failed");
                 self.cure_failed.note(damaged);
                 Cure::Failed
             }
@@ -461,9 +461,9 @@ impl Live {
                 "content changed on disk; reindexed"
             ),
             Ok(Err(err)) => {
-                tracing::warn!(files = ?files, error = %err, "content changed on disk; the reindex failed and the previous index keeps answering")
+                tracing::warn!(files = ?files, error = %crate::error_chain(&err), "content changed on disk; the reindex failed and the previous index keeps answering")
             }
-            Err(err) => tracing::error!(error = %err, "reindex task failed"),
+            Err(err) => tracing::error!(error = %crate::error_chain(&err), "reindex task failed"),
         }
     }
 
@@ -485,8 +485,12 @@ impl Live {
                 "embedded the paragraphs ahead of the rebuild"
             ),
             // The rebuild below embeds what is missing, and says why it cannot.
-            Ok(Err(err)) => tracing::warn!(error = %err, "embedding ahead of the rebuild failed"),
-            Err(err) => tracing::error!(error = %err, "embedding ahead of the rebuild failed"),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %crate::error_chain(&err), "embedding ahead of the rebuild failed")
+            }
+            Err(err) => {
+                tracing::error!(error = %crate::error_chain(&err), "embedding ahead of the rebuild failed")
+            }
         }
         let _updating = self.updating.lock().await;
         // From here on the writer's changes carry the model's vectors; after a failure
@@ -499,10 +503,12 @@ impl Live {
                 "made the model's passage vectors: answering by meaning too"
             ),
             Ok(Err(err)) => tracing::warn!(
-                error = %err,
+                error = %crate::error_chain(&err),
                 "the model's passage vectors could not be made: answering by words; a reindex tries again"
             ),
-            Err(err) => tracing::error!(error = %err, "making the model's passage vectors failed"),
+            Err(err) => {
+                tracing::error!(error = %crate::error_chain(&err), "making the model's passage vectors failed")
+            }
         }
     }
 }

@@ -84,7 +84,7 @@ impl ContentWatch {
                     }
                 }
                 Ok(Err(err)) => {
-                    tracing::warn!(dir = %self.dir.display(), error = %err, "watching content");
+                    tracing::warn!(dir = %self.dir.display(), error = %crate::error_chain(&err), "watching content");
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,

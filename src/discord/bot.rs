@@ -393,9 +393,13 @@ impl Bot {
             let work = work.clone();
             match tokio::task::spawn_blocking(move || work(&engine)).await {
                 Ok(Ok(value)) => return Ok(value),
-                Ok(Err(err)) => tracing::error!(error = %err, "{what} failed"),
+                Ok(Err(err)) => {
+                    tracing::error!(error = %crate::error_chain(&*err), "{what} failed")
+                }
                 // tantivy trusts its files: damage can make it panic too.
-                Err(err) => tracing::error!(error = %err, "{what} task failed"),
+                Err(err) => {
+                    tracing::error!(error = %crate::error_chain(&err), "{what} task failed")
+                }
             }
             if let Some(message) = self.after_error(&version, diagnosed).await {
                 return Err(message);

@@ -726,7 +726,7 @@ pub async fn briefing_add(
                 .await
         }
         Err(err) => {
-            tracing::warn!(error = %err, file = %file.filename, "attachment not downloaded");
+            tracing::warn!(error = %crate::error_chain(&err), file = %file.filename, "attachment not downloaded");
             let outcome = format!("refused: {err}");
             data.audit(&actor(ctx), "briefing add", &file.filename, &outcome)
                 .await;

@@ -97,7 +97,7 @@ impl Bot {
                 (m, audited(format!("refused: {why}")))
             }
             Ok(Err(err)) => {
-                tracing::warn!(error = %err, "reindex failed");
+                tracing::warn!(error = %crate::error_chain(&err), "reindex failed");
                 // The reason goes to the moderator who asked, alone, without server paths.
                 let mut m = notice(&format!(
                     "The reindex failed; the previous index keeps answering.\n{}",
@@ -107,7 +107,7 @@ impl Bot {
                 (m, audited(format!("failed: {err}")))
             }
             Err(err) => {
-                tracing::error!(error = %err, "reindex task failed");
+                tracing::error!(error = %crate::error_chain(&err), "reindex task failed");
                 (notice(SOMETHING_WENT_WRONG), audited("failed".into()))
             }
         }
@@ -189,7 +189,7 @@ impl Bot {
         let fetched = match web::fetch(link, &policy).await {
             Ok(fetched) => fetched,
             Err(err) => {
-                tracing::info!(error = %err, "link not fetched");
+                tracing::info!(error = %crate::error_chain(&err), "link not fetched");
                 self.audit(&actor, "briefing add", link, &format!("refused: {err}"))
                     .await;
                 return notice(&format!(
@@ -281,7 +281,7 @@ impl Bot {
                 format!("refused: {err}"),
             ),
             Err(err) => {
-                tracing::error!(error = %err, action, "content change task failed");
+                tracing::error!(error = %crate::error_chain(&err), action, "content change task failed");
                 (notice(SOMETHING_WENT_WRONG), "failed".to_string())
             }
         };

@@ -64,7 +64,7 @@ async fn run(bot: Arc<Bot>, token: Secret) -> anyhow::Result<()> {
     match bot.state.get().await {
         Ok(_) => {}
         Err(err) if err.is_transient() => {
-            tracing::warn!(error = %err, "starting without the state database: questions are answered; scores, votes and settings are unavailable until it can be reached");
+            tracing::warn!(error = %crate::error_chain(&err), "starting without the state database: questions are answered; scores, votes and settings are unavailable until it can be reached");
         }
         Err(err) => return Err(anyhow!("{err}")),
     }
@@ -256,7 +256,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
                 command = %ctx.command().qualified_name,
                 user = ctx.author().id.get(),
                 guild = ctx.guild_id().map(|g| g.get()),
-                error = %error,
+                error = %crate::error_chain(&*error),
                 "command failed"
             );
             let reply = send::reply(&crate::render::discord::notice(
@@ -267,7 +267,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         poise::FrameworkError::CommandCheckFailed { .. } => {}
         other => {
             if let Err(e) = poise::builtins::on_error(other).await {
-                tracing::error!(error = %e, "error while handling an error");
+                tracing::error!(error = %crate::error_chain(&e), "error while handling an error");
             }
         }
     }

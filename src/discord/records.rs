@@ -46,7 +46,7 @@ impl Bot {
     /// Logs a failed query and forgets the store; `what` ("Scores are") is shown as
     /// unavailable.
     pub(super) async fn failed(&self, what: &str, err: &StateError) -> Message {
-        tracing::warn!(error = %err, what, "the state database failed");
+        tracing::warn!(error = %crate::error_chain(err), what, "the state database failed");
         self.state.reset().await;
         render::unavailable(what)
     }
@@ -160,10 +160,10 @@ impl Bot {
             .await;
             match kept {
                 Ok(Ok(())) => {
-                    tracing::warn!(error = %err, file = %self.settings.content.audit_file.display(), "audit line kept in the file until the state database is back")
+                    tracing::warn!(error = %crate::error_chain(&err), file = %self.settings.content.audit_file.display(), "audit line kept in the file until the state database is back")
                 }
                 _ => {
-                    tracing::error!(error = %err, action, target, outcome, actor = actor.id, "cannot record the audit line")
+                    tracing::error!(error = %crate::error_chain(&err), action, target, outcome, actor = actor.id, "cannot record the audit line")
                 }
             }
         }

@@ -68,7 +68,7 @@ impl Bot {
             Ok(Some(p)) => p.briefing,
             Ok(None) => return unavailable(notice(super::bot::NO_SUCH_PASSAGE)),
             Err(err) => {
-                tracing::error!(error = %err, "passage lookup failed");
+                tracing::error!(error = %crate::error_chain(&err), "passage lookup failed");
                 return unavailable(notice(super::bot::SOMETHING_WENT_WRONG));
             }
         };
@@ -120,7 +120,7 @@ impl Bot {
         match recorded {
             Ok(ask_reason) => Voted { reply, ask_reason },
             Err(err) => {
-                tracing::warn!(error = %err, "a 👎 could not be recorded for the report");
+                tracing::warn!(error = %crate::error_chain(&err), "a 👎 could not be recorded for the report");
                 Voted {
                     reply,
                     ask_reason: false,
@@ -189,7 +189,7 @@ impl Bot {
             }
             .await;
             if let Err(err) = noted {
-                tracing::warn!(error = %err, "a question could not be noted for the report");
+                tracing::warn!(error = %crate::error_chain(&err), "a question could not be noted for the report");
             }
         });
     }
@@ -275,7 +275,7 @@ impl Bot {
             ),
             Ok(_) => {}
             Err(err) => {
-                tracing::warn!(error = %err, "old unanswered questions could not be deleted")
+                tracing::warn!(error = %crate::error_chain(&err), "old unanswered questions could not be deleted")
             }
         }
     }

@@ -550,7 +550,9 @@ impl Engine {
         prepared.vector = self.core.semantic.as_ref().and_then(|s| {
             s.model
                 .embed_query(question)
-                .inspect_err(|e| tracing::warn!(error = %e, "question not embedded"))
+                .inspect_err(
+                    |e| tracing::warn!(error = %crate::error_chain(e), "question not embedded"),
+                )
                 .ok()
         });
         Ok(prepared)

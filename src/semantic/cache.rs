@@ -211,7 +211,7 @@ impl Cache {
                     locate(&mut cache);
                 }
                 Err(e) => {
-                    tracing::warn!(path = %cache.path.display(), error = %e, "cannot rewrite the embedding cache");
+                    tracing::warn!(path = %cache.path.display(), error = %crate::error_chain(&e), "cannot rewrite the embedding cache");
                 }
             }
         }

@@ -51,7 +51,7 @@ pub fn shared(
                 Ok(Arc::new(m))
             }
             Err(e) => {
-                tracing::warn!(error = %e, "the sentence-embedding model cannot be used; answering lexically");
+                tracing::warn!(error = %crate::error_chain(&e), "the sentence-embedding model cannot be used; answering lexically");
                 Err(Arc::new(e))
             }
         }
@@ -216,7 +216,7 @@ impl Sink<'_> {
             && let Err(e) = self.cache.append(&self.unwritten)
         {
             // Only a cost: the next build embeds them again.
-            tracing::warn!(error = %e, "cannot write the embedding cache");
+            tracing::warn!(error = %crate::error_chain(&e), "cannot write the embedding cache");
             self.writing = false;
         }
         self.done += self.unwritten.len();
@@ -499,7 +499,7 @@ impl InCache {
                 .cache
                 .compact(live.len(), |k| live.binary_search(&k).is_ok())
         {
-            tracing::warn!(error = %e, "cannot compact the embedding cache");
+            tracing::warn!(error = %crate::error_chain(&e), "cannot compact the embedding cache");
         }
         Ok(crc)
     }

@@ -132,7 +132,7 @@ pub async fn import_file(
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            tracing::warn!(file = %path.display(), error = %e, "cannot read an older briefbot's file; left as it is");
+            tracing::warn!(file = %path.display(), error = %crate::error_chain(&e), "cannot read an older briefbot's file; left as it is");
             return Ok(None);
         }
     };
@@ -205,7 +205,7 @@ fn rename_imported(path: &Path) -> Option<PathBuf> {
         Ok(()) => Some(to),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
-            tracing::warn!(file = %path.display(), error = %e, "read into the state database, but could not be renamed; it will not be read in twice");
+            tracing::warn!(file = %path.display(), error = %crate::error_chain(&e), "read into the state database, but could not be renamed; it will not be read in twice");
             None
         }
     }

@@ -188,7 +188,7 @@ impl Store {
                     });
                 }
                 Err(e) if tries < 5 => {
-                    tracing::debug!(error = %e, "migrating the state database; trying again");
+                    tracing::debug!(error = %crate::error_chain(&e), "migrating the state database; trying again");
                     tokio::time::sleep(Duration::from_millis(50 * tries)).await;
                 }
                 Err(e) => {
@@ -370,7 +370,7 @@ async fn connect(
             Ok(store)
         }
         Err(err) => {
-            tracing::warn!(error = %err, "state database unavailable");
+            tracing::warn!(error = %crate::error_chain(&err), "state database unavailable");
             let err = Arc::new(err);
             *slot = Slot::Failed(Instant::now(), err.clone());
             Err(err)
