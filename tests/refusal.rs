@@ -132,6 +132,32 @@ fn the_bundled_briefing_of_six_paragraphs_answers_what_it_covers() {
     );
 }
 
+/// Chatter made of the commonest English words alone says nothing to look for: each such
+/// question shares its words with every paragraph, and was answered with whichever held
+/// them most ("what is it", "of the", "is that so" quoted a paragraph with "is" and "the"
+/// in bold). Refused now; one telling word is enough to be answered.
+#[test]
+fn a_question_of_the_commonest_words_alone_is_refused() {
+    let ws = Workspace::with_bundled_briefing();
+    let engine = engine_over(&ws);
+    check(
+        &engine,
+        &[
+            ("What is J-JOC?", "us-japan-indo-pacific:5"),
+            ("what is the defense budget", "us-japan-indo-pacific:2"),
+        ],
+        &[
+            "the",
+            "and",
+            "what is it",
+            "what is this",
+            "of the",
+            "is that so",
+            "what is this about",
+        ],
+    );
+}
+
 /// A member who thinks a refusal wrong can still see the closest paragraphs.
 #[test]
 fn the_closest_paragraphs_can_be_shown_anyway() {

@@ -17,7 +17,7 @@
 //! without an index.
 
 use super::Hit;
-use super::english::informativeness;
+use super::english::{informativeness, zipf};
 
 /// A searched term of a question, as the decision weighs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,13 @@ const NAME_FACTOR: f32 = 1.5;
 /// thing the library never mentions is about something else, however many of its other
 /// words the library shares ("When did General Hospital begin airing?").
 const UNSEEN_NAME_FACTOR: f32 = 2.0;
+
+/// The Zipf frequency (once in a thousand English words) at and above which a word says
+/// nothing of what a question is about: "the", "is", "what", "about", "so", "new",
+/// "people". A question made of such words alone ("what is it", "is that so", "of the")
+/// shares them with every paragraph, so on its words it is answered by none: it took a
+/// quote of whatever paragraph held "the" most. By meaning it still can be.
+const COMMON_ZIPF: f32 = 6.0;
 
 /// How the decision is made; from `[search]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -124,12 +131,16 @@ pub fn judge(terms: &[QuestionTerm], best: Option<&Hit>, rule: Rule) -> Verdict 
     // there, and a meaning far from it.
     let by_chance =
         evidence < rule.unrelated_below && cosine.is_some_and(|c| c < rule.unrelated_cosine);
+    // A name ("What is IT?"), a number or any word rarer than the commonest says what the
+    // question is about.
+    let telling = terms.iter().any(|t| t.name || zipf(&t.stem) < COMMON_ZIPF);
+    let by_words = telling && evidence >= rule.min_coverage && !by_chance;
     Verdict {
         coverage,
         sentence_coverage,
         evidence,
         cosine,
-        covered: best.is_some() && ((evidence >= rule.min_coverage && !by_chance) || by_meaning),
+        covered: best.is_some() && (by_words || by_meaning),
     }
 }
 
@@ -234,6 +245,41 @@ mod tests {
         assert!(!judge(&terms, Some(&best), RULE).covered);
         best.sentence_cosine = Some(0.55);
         assert!(judge(&terms, Some(&best), RULE).covered);
+    }
+
+    /// A question of the commonest words alone is refused on its words, however many of
+    /// them the passage holds; one telling word, a name or a number is enough, and its
+    /// meaning can still answer it.
+    #[test]
+    fn a_question_of_the_commonest_words_alone_is_not_covered_by_them() {
+        for question in [
+            &[("the", 9)][..],
+            &[("what", 3), ("is", 9), ("it", 7)],
+            &[("so", 2)],
+            &[("about", 4)],
+        ] {
+            let t = terms(question);
+            let all = (1u32 << t.len()) - 1;
+            let v = judge(&t, Some(&hit(all, all)), RULE);
+            assert!(!v.covered && v.evidence == 1.0, "{question:?}: {v:?}");
+        }
+        let mut t = terms(&[("what", 3), ("is", 9), ("it", 7)]);
+        t[2].name = true;
+        assert!(
+            judge(&t, Some(&hit(0b111, 0b111)), RULE).covered,
+            "What is IT?"
+        );
+        for telling in [("flood", 2), ("2027", 1)] {
+            let t = terms(&[("what", 3), telling]);
+            assert!(
+                judge(&t, Some(&hit(0b11, 0b11)), RULE).covered,
+                "{telling:?}"
+            );
+        }
+        let t = terms(&[("so", 2)]);
+        let mut best = hit(0b1, 0b1);
+        best.cosine = Some(0.62);
+        assert!(judge(&t, Some(&best), RULE).covered, "by meaning");
     }
 
     /// A passage that holds barely enough of the question's words is refused when its
