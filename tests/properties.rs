@@ -243,6 +243,7 @@ mod discord_rendering {
                     sentence_coverage: 1.0,
                     evidence: 1.0,
                     cosine: None,
+                    telling: true,
                     covered: true,
                 },
             };

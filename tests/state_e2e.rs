@@ -380,6 +380,15 @@ async fn moderators_see_what_their_members_could_not_find_grouped_by_topic() {
             .await
             .contains("do not cover")
     );
+    // Chatter with nothing to look for is refused, and is no gap in the briefings: it is
+    // neither counted nor recorded.
+    for chatter in ["what is it", "is that so"] {
+        assert!(
+            ask_in(&fake, common::fake_discord::GUILD_ID, chatter, 6005)
+                .await
+                .contains("do not cover")
+        );
+    }
     let elsewhere = "How loud are tidal turbines for whales?";
     assert!(
         ask_in(&fake, 2999, elsewhere, 6002)
@@ -460,7 +469,7 @@ async fn moderators_see_what_their_members_could_not_find_grouped_by_topic() {
     );
     for text in [&report, &page2] {
         assert!(
-            !text.contains("secret") && !text.contains("whales"),
+            !text.contains("secret") && !text.contains("whales") && !text.contains("that so"),
             "{text}"
         );
     }

@@ -156,6 +156,8 @@ impl Bot {
     /// Counts a question asked and, when the briefings did not cover it, records it for
     /// the unanswered-questions report: in the background, and only if the database is
     /// open now (the answer never waits for it; while it is down, nothing is counted).
+    /// Chatter refused for having nothing to look for ("what is it", "is that so": no
+    /// word says what it is about) is neither: it is no gap in the briefings.
     pub(super) fn note_question(
         &self,
         asker: u64,
@@ -165,6 +167,9 @@ impl Bot {
         let Some(store) = self.state.ready() else {
             return;
         };
+        if !answer.is_covered() && !answer.verdict.telling {
+            return;
+        }
         let refused = (!answer.is_covered()).then(|| Unanswered {
             at: now(),
             guild,

@@ -81,6 +81,9 @@ pub struct Verdict {
     pub evidence: f32,
     /// The cosine of the question with the best passage, when a model is in use.
     pub cosine: Option<f32>,
+    /// Whether a word of the question says what it is about: a name, a number or a word
+    /// rarer than the commonest (not so of "what is it", "is that so").
+    pub telling: bool,
     /// Whether the best passage is quoted as an answer.
     pub covered: bool,
 }
@@ -140,6 +143,7 @@ pub fn judge(terms: &[QuestionTerm], best: Option<&Hit>, rule: Rule) -> Verdict 
         sentence_coverage,
         evidence,
         cosine,
+        telling,
         covered: best.is_some() && (by_words || by_meaning),
     }
 }
