@@ -31,6 +31,15 @@ impl Answer {
     pub fn shown_anyway(&self) -> bool {
         self.is_covered() && !self.verdict.covered
     }
+
+    /// What a refusal says, before the nearest briefings.
+    pub fn refusal(&self) -> &'static str {
+        if self.verdict.telling {
+            "The briefings do not cover this question."
+        } else {
+            "Nothing in this question says what to look for: ask about a subject of the briefings."
+        }
+    }
 }
 
 /// Why a question got no answer at all.
@@ -115,7 +124,8 @@ fn respond(
         // The briefings the asker reads, never another library's.
         nearest = engine.briefings().map(|b| b.title.clone()).collect();
     }
-    nearest.truncate(NEAREST);
+    // Chatter ("what is it") has no nearest briefings: any would be chance.
+    nearest.truncate(if verdict.telling { NEAREST } else { 0 });
     Ok(Answer {
         question: question.to_string(),
         index_version,

@@ -135,7 +135,8 @@ fn the_bundled_briefing_of_six_paragraphs_answers_what_it_covers() {
 /// Chatter made of the commonest English words alone says nothing to look for: each such
 /// question shares its words with every paragraph, and was answered with whichever held
 /// them most ("what is it", "of the", "is that so" quoted a paragraph with "is" and "the"
-/// in bold). Refused now; one telling word is enough to be answered.
+/// in bold). Refused now, saying so, with no nearest briefings (any would be chance); one
+/// telling word is enough to be answered.
 #[test]
 fn a_question_of_the_commonest_words_alone_is_refused() {
     let ws = Workspace::with_bundled_briefing();
@@ -146,15 +147,34 @@ fn a_question_of_the_commonest_words_alone_is_refused() {
             ("What is J-JOC?", "us-japan-indo-pacific:5"),
             ("what is the defense budget", "us-japan-indo-pacific:2"),
         ],
-        &[
-            "the",
-            "and",
-            "what is it",
-            "what is this",
-            "of the",
-            "is that so",
-            "what is this about",
-        ],
+        &["what is the recipe for pancakes"],
+    );
+    for chatter in [
+        "the",
+        "and",
+        "what is it",
+        "what is this",
+        "of the",
+        "is that so",
+        "what is this about",
+    ] {
+        let a = answer(&engine, chatter, 3, None).unwrap();
+        assert!(
+            !a.is_covered() && a.nearest.is_empty(),
+            "{chatter:?}: {a:?}"
+        );
+        let shown = briefbot::render::terminal::render(&a, false, 80);
+        assert_eq!(
+            shown,
+            "Nothing in this question says what to look for: ask about a subject of the \
+             briefings.\n",
+            "{chatter:?}"
+        );
+    }
+    let a = answer(&engine, "what is the recipe for pancakes", 3, None).unwrap();
+    assert!(
+        briefbot::render::terminal::render(&a, false, 80)
+            .starts_with("The briefings do not cover this question.\nNearest briefings:\n")
     );
 }
 

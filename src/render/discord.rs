@@ -340,7 +340,7 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
         limits::EMBED_FOOTER,
     ));
     if !answer.is_covered() {
-        let mut description = String::from("The briefings do not cover this question.");
+        let mut description = String::from(answer.refusal());
         if !answer.nearest.is_empty() {
             description.push_str("\nNearest briefings:");
             for title in &answer.nearest {

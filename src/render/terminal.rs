@@ -10,7 +10,8 @@ pub fn render(answer: &Answer, color: bool, width: usize) -> String {
     let width = width.max(20);
     let mut out = String::new();
     if !answer.is_covered() {
-        out.push_str("The briefings do not cover this question.\n");
+        out.push_str(answer.refusal());
+        out.push('\n');
         if !answer.nearest.is_empty() {
             out.push_str("Nearest briefings:\n");
             for title in &answer.nearest {
