@@ -156,15 +156,17 @@ fn check_limits(
     let limits = &settings.libraries;
     if own.len() >= limits.max_briefings {
         return Err(refused(format!(
-            "this server's library holds {} briefings, its limit (libraries.max_briefings):              remove one first",
-            own.len()
+            "this server's library holds {}, its limit (libraries.max_briefings): \
+             remove one first",
+            crate::render::count(own.len(), "briefing")
         )));
     }
     let paragraphs: u64 = own.iter().map(|b| b.paragraphs).sum();
     let after = paragraphs + adding.paragraphs.len() as u64;
     if after > limits.max_paragraphs {
         return Err(refused(format!(
-            "this server's library would hold {after} paragraphs, over its limit of {}              (libraries.max_paragraphs); it holds {paragraphs} now",
+            "this server's library would hold {after} paragraphs, over its limit of {} \
+             (libraries.max_paragraphs); it holds {paragraphs} now",
             limits.max_paragraphs
         )));
     }

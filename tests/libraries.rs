@@ -481,7 +481,7 @@ async fn moderators_change_their_own_library_and_operators_the_shared_one() {
         .await
         .content;
     assert!(
-        said.contains("Dry run") && said.contains("1 briefings") && said.contains("1 changed"),
+        said.contains("Dry run") && said.contains("1 briefing,") && said.contains("1 changed"),
         "{said}"
     );
     assert_eq!(ws.current_version(), version);
@@ -547,11 +547,20 @@ async fn a_server_library_is_capped_by_its_limits() {
     assert!(said.contains("libraries.max_upload_bytes"), "{said}");
     let three = "# Three\n\nOne para.\n\nTwo para.\n\nThree para.\n".to_string();
     let said = add("three.md", three).await;
-    assert!(said.contains("libraries.max_paragraphs"), "{said}");
+    assert!(
+        said.contains(
+            "would hold 6 paragraphs, over its limit of 5 (libraries.max_paragraphs); it \
+             holds 3 now"
+        ),
+        "{said}"
+    );
     let said = add("one.md", "# One\n\nOne para.\n".to_string()).await;
     assert!(said.contains("**Added**"), "{said}");
     let said = add("two.md", "# Two\n\nOne para.\n".to_string()).await;
-    assert!(said.contains("libraries.max_briefings"), "{said}");
+    assert!(
+        said.contains("holds 2 briefings, its limit (libraries.max_briefings): remove one"),
+        "{said}"
+    );
     assert!(!ws.content().join(format!("servers/{A}/two.md")).exists());
     // The operators' shared library has no such caps.
     let said = bot

@@ -96,7 +96,7 @@ fn an_update_reads_only_what_changed_and_shares_every_other_file() {
     let out = index(&ws, &[]);
     assert!(out.contains("an update, 2 files read"), "{out}");
     assert!(
-        out.contains("zeppelins.md — Zeppelins (1 paragraphs)"),
+        out.contains("zeppelins.md — Zeppelins (1 paragraph)"),
         "{out}"
     );
     assert!(out.contains("notes/grid.md"), "{out}");

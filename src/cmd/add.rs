@@ -62,10 +62,10 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     };
     let outcome = match &result {
         Ok(added) => format!(
-            "added to {} as {} ({} paragraphs)",
+            "added to {} as {} ({})",
             added.library.describe(),
             added.briefing.slug,
-            added.briefing.paragraphs.len()
+            super::count(added.briefing.paragraphs.len(), "paragraph")
         ),
         Err(err) => format!("refused: {}", briefbot::error_chain(err.as_ref())),
     };
@@ -73,10 +73,10 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
     let added = result?;
     let b = &added.briefing;
     println!(
-        "Added “{}” to {}: {} paragraphs, slug {}, saved as {}. Index version {}.",
+        "Added “{}” to {}: {}, slug {}, saved as {}. Index version {}.",
         b.title,
         added.library.describe(),
-        b.paragraphs.len(),
+        super::count(b.paragraphs.len(), "paragraph"),
         b.slug,
         added.path.display(),
         added.report.manifest.version

@@ -235,10 +235,10 @@ fn print_report(settings: &Settings, corpus: &Corpus, report: &BuildReport) {
     }
     for b in &corpus.briefings {
         println!(
-            "  {} — {} ({} paragraphs)",
+            "  {} — {} ({})",
             b.source,
             b.title,
-            b.paragraphs.len()
+            count(b.paragraphs.len(), "paragraph")
         );
     }
     print_diff(&report.diff, false);

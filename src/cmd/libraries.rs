@@ -179,8 +179,9 @@ fn prune(settings: &Settings, rows: &[Row], before: i64, dry_run: bool) -> Resul
     match app::update(settings) {
         Ok((_, report)) => {
             println!(
-                "reindexed: index version {}, {} passages",
-                report.manifest.version, report.manifest.passages
+                "reindexed: index version {}, {}",
+                report.manifest.version,
+                super::count(report.manifest.passages as usize, "passage")
             );
             Ok(())
         }

@@ -49,14 +49,7 @@ impl ScopeArgs {
     }
 }
 
-/// `1 briefing`, `2 briefings`.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+pub use briefbot::render::count;
 
 /// Opens the index for a one-shot command ([`app::open_for_command`], saying on stderr
 /// what it built) and runs `work` on it. Opening reads only the files' footers: an error

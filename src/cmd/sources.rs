@@ -43,8 +43,10 @@ pub fn execute(settings: &Settings, args: Args) -> Result<()> {
         let date = b.date.as_deref().unwrap_or("no date");
         println!("  {}", b.title);
         println!(
-            "    {} · {} paragraphs · {date} · slug {}",
-            b.source, b.paragraphs, b.slug
+            "    {} · {} · {date} · slug {}",
+            b.source,
+            super::count(b.paragraphs as usize, "paragraph"),
+            b.slug
         );
     }
     Ok(())

@@ -618,7 +618,11 @@ impl Bot {
                     }
                     (crate::library::Library::Server(id), _) => format!("server {id}"),
                 };
-                format!("{name}: {briefings} briefings, {passages} passages")
+                format!(
+                    "{name}: {}, {}",
+                    crate::render::count(briefings, "briefing"),
+                    crate::render::count(passages as usize, "passage")
+                )
             })
             .collect();
         let answered = if operator {

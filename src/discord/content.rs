@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::index::{Depth, Diff};
 use crate::library::{Library, Rights};
 use crate::moderate::{self, Actor, ModerateError};
+use crate::render::count;
 use crate::render::discord::{Message, cut, escape, notice};
 use crate::web::{self, FetchPolicy};
 
@@ -81,12 +82,15 @@ impl Bot {
                     let (briefings, passages, skipped) = counts(&self.settings, &done);
                     let d = &done.diff;
                     format!(
-                        "index version {}: {briefings} briefings, {passages} passages; \
-                         paragraphs {} added, {} changed, {} removed; {skipped} files skipped",
+                        "index version {}: {}, {}; paragraphs {} added, {} changed, {} \
+                         removed; {} skipped",
                         report.manifest.version,
+                        count(briefings, "briefing"),
+                        count(passages, "passage"),
                         d.added.len(),
                         d.changed.len(),
                         d.removed.len(),
+                        count(skipped, "file"),
                     )
                 });
                 (reindex_message(&self.settings, &done), outcome)
@@ -229,11 +233,11 @@ impl Bot {
             move |settings, writer| moderate::remove(settings, writer, rights, scope, &target),
             |removed| {
                 let text = format!(
-                    "**Removed** “{}” ({} paragraphs) from {}. Its file was moved, not \
+                    "**Removed** “{}” ({}) from {}. Its file was moved, not \
                      deleted, to `{}`. To restore it, move it back to `{}` and `/reindex`, \
                      or `/briefing add` it again.",
                     escape(&removed.title),
-                    removed.paragraphs,
+                    count(removed.paragraphs as usize, "paragraph"),
                     shown_library(removed.library),
                     app::redact(settings, &removed.kept_at.display().to_string()).replace('`', "'"),
                     app::redact(settings, &removed.from.display().to_string()).replace('`', "'"),
@@ -300,19 +304,19 @@ fn added_reply(added: &moderate::Added, from: &str) -> (String, String) {
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     let text = format!(
-        "**Added** “{}” from `{from}` to {}: {} paragraphs in {sections} sections, slug \
-         `{}`. Index version {}.",
+        "**Added** “{}” from `{from}` to {}: {} in {}, slug `{}`. Index version {}.",
         escape(&b.title),
         shown_library(added.library),
-        b.paragraphs.len(),
+        count(b.paragraphs.len(), "paragraph"),
+        count(sections, "section"),
         b.slug.replace('`', "'"),
         added.report.manifest.version
     );
     let outcome = format!(
-        "added to {} as {} ({} paragraphs)",
+        "added to {} as {} ({})",
         added.library.describe(),
         b.slug,
-        b.paragraphs.len()
+        count(b.paragraphs.len(), "paragraph")
     );
     (text, outcome)
 }
@@ -374,8 +378,9 @@ fn reindex_message(settings: &Settings, done: &moderate::Reindexed) -> Message {
         whose = first.to_uppercase() + &whose[1..];
     }
     text.push_str(&format!(
-        "{whose}: {briefings} briefings, {passages} passages. Paragraphs {}: {} added, {} \
-         changed, {} removed.\n",
+        "{whose}: {}, {}. Paragraphs {}: {} added, {} changed, {} removed.\n",
+        count(briefings, "briefing"),
+        count(passages, "passage"),
         if dry_run {
             "that would change"
         } else {

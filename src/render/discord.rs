@@ -664,8 +664,8 @@ pub fn sources_message(briefings: &[BriefingInfo], page: usize, index_version: &
                 .map(escape)
                 .unwrap_or_else(|| "no date".into());
             format!(
-                "{title}\n{date} · {} paragraphs · `{}`",
-                b.paragraphs,
+                "{title}\n{date} · {} · `{}`",
+                super::count(b.paragraphs as usize, "paragraph"),
                 cut(&b.slug.replace('`', "'"), 80)
             )
         })

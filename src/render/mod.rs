@@ -9,6 +9,15 @@ use std::ops::Range;
 
 use crate::ingest::Passage;
 
+/// `1 briefing`, `2 briefings`: a count with its noun, for every rendering.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// How a renderer marks matched words and the best sentence.
 pub struct Marks<'a> {
     pub term: (&'a str, &'a str),
@@ -92,6 +101,13 @@ pub fn citation(p: &Passage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_of_one_is_singular() {
+        assert_eq!(count(1, "paragraph"), "1 paragraph");
+        assert_eq!(count(0, "file"), "0 files");
+        assert_eq!(count(6, "briefing"), "6 briefings");
+    }
 
     const MARKS: Marks<'static> = Marks {
         term: ("[", "]"),
