@@ -758,6 +758,24 @@ async fn a_refusal_offers_the_closest_paragraphs_anyway() {
         "{}",
         more.id
     );
+    // Chatter is told it has nothing to look for, without nearest briefings or closest
+    // paragraphs: any would be chance.
+    let chatter = bot.ask(ask("what is it")).await;
+    assert_eq!(
+        description(&chatter),
+        "Nothing in this question says what to look for: ask about a subject of the \
+         briefings."
+    );
+    let labels: Vec<&str> = chatter
+        .rows
+        .iter()
+        .flatten()
+        .map(|b| b.label.as_str())
+        .collect();
+    assert!(
+        !labels.contains(&"Show the closest paragraphs anyway"),
+        "{labels:?}"
+    );
 }
 
 /// A database that accepts connections and never answers (hung, or locked up) must not

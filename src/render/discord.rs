@@ -348,15 +348,19 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
                 description.push_str(&cut(&escape(title), 200));
             }
         }
-        // A member who thinks the refusal wrong is never stuck behind it.
-        let mut row = vec![Button::new(
-            ids::encode(&ids::Action::Anyway {
-                offset: 0,
-                briefing: layout.briefing.clone(),
-            }),
-            "Show the closest paragraphs anyway",
-            Style::Secondary,
-        )];
+        // A member who thinks the refusal wrong is never stuck behind it; chatter ("what
+        // is it") has no closest paragraphs but by chance.
+        let mut row = Vec::new();
+        if answer.verdict.telling {
+            row.push(Button::new(
+                ids::encode(&ids::Action::Anyway {
+                    offset: 0,
+                    briefing: layout.briefing.clone(),
+                }),
+                "Show the closest paragraphs anyway",
+                Style::Secondary,
+            ));
+        }
         row.push(delete_button(layout.asker));
         row.retain(Button::fits);
         return Message {
