@@ -43,6 +43,11 @@ fn quoted_ids(m: &Message) -> Vec<String> {
         .collect()
 }
 
+/// The labels of a message's buttons, row by row.
+fn button_labels(m: &Message) -> Vec<&str> {
+    m.rows.iter().flatten().map(|b| b.label.as_str()).collect()
+}
+
 fn description(m: &Message) -> &str {
     &m.embed.as_ref().expect("an embed").description
 }
@@ -93,7 +98,7 @@ async fn an_answer_quotes_cites_and_offers_buttons() {
             .unwrap()
             .contains("index ")
     );
-    let labels: Vec<&str> = m.rows.iter().flatten().map(|b| b.label.as_str()).collect();
+    let labels = button_labels(&m);
     for wanted in ["More", "Discuss", "Delete", "Context ¶3", "👍 ¶3", "👎 ¶3"] {
         assert!(labels.contains(&wanted), "{wanted} missing in {labels:?}");
     }
@@ -106,12 +111,7 @@ async fn an_answer_quotes_cites_and_offers_buttons() {
             ..ask("night trains subsidy")
         })
         .await;
-    let labels: Vec<&str> = private
-        .rows
-        .iter()
-        .flatten()
-        .map(|b| b.label.as_str())
-        .collect();
+    let labels = button_labels(&private);
     assert!(private.ephemeral && labels.contains(&"Share") && !labels.contains(&"Discuss"));
 }
 
@@ -213,21 +213,11 @@ async fn sources_are_paged_and_choices_autocomplete() {
     }
     let bot = bot(&ws);
     let page1 = bot.sources(None, 0).await;
-    let labels: Vec<&str> = page1
-        .rows
-        .iter()
-        .flatten()
-        .map(|b| b.label.as_str())
-        .collect();
+    let labels = button_labels(&page1);
     assert_eq!(labels, ["▶"]);
     assert!(description(&page1).contains("Extra 0"));
     let page2 = bot.sources(None, 1).await;
-    let labels: Vec<&str> = page2
-        .rows
-        .iter()
-        .flatten()
-        .map(|b| b.label.as_str())
-        .collect();
+    let labels = button_labels(&page2);
     assert_eq!(labels, ["◀"]);
     assert!(
         description(&page2).contains("Power Grid Interconnectors"),
@@ -766,12 +756,7 @@ async fn a_refusal_offers_the_closest_paragraphs_anyway() {
         "Nothing in this question says what to look for: ask about a subject of the \
          briefings."
     );
-    let labels: Vec<&str> = chatter
-        .rows
-        .iter()
-        .flatten()
-        .map(|b| b.label.as_str())
-        .collect();
+    let labels = button_labels(&chatter);
     assert!(
         !labels.contains(&"Show the closest paragraphs anyway"),
         "{labels:?}"
