@@ -383,3 +383,49 @@ fn a_closed_pipe_ends_the_command_quietly() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.signal(), Some(13), "ended by SIGPIPE");
 }
+
+/// `briefbot gaps` gives the operator the unanswered-questions report: a period of one day
+/// and a group of one question are said in the singular.
+#[test]
+fn gaps_reports_what_went_unanswered() {
+    use briefbot::state::{self, Store, gaps};
+    let ws = Workspace::with_fixtures();
+    let settings = ws.settings();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = Store::open(&settings).await.unwrap();
+        let at = state::now() - 60;
+        let refused = gaps::Unanswered {
+            at,
+            guild: Some(5),
+            kind: gaps::Kind::Refused,
+            question: "Who pays for tidal power?".into(),
+            index_version: None,
+            nearest: vec!["Night Trains Return".into()],
+            passage: None,
+            reason_kind: None,
+            reason: None,
+            interaction: None,
+        };
+        assert!(gaps::record(&store, &refused).await.unwrap());
+        for _ in 0..4 {
+            gaps::count_question(&store, Some(5), at).await.unwrap();
+        }
+        store.close().await;
+    });
+    let out = ws.cmd().args(["gaps", "--days", "1"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.starts_with(
+            "1 of 4 questions unanswered in the last 1 day (25.0 %); the 1 day before: 0 of 0 \
+             (-)\n\n1. 1 question (1 not covered, 0 voted down); nearest: Night Trains Return"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Who pays for tidal power?"), "{stdout}");
+}

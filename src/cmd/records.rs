@@ -202,21 +202,21 @@ pub fn gaps(settings: &Settings, args: GapsArgs) -> Result<()> {
     }
     let pct = |s: Option<f64>| s.map_or_else(|| "-".to_string(), |s| format!("{:.1} %", 100.0 * s));
     println!(
-        "{} of {} questions unanswered in the last {} days ({}); the {} days before: {} of {} ({})",
+        "{} of {} questions unanswered in the last {} ({}); the {} before: {} of {} ({})",
         report.unanswered,
         report.asked,
-        scope.days,
+        super::count(scope.days as usize, "day"),
         pct(report.share()),
-        scope.days,
+        super::count(scope.days as usize, "day"),
         report.previous_unanswered,
         report.previous_asked,
         pct(report.previous_share())
     );
     for (i, g) in report.groups.iter().enumerate() {
         println!(
-            "\n{}. {} questions ({} not covered, {} voted down){}",
+            "\n{}. {} ({} not covered, {} voted down){}",
             i + 1,
-            g.count,
+            super::count(g.count, "question"),
             g.refused,
             g.voted_down,
             if g.nearest.is_empty() {
