@@ -47,6 +47,29 @@ const UNSEEN_NAME_FACTOR: f32 = 2.0;
 /// quote of whatever paragraph held "the" most. By meaning it still can be.
 const COMMON_ZIPF: f32 = 6.0;
 
+/// Words of greeting, thanks and assent, and the bot's own name: what members write to
+/// the bot that is no question ("thanks!", "hi briefbot", "ok cool", "good night"). Rarer
+/// in English than the commonest words, but as telling: a message of these and the
+/// commonest words alone is chatter too, and is not answered on its words. ("bot" is not
+/// one of them: briefings on disinformation are about bots.)
+const SOCIAL_WORDS: &str = "hi hello hey hiya yo thanks thank thx ty cheers ok okay cool \
+    nice great awesome lol haha bye goodbye please pls yes yeah yep nope sorry welcome morning \
+    afternoon evening night briefbot";
+
+/// Whether the stem `stem` is one of [`SOCIAL_WORDS`]' (stemmed by the index's analyzer).
+fn is_social(stem: &str) -> bool {
+    static STEMS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    STEMS
+        .get_or_init(|| {
+            super::analyze::tokens(SOCIAL_WORDS)
+                .into_iter()
+                .map(|t| t.stem.to_string())
+                .collect()
+        })
+        .iter()
+        .any(|s| s == stem)
+}
+
 /// How the decision is made; from `[search]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rule {
@@ -135,8 +158,10 @@ pub fn judge(terms: &[QuestionTerm], best: Option<&Hit>, rule: Rule) -> Verdict 
     let by_chance =
         evidence < rule.unrelated_below && cosine.is_some_and(|c| c < rule.unrelated_cosine);
     // A name ("What is IT?"), a number or any word rarer than the commonest says what the
-    // question is about.
-    let telling = terms.iter().any(|t| t.name || zipf(&t.stem) < COMMON_ZIPF);
+    // question is about, but for a greeting or thanks.
+    let telling = terms
+        .iter()
+        .any(|t| !is_social(&t.stem) && (t.name || zipf(&t.stem) < COMMON_ZIPF));
     let by_words = telling && evidence >= rule.min_coverage && !by_chance;
     Verdict {
         coverage,
@@ -284,6 +309,40 @@ mod tests {
         let mut best = hit(0b1, 0b1);
         best.cosine = Some(0.62);
         assert!(judge(&t, Some(&best), RULE).covered, "by meaning");
+    }
+
+    /// Greetings, thanks and assent are chatter too, written as names or not ("Thanks,
+    /// Briefbot!"); a question that holds one is still answered on its other words.
+    #[test]
+    fn greetings_and_thanks_are_chatter() {
+        let stems = |words: &[&str]| -> Vec<(String, u64)> {
+            words
+                .iter()
+                .flat_map(|w| crate::search::analyze::tokens(w))
+                .map(|t| (t.stem.to_string(), 3))
+                .collect()
+        };
+        // The last word written with a capital or not ("Good Morning", "Hi Bot").
+        for (words, name) in [
+            (&["thanks"][..], false),
+            (&["thank", "you"], false),
+            (&["hi", "briefbot"], true),
+            (&["ok", "cool"], false),
+            (&["good", "morning"], true),
+            (&["hello", "briefbot"], true),
+        ] {
+            let owned = stems(words);
+            let borrowed: Vec<(&str, u64)> = owned.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+            let mut t = terms(&borrowed);
+            t.last_mut().unwrap().name = name;
+            let all = (1u32 << t.len()) - 1;
+            let v = judge(&t, Some(&hit(all, all)), RULE);
+            assert!(!v.telling && !v.covered, "{words:?}: {v:?}");
+        }
+        let owned = stems(&["night", "trains"]);
+        let borrowed: Vec<(&str, u64)> = owned.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+        let v = judge(&terms(&borrowed), Some(&hit(0b11, 0b11)), RULE);
+        assert!(v.telling && v.covered, "{v:?}");
     }
 
     /// A passage that holds barely enough of the question's words is refused when its
