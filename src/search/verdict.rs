@@ -13,7 +13,9 @@
 //! section), and the share its best sentence holds: a question is covered when their
 //! geometric mean reaches `search.min_coverage`. A name (a word written with a capital
 //! inside the question) weighs half as much again, and double when no passage holds it:
-//! the question is about something the library never mentions. Pure functions, tested
+//! the question is about something the library never mentions. A question none of whose
+//! words tells what it is about (the commonest English words, greetings and thanks: "what
+//! is it", "thanks!") is chatter, answered on its meaning alone. Pure functions, tested
 //! without an index.
 
 use super::Hit;
@@ -105,7 +107,8 @@ pub struct Verdict {
     /// The cosine of the question with the best passage, when a model is in use.
     pub cosine: Option<f32>,
     /// Whether a word of the question says what it is about: a name, a number or a word
-    /// rarer than the commonest (not so of "what is it", "is that so").
+    /// rarer than the commonest, but for greetings and thanks (not so of "what is it", "is
+    /// that so", "thanks!"). A question without one is chatter.
     pub telling: bool,
     /// Whether the best passage is quoted as an answer.
     pub covered: bool,
@@ -315,14 +318,18 @@ mod tests {
     /// Briefbot!"); a question that holds one is still answered on its other words.
     #[test]
     fn greetings_and_thanks_are_chatter() {
-        let stems = |words: &[&str]| -> Vec<(String, u64)> {
-            words
-                .iter()
-                .flat_map(|w| crate::search::analyze::tokens(w))
-                .map(|t| (t.stem.to_string(), 3))
+        // The words as the index's analyzer makes them terms ("thanks" → "thank").
+        let stemmed = |words: &[&str]| -> Vec<QuestionTerm> {
+            crate::search::analyze::tokens(&words.join(" "))
+                .into_iter()
+                .map(|t| QuestionTerm {
+                    stem: t.stem.to_string(),
+                    df: 3,
+                    name: false,
+                })
                 .collect()
         };
-        // The last word written with a capital or not ("Good Morning", "Hi Bot").
+        // The last word written with a capital or not ("Good Morning", "Hi Briefbot").
         for (words, name) in [
             (&["thanks"][..], false),
             (&["thank", "you"], false),
@@ -331,17 +338,13 @@ mod tests {
             (&["good", "morning"], true),
             (&["hello", "briefbot"], true),
         ] {
-            let owned = stems(words);
-            let borrowed: Vec<(&str, u64)> = owned.iter().map(|(s, n)| (s.as_str(), *n)).collect();
-            let mut t = terms(&borrowed);
+            let mut t = stemmed(words);
             t.last_mut().unwrap().name = name;
             let all = (1u32 << t.len()) - 1;
             let v = judge(&t, Some(&hit(all, all)), RULE);
             assert!(!v.telling && !v.covered, "{words:?}: {v:?}");
         }
-        let owned = stems(&["night", "trains"]);
-        let borrowed: Vec<(&str, u64)> = owned.iter().map(|(s, n)| (s.as_str(), *n)).collect();
-        let v = judge(&terms(&borrowed), Some(&hit(0b11, 0b11)), RULE);
+        let v = judge(&stemmed(&["night", "trains"]), Some(&hit(0b11, 0b11)), RULE);
         assert!(v.telling && v.covered, "{v:?}");
     }
 
