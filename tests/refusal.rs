@@ -176,6 +176,11 @@ fn a_question_of_the_commonest_words_alone_is_refused() {
             "{chatter:?}"
         );
     }
+    // Common words that can carry a question are no chatter.
+    for vague in ["what are people's rights", "what is new this year"] {
+        let a = answer(&engine, vague, 3, None).unwrap();
+        assert!(a.verdict.telling, "{vague:?}: {a:?}");
+    }
     let a = answer(&engine, "what is the recipe for pancakes", 3, None).unwrap();
     assert!(
         briefbot::render::terminal::render(&a, false, 80)
