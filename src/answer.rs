@@ -32,12 +32,19 @@ impl Answer {
         self.is_covered() && !self.verdict.covered
     }
 
+    /// Whether this is a refusal of chatter: no word of the question tells what it is
+    /// about ("what is it", "thanks!"), so it names no nearest briefings, offers no
+    /// closest paragraphs and is no gap in the briefings.
+    pub fn is_chatter(&self) -> bool {
+        !self.is_covered() && !self.verdict.telling
+    }
+
     /// What a refusal says, before the nearest briefings.
     pub fn refusal(&self) -> &'static str {
-        if self.verdict.telling {
-            "The briefings do not cover this question."
-        } else {
+        if self.is_chatter() {
             "Nothing in this question says what to look for: ask about a subject of the briefings."
+        } else {
+            "The briefings do not cover this question."
         }
     }
 }
@@ -53,6 +60,22 @@ pub enum AnswerError {
 
 /// How many briefing titles a "not covered" answer names.
 const NEAREST: usize = 3;
+
+/// The titles of the briefings of the best `hits`, best first; without hits, the
+/// briefings the asker reads (never another library's).
+fn nearest(engine: &Engine, hits: &[Hit]) -> Vec<String> {
+    let mut titles: Vec<String> = Vec::new();
+    for hit in hits {
+        if !titles.contains(&hit.passage.briefing) {
+            titles.push(hit.passage.briefing.clone());
+        }
+    }
+    if titles.is_empty() {
+        titles = engine.briefings().map(|b| b.title.clone()).collect();
+    }
+    titles.truncate(NEAREST);
+    titles
+}
 
 /// Answers `question` with the `k` best quotes, restricted to one briefing (by slug) when
 /// given. When the best match is too weak to quote (see
@@ -114,18 +137,12 @@ fn respond(
             verdict,
         });
     }
-    let mut nearest: Vec<String> = Vec::new();
-    for hit in &hits {
-        if !nearest.contains(&hit.passage.briefing) {
-            nearest.push(hit.passage.briefing.clone());
-        }
-    }
-    if nearest.is_empty() {
-        // The briefings the asker reads, never another library's.
-        nearest = engine.briefings().map(|b| b.title.clone()).collect();
-    }
     // Chatter ("what is it") has no nearest briefings: any would be chance.
-    nearest.truncate(if verdict.telling { NEAREST } else { 0 });
+    let nearest = if verdict.telling {
+        nearest(engine, &hits)
+    } else {
+        Vec::new()
+    };
     Ok(Answer {
         question: question.to_string(),
         index_version,

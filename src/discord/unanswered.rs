@@ -167,7 +167,7 @@ impl Bot {
         let Some(store) = self.state.ready() else {
             return;
         };
-        if !answer.is_covered() && !answer.verdict.telling {
+        if answer.is_chatter() {
             return;
         }
         let refused = (!answer.is_covered()).then(|| Unanswered {

@@ -1585,11 +1585,9 @@ fn paragraph_texts(corpus: &Corpus) -> Vec<&str> {
         .collect()
 }
 
-/// Crash-test hook: when `BRIEFBOT_FAILPOINT` names this point, the process aborts here,
-/// as if killed, leaving whatever is on disk. Used by the tests of atomic rebuilds.
 /// A test's way to stop a build at `name`: `BRIEFBOT_FAILPOINT=NAME` aborts the process
-/// there (a crash), `BRIEFBOT_FAILPOINT=NAME:full` fails as a full disk does
-/// (`ENOSPC`, writing in `dir`).
+/// there, as if killed, leaving whatever is on disk (the tests of atomic rebuilds);
+/// `BRIEFBOT_FAILPOINT=NAME:full` fails as a full disk does (`ENOSPC`, writing in `dir`).
 fn failpoint(name: &str, dir: &Path) -> Result<(), BuildError> {
     let Ok(set) = std::env::var("BRIEFBOT_FAILPOINT") else {
         return Ok(());

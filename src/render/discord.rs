@@ -351,7 +351,7 @@ pub fn answer_message(answer: &Answer, layout: &AnswerLayout) -> Message {
         // A member who thinks the refusal wrong is never stuck behind it; chatter ("what
         // is it") has no closest paragraphs but by chance.
         let mut row = Vec::new();
-        if answer.verdict.telling {
+        if !answer.is_chatter() {
             row.push(Button::new(
                 ids::encode(&ids::Action::Anyway {
                     offset: 0,
