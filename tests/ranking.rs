@@ -177,3 +177,43 @@ fn ties_rank_the_same_in_every_build() {
         }
     }
 }
+
+/// A decade the question names is found in a paragraph by a year of it: of two
+/// paragraphs alike but for their years, the one of the seventies is quoted first for a
+/// question about "the seventies", with its years in bold, though the other repeats more
+/// of the question's words.
+#[test]
+fn a_decade_is_found_by_its_years() {
+    let ws = Workspace::empty();
+    fs::write(
+        ws.content().join("independence.md"),
+        "---\ntitle: Island Politics\n---\n\n\
+         Support for independence grew, and support for the party grew, after the votes \
+         of 1984 and 1988 in the northern districts.\n\n\
+         Support for independence grew after the discovery of oil in 1974 and the vote of \
+         1978 in the northern districts.\n\n\
+         The harbour trade brings fish and timber to the markets every week.\n",
+    )
+    .unwrap();
+    for question in [
+        "why did support for independence grow in the seventies",
+        "why did support for independence grow in the 1970s",
+        "why did support for independence grow in the '70s",
+    ] {
+        let a = ws.ask_json(question);
+        assert_eq!(a["covered"], true, "{question}: {a}");
+        let first = &a["hits"][0];
+        assert_eq!(first["id"], "independence:2", "{question}: {a}");
+        let bold = common::highlighted(first);
+        assert!(
+            bold.iter().any(|w| w == "1974") && bold.iter().any(|w| w == "1978"),
+            "{question}: {bold:?}"
+        );
+    }
+    // The eighties are found in the other paragraph, and a question naming no time finds
+    // the paragraph that repeats its words.
+    let a = ws.ask_json("why did support for independence grow in the eighties");
+    assert_eq!(a["hits"][0]["id"], "independence:1", "{a}");
+    let a = ws.ask_json("why did support for independence grow");
+    assert_eq!(a["hits"][0]["id"], "independence:1", "{a}");
+}

@@ -248,6 +248,49 @@ fn is_year_like(word: &str) -> bool {
     is_year || MONTHS.contains(&lower.as_str()) || lower == "century" || lower == "centuries"
 }
 
+/// The years a decade or century of a question spans: "seventies" and "70s" (the
+/// twentieth century's, as everyday English means them), "1970s", "1800s" (a century, as
+/// "the 1800s" is said; "2000s" is a decade) and "19th" before "century". Members name
+/// a time so far more often than by the years a briefing gives ("why did support grow
+/// in the seventies" of a paragraph on 1974 and 1978).
+fn era(word: &str, next: Option<&str>) -> Option<std::ops::RangeInclusive<u16>> {
+    const DECADES: [&str; 8] = [
+        "twenties",
+        "thirties",
+        "forties",
+        "fifties",
+        "sixties",
+        "seventies",
+        "eighties",
+        "nineties",
+    ];
+    if let Some(i) = DECADES.iter().position(|&d| d == word) {
+        let start = 1920 + 10 * i as u16;
+        return Some(start..=start + 9);
+    }
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(digits) = word.strip_suffix('s').filter(|d| all_digits(d)) {
+        let n: u16 = digits.parse().ok()?;
+        return match digits.len() {
+            2 if n.is_multiple_of(10) && n >= 10 => Some(1900 + n..=1909 + n),
+            4 if n.is_multiple_of(100) && n != 2000 => Some(n..=n + 99),
+            4 if n.is_multiple_of(10) => Some(n..=n + 9),
+            _ => None,
+        };
+    }
+    if matches!(next, Some("century" | "centuries")) {
+        let digits = ["st", "nd", "rd", "th"]
+            .iter()
+            .find_map(|suffix| word.strip_suffix(suffix))
+            .filter(|d| all_digits(d) && d.len() <= 2)?;
+        let n: u16 = digits.parse().ok()?;
+        return (1..=21)
+            .contains(&n)
+            .then(|| 100 * (n - 1)..=100 * (n - 1) + 99);
+    }
+    None
+}
+
 /// Marks a token that is not a term of the question.
 const NONE: u8 = u8::MAX;
 /// Marks a token that is no word of the question.
@@ -278,6 +321,10 @@ pub struct QueryInfo {
     surface: FxHashMap<String, u8>,
     /// Terms written with a capital inside the question: names.
     names: u32,
+    /// The question's decades and centuries ("the seventies", "1970s", "the 1800s", "19th
+    /// century"), each with the word number of the term that names it: a year of the
+    /// span in a passage counts as that word (see [`era`]).
+    eras: Vec<(std::ops::RangeInclusive<u16>, u16)>,
 }
 
 impl QueryInfo {
@@ -313,10 +360,18 @@ impl QueryInfo {
         let term_of = |stem: &str| words.get(stem).map(|&w| word_terms[usize::from(w)]);
         let mut surface = FxHashMap::default();
         let mut names = 0u32;
+        let mut eras = Vec::new();
         for (k, t) in question_tokens.iter().enumerate() {
             if let Some(i) = term_of(&t.stem).filter(|&i| i != NONE) {
                 let written = &question[t.range.clone()];
-                surface.insert(written.to_lowercase(), i);
+                let lower = written.to_lowercase();
+                let next = question_tokens
+                    .get(k + 1)
+                    .map(|n| question[n.range.clone()].to_lowercase());
+                if let Some(span) = era(&lower, next.as_deref()) {
+                    eras.push((span, words[&*t.stem]));
+                }
+                surface.insert(lower, i);
                 if k > 0 && written.chars().next().is_some_and(char::is_uppercase) {
                     names |= 1 << i;
                 }
@@ -336,6 +391,7 @@ impl QueryInfo {
             bigrams,
             surface,
             names,
+            eras,
         }
     }
 
@@ -363,8 +419,26 @@ impl QueryInfo {
     fn word_numbers(&self, tokens: &[Token]) -> Vec<u16> {
         tokens
             .iter()
-            .map(|t| self.words.get(&*t.stem).copied().unwrap_or(NO_WORD))
+            .map(|t| match self.words.get(&*t.stem) {
+                Some(&w) => w,
+                None if !self.eras.is_empty() => self.era_word(&t.stem).unwrap_or(NO_WORD),
+                None => NO_WORD,
+            })
             .collect()
+    }
+
+    /// The word number of the question's era that a passage's year ("1974", "1970s")
+    /// falls in.
+    fn era_word(&self, stem: &str) -> Option<u16> {
+        let digits = stem.strip_suffix('s').unwrap_or(stem);
+        if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let year: u16 = digits.parse().ok()?;
+        self.eras
+            .iter()
+            .find(|(span, _)| span.contains(&year))
+            .map(|&(_, w)| w)
     }
 
     /// Term number of each word number (or [`NONE`]).
@@ -688,6 +762,16 @@ mod tests {
         QueryInfo::new(question, terms, &idf)
     }
 
+    /// The prior of the first BM25 candidate.
+    fn prior() -> Prior {
+        Prior {
+            bm25: 1.0,
+            raw_bm25: 1.0,
+            briefing: 1.0,
+            rank: 0,
+        }
+    }
+
     #[test]
     fn answer_types() {
         assert_eq!(AnswerType::of("When did the war end?"), AnswerType::Time);
@@ -714,6 +798,44 @@ mod tests {
     }
 
     #[test]
+    fn eras_span_their_years() {
+        assert_eq!(era("seventies", None), Some(1970..=1979));
+        assert_eq!(era("twenties", Some("century")), Some(1920..=1929));
+        assert_eq!(era("70s", None), Some(1970..=1979));
+        assert_eq!(era("1970s", None), Some(1970..=1979));
+        assert_eq!(era("1800s", None), Some(1800..=1899));
+        assert_eq!(era("2000s", None), Some(2000..=2009));
+        assert_eq!(era("19th", Some("century")), Some(1800..=1899));
+        assert_eq!(era("21st", Some("centuries")), Some(2000..=2099));
+        assert_eq!(era("19th", Some("amendment")), None);
+        assert_eq!(era("1974", None), None);
+        assert_eq!(era("75s", None), None);
+        assert_eq!(era("boots", None), None);
+        assert_eq!(era("s", None), None);
+    }
+
+    #[test]
+    fn a_year_of_the_era_asked_about_is_found_as_its_word() {
+        let q = query(
+            "why did support for independence grow in the seventies",
+            &[],
+        );
+        let covered = |text: &str| {
+            let e = evidence(&q, text, &tokens(text), &[], prior());
+            (e.coverage, e.highlights.len())
+        };
+        let (in_span, in_marks) = covered("Support for independence rose in 1974 and 1978.");
+        let (outside, out_marks) = covered("Support for independence rose in 1984 and 1988.");
+        assert!(in_span > outside, "{in_span} vs {outside}");
+        assert_eq!((in_marks, out_marks), (4, 2));
+        // A question naming no era matches no year.
+        let plain = query("support for independence", &[]);
+        let text = "Support for independence rose in 1974.";
+        let words = plain.word_numbers(&tokens(text));
+        assert_eq!(words.iter().filter(|&&w| w != NO_WORD).count(), 3);
+    }
+
+    #[test]
     fn close_terms_score_higher_than_scattered_ones() {
         let q = query("new command headquarters", &[]);
         let close = "The new command headquarters opens. Other words follow here.";
@@ -735,12 +857,7 @@ mod tests {
         let q = query(&question, &[]);
         assert_eq!(q.terms, ["zebra"]);
         let text = "A zebra ran.";
-        let prior = Prior {
-            bm25: 1.0,
-            raw_bm25: 1.0,
-            briefing: 1.0,
-            rank: 0,
-        };
+        let prior = prior();
         let e = evidence(&q, text, &tokens(text), &[], prior);
         assert_eq!(e.coverage, 1.0);
         assert_eq!(e.highlights, std::slice::from_ref(&(2..7)));
@@ -754,12 +871,7 @@ mod tests {
         );
         let text = "A general has a rank. The J-JOC is led by its commander.";
         let toks = tokens(text);
-        let prior = Prior {
-            bm25: 1.0,
-            raw_bm25: 1.0,
-            briefing: 1.0,
-            rank: 0,
-        };
+        let prior = prior();
         let e = evidence(&q, text, &toks, &[], prior);
         assert_eq!(
             &text[e.best_sentence.clone()],

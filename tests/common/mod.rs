@@ -198,6 +198,17 @@ impl Workspace {
     }
 }
 
+/// The words in bold in a hit of `ask --json`: its text at each of its highlights.
+pub fn highlighted(hit: &serde_json::Value) -> Vec<String> {
+    let text = hit["text"].as_str().unwrap();
+    hit["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| text[r[0].as_u64().unwrap() as usize..r[1].as_u64().unwrap() as usize].to_string())
+        .collect()
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
