@@ -250,7 +250,8 @@ fn is_year_like(word: &str) -> bool {
 
 /// The years a decade or century of a question spans: "seventies" and "70s" (the
 /// twentieth century's, as everyday English means them), "1970s", "1800s" (a century, as
-/// "the 1800s" is said; "2000s" is a decade) and "19th" before "century". Members name
+/// "the 1800s" is said; "2000s" is a decade) and "19th" or "nineteenth" before
+/// "century". Members name
 /// a time so far more often than by the years a briefing gives ("why did support grow
 /// in the seventies" of a paragraph on 1974 and 1978).
 fn era(word: &str, next: Option<&str>) -> Option<std::ops::RangeInclusive<u16>> {
@@ -279,17 +280,47 @@ fn era(word: &str, next: Option<&str>) -> Option<std::ops::RangeInclusive<u16>> 
         };
     }
     if matches!(next, Some("century" | "centuries")) {
-        let digits = ["st", "nd", "rd", "th"]
-            .iter()
-            .find_map(|suffix| word.strip_suffix(suffix))
-            .filter(|d| all_digits(d) && d.len() <= 2)?;
-        let n: u16 = digits.parse().ok()?;
+        // "19th" or "nineteenth" ("twenty-first" is read as "first": years 0-99, which
+        // no four-digit year meets).
+        let n: u16 = match ORDINALS.iter().position(|&o| o == word) {
+            Some(i) => i as u16 + 1,
+            None => ["st", "nd", "rd", "th"]
+                .iter()
+                .find_map(|suffix| word.strip_suffix(suffix))
+                .filter(|d| all_digits(d) && d.len() <= 2)?
+                .parse()
+                .ok()?,
+        };
         return (1..=21)
             .contains(&n)
             .then(|| 100 * (n - 1)..=100 * (n - 1) + 99);
     }
     None
 }
+
+/// The ordinals a century is named by in words.
+const ORDINALS: [&str; 20] = [
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+];
 
 /// Marks a token that is not a term of the question.
 const NONE: u8 = u8::MAX;
@@ -807,6 +838,9 @@ mod tests {
         assert_eq!(era("2000s", None), Some(2000..=2009));
         assert_eq!(era("19th", Some("century")), Some(1800..=1899));
         assert_eq!(era("21st", Some("centuries")), Some(2000..=2099));
+        assert_eq!(era("nineteenth", Some("century")), Some(1800..=1899));
+        assert_eq!(era("twentieth", Some("century")), Some(1900..=1999));
+        assert_eq!(era("nineteenth", Some("amendment")), None);
         assert_eq!(era("19th", Some("amendment")), None);
         assert_eq!(era("1974", None), None);
         assert_eq!(era("75s", None), None);
