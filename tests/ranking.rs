@@ -217,3 +217,36 @@ fn a_decade_is_found_by_its_years() {
     let a = ws.ask_json("why did support for independence grow");
     assert_eq!(a["hits"][0]["id"], "independence:1", "{a}");
 }
+
+/// A word the question spells the British or the American way is found in a paragraph
+/// that spells it the other way: "defence" finds "defense" (in bold), "organization"
+/// finds "organisation", though another paragraph repeats the question's other words.
+#[test]
+fn a_word_is_found_in_its_other_spelling() {
+    let ws = Workspace::empty();
+    fs::write(
+        ws.content().join("budgets.md"),
+        "---\ntitle: Budget Notes\n---\n\n\
+         The city budget grew again; the school budget and the harbour budget grew with \
+         it, as every budget of the region did this year.\n\n\
+         The defense budget will reach two percent of output by 2027, the ministry said.\n\n\
+         The treaty organisation meets each spring to agree its members' contributions.\n",
+    )
+    .unwrap();
+    let a = ws.ask_json("how large is the defence budget");
+    assert_eq!(a["covered"], true, "{a}");
+    assert_eq!(a["hits"][0]["id"], "budgets:2", "{a}");
+    let bold = common::highlighted(&a["hits"][0]);
+    assert!(bold.iter().any(|w| w == "defense"), "{bold:?}");
+    let a = ws.ask_json("when does the treaty organization meet");
+    assert_eq!(a["hits"][0]["id"], "budgets:3", "{a}");
+    assert!(
+        common::highlighted(&a["hits"][0])
+            .iter()
+            .any(|w| w == "organisation"),
+        "{a}"
+    );
+    // A word of the question spelt the paragraph's way is found as before.
+    let a = ws.ask_json("how large is the defense budget");
+    assert_eq!(a["hits"][0]["id"], "budgets:2", "{a}");
+}

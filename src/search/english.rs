@@ -20,7 +20,6 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 /// wordfreq's English list: lines of a Zipf value followed by its words.
-#[cfg(test)]
 const LIST: &str = include_str!("../../data/wordfreq-en.txt");
 
 /// The same list by stem (`stem zipf` lines), derived from [`LIST`] by [`stem_zipfs`].
@@ -68,6 +67,22 @@ pub fn is_known_word(word: &str) -> bool {
         known = stems().contains_key(stream.token().text.as_str());
     }
     count == 1 && known
+}
+
+/// Whether `word` (lower-cased) is in wordfreq's list exactly as written: not any form
+/// of it, as [`is_known_word`] asks, since "disastre" shares its stem with "disastrous".
+/// The list is read into a set on first use (only a question with a word to look up
+/// pays it).
+pub fn is_listed(word: &str) -> bool {
+    static WORDS: OnceLock<rustc_hash::FxHashSet<&'static str>> = OnceLock::new();
+    WORDS
+        .get_or_init(|| {
+            LIST.lines()
+                .filter(|l| !l.starts_with('#'))
+                .flat_map(|line| line.split(' ').skip(1))
+                .collect()
+        })
+        .contains(word)
 }
 
 fn stems() -> &'static FxHashMap<&'static str, f32> {

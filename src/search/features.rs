@@ -356,6 +356,9 @@ pub struct QueryInfo {
     /// century"), each with the word number of the term that names it: a year of the
     /// span in a passage counts as that word (see [`era`]).
     eras: Vec<(std::ops::RangeInclusive<u16>, u16)>,
+    /// The stems of the searched words' other spellings ("defens" for "defence"), each
+    /// found in a passage as its word ([`QueryInfo::add_spellings`]).
+    spellings: Vec<String>,
 }
 
 impl QueryInfo {
@@ -423,7 +426,28 @@ impl QueryInfo {
             surface,
             names,
             eras,
+            spellings: Vec::new(),
         }
+    }
+
+    /// Finds each of `spellings` (a stem and the number of the term it is another
+    /// spelling of: [`super::spelling::of_terms`]) in a passage as that term's word.
+    pub fn add_spellings(&mut self, spellings: &[(String, usize)]) {
+        for (stem, i) in spellings {
+            let Some(term) = self.terms.get(*i) else {
+                continue;
+            };
+            let word = self.words[term];
+            if !self.words.contains_key(stem) {
+                self.words.insert(stem.clone(), word);
+                self.spellings.push(stem.clone());
+            }
+        }
+    }
+
+    /// What BM25 searches: the terms and their other spellings.
+    pub fn searched(&self) -> Vec<String> {
+        self.terms.iter().chain(&self.spellings).cloned().collect()
     }
 
     /// Each searched word as written in the question (lower-cased), with its term number.

@@ -9,6 +9,7 @@ pub mod analyze;
 pub mod english;
 pub mod features;
 pub mod soft;
+pub mod spelling;
 pub mod verdict;
 
 pub use features::{DEFAULT_SEMANTIC_WEIGHTS, DEFAULT_WEIGHTS, FEATURE_NAMES, FEATURES};
@@ -568,9 +569,10 @@ impl Engine {
             None => searcher.num_docs(),
             Some(_) => self.passage_count(),
         } as f32;
-        let mut df = Vec::with_capacity(terms.len());
-        let mut idf = HashMap::with_capacity(terms.len());
-        for t in &terms {
+        // A word written the other way ("defence" of briefings that write "defense") is
+        // searched in both spellings, as one term held by the passages holding either.
+        let spellings = spelling::of_terms(question, &terms);
+        let doc_freq = |t: &str| -> tantivy::Result<u64> {
             let term = Term::from_field_text(self.core.fields.body, t);
             let within = |libraries: &dyn Query| -> tantivy::Result<u64> {
                 let q = BooleanQuery::new(vec![
@@ -582,19 +584,30 @@ impl Engine {
                 ]);
                 Ok(searcher.search(&q, &tantivy::collector::Count)? as u64)
             };
-            let d = match &filter {
+            Ok(match &filter {
                 None => searcher.doc_freq(&term)?,
                 Some(ScopeFilter::Only(libraries)) => within(libraries)?,
                 Some(ScopeFilter::Without(libraries)) => {
                     searcher.doc_freq(&term)?.saturating_sub(within(libraries)?)
                 }
-            };
+            })
+        };
+        let mut df = Vec::with_capacity(terms.len());
+        let mut idf = HashMap::with_capacity(terms.len());
+        for (i, t) in terms.iter().enumerate() {
+            let mut d = doc_freq(t)?;
+            for (other, _) in spellings.iter().filter(|(_, of)| *of == i) {
+                // Passages holding both spellings are few: the sum stays under n.
+                d = (d + doc_freq(other)?).min(n as u64);
+            }
             let d_f = d as f32;
             idf.insert(t.clone(), (1.0 + (n - d_f + 0.5) / (d_f + 0.5)).ln());
             df.push(d);
         }
+        let mut info = QueryInfo::new(question, terms, &idf);
+        info.add_spellings(&spellings);
         Ok(Prepared {
-            info: QueryInfo::new(question, terms, &idf),
+            info,
             df,
             vector: None,
         })
@@ -649,7 +662,12 @@ impl Engine {
         let mut top = if info.terms.is_empty() {
             Vec::new()
         } else {
-            Self::bm25_top(searcher, &row_of, &self.query(&info.terms, briefing), n)?
+            Self::bm25_top(
+                searcher,
+                &row_of,
+                &self.query(&info.searched(), briefing),
+                n,
+            )?
         };
         let best = top.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
 
@@ -666,7 +684,7 @@ impl Engine {
                 .map(|(row, _)| row)
                 .filter(|row| !have.contains(row))
                 .collect();
-            for (score, address) in self.rows_scored(searcher, &info.terms, &extra)? {
+            for (score, address) in self.rows_scored(searcher, &info.searched(), &extra)? {
                 rows.push(row_of.row(address));
                 top.push((score, address));
             }
