@@ -9,21 +9,29 @@ use common::Workspace;
 
 const QUESTION: &str = "When did the Velmora bridge open?";
 
+/// A workspace whose content is one Markdown briefing, `file`, of `title` and `body`.
+fn one_briefing(file: &str, title: &str, body: &str) -> Workspace {
+    let ws = Workspace::empty();
+    fs::write(
+        ws.content().join(file),
+        format!("---\ntitle: {title}\n---\n\n{body}"),
+    )
+    .unwrap();
+    ws
+}
+
 /// Two paragraphs that match the question: a short one that repeats its words (BM25's
 /// favourite) without a date, and a long one that holds the answer (a year).
 fn bridges() -> Workspace {
-    let ws = Workspace::empty();
-    fs::write(
-        ws.content().join("bridges.md"),
-        "---\ntitle: Town Notes\n---\n\n\
-         The Velmora bridge is open; the Velmora bridge is busy; the Velmora bridge is loved.\n\n\
+    one_briefing(
+        "bridges.md",
+        "Town Notes",
+        "The Velmora bridge is open; the Velmora bridge is busy; the Velmora bridge is loved.\n\n\
          Built over four years by a local firm, the Velmora bridge finally opened to traffic in \
          1998 after a long delay, linking the two halves of the old town and the markets along \
          the river.\n\n\
          The river markets sell fish, bread and flowers every morning.\n",
     )
-    .unwrap();
-    ws
 }
 
 fn order(ws: &Workspace, extra: &[&str]) -> Vec<String> {
@@ -184,17 +192,15 @@ fn ties_rank_the_same_in_every_build() {
 /// of the question's words.
 #[test]
 fn a_decade_is_found_by_its_years() {
-    let ws = Workspace::empty();
-    fs::write(
-        ws.content().join("independence.md"),
-        "---\ntitle: Island Politics\n---\n\n\
-         Support for independence grew, and support for the party grew, after the votes \
+    let ws = one_briefing(
+        "independence.md",
+        "Island Politics",
+        "Support for independence grew, and support for the party grew, after the votes \
          of 1984 and 1988 in the northern districts.\n\n\
          Support for independence grew after the discovery of oil in 1974 and the vote of \
          1978 in the northern districts.\n\n\
          The harbour trade brings fish and timber to the markets every week.\n",
-    )
-    .unwrap();
+    );
     for question in [
         "why did support for independence grow in the seventies",
         "why did support for independence grow in the 1970s",
@@ -223,16 +229,14 @@ fn a_decade_is_found_by_its_years() {
 /// finds "organisation", though another paragraph repeats the question's other words.
 #[test]
 fn a_word_is_found_in_its_other_spelling() {
-    let ws = Workspace::empty();
-    fs::write(
-        ws.content().join("budgets.md"),
-        "---\ntitle: Budget Notes\n---\n\n\
-         The city budget grew again; the school budget and the harbour budget grew with \
+    let ws = one_briefing(
+        "budgets.md",
+        "Budget Notes",
+        "The city budget grew again; the school budget and the harbour budget grew with \
          it, as every budget of the region did this year.\n\n\
          The defense budget will reach two percent of output by 2027, the ministry said.\n\n\
          The treaty organisation meets each spring to agree its members' contributions.\n",
-    )
-    .unwrap();
+    );
     let a = ws.ask_json("how large is the defence budget");
     assert_eq!(a["covered"], true, "{a}");
     assert_eq!(a["hits"][0]["id"], "budgets:2", "{a}");

@@ -251,9 +251,8 @@ fn is_year_like(word: &str) -> bool {
 /// The years a decade or century of a question spans: "seventies" and "70s" (the
 /// twentieth century's, as everyday English means them), "1970s", "1800s" (a century, as
 /// "the 1800s" is said; "2000s" is a decade) and "19th" or "nineteenth" before
-/// "century". Members name
-/// a time so far more often than by the years a briefing gives ("why did support grow
-/// in the seventies" of a paragraph on 1974 and 1978).
+/// "century". Members name a time so far more often than by the years a briefing gives
+/// ("why did support grow in the seventies" of a paragraph on 1974 and 1978).
 fn era(word: &str, next: Option<&str>) -> Option<std::ops::RangeInclusive<u16>> {
     const DECADES: [&str; 8] = [
         "twenties",
@@ -356,9 +355,10 @@ pub struct QueryInfo {
     /// century"), each with the word number of the term that names it: a year of the
     /// span in a passage counts as that word (see [`era`]).
     eras: Vec<(std::ops::RangeInclusive<u16>, u16)>,
-    /// The stems of the searched words' other spellings ("defens" for "defence"), each
-    /// found in a passage as its word ([`QueryInfo::add_spellings`]).
-    spellings: Vec<String>,
+    /// What BM25 searches: the terms, then their other spellings' stems ("defens" for
+    /// "defence"), each found in a passage as its term's word
+    /// ([`QueryInfo::add_spellings`]).
+    searched: Vec<String>,
 }
 
 impl QueryInfo {
@@ -416,6 +416,7 @@ impl QueryInfo {
         bigrams.dedup();
         QueryInfo {
             total: weights.iter().sum(),
+            searched: terms.clone(),
             terms,
             idf: weights,
             word_terms,
@@ -426,7 +427,6 @@ impl QueryInfo {
             surface,
             names,
             eras,
-            spellings: Vec::new(),
         }
     }
 
@@ -440,14 +440,14 @@ impl QueryInfo {
             let word = self.words[term];
             if !self.words.contains_key(stem) {
                 self.words.insert(stem.clone(), word);
-                self.spellings.push(stem.clone());
+                self.searched.push(stem.clone());
             }
         }
     }
 
     /// What BM25 searches: the terms and their other spellings.
-    pub fn searched(&self) -> Vec<String> {
-        self.terms.iter().chain(&self.spellings).cloned().collect()
+    pub fn searched(&self) -> &[String] {
+        &self.searched
     }
 
     /// Each searched word as written in the question (lower-cased), with its term number.

@@ -662,12 +662,7 @@ impl Engine {
         let mut top = if info.terms.is_empty() {
             Vec::new()
         } else {
-            Self::bm25_top(
-                searcher,
-                &row_of,
-                &self.query(&info.searched(), briefing),
-                n,
-            )?
+            Self::bm25_top(searcher, &row_of, &self.query(info.searched(), briefing), n)?
         };
         let best = top.first().map_or(1.0, |(s, _)| s.max(f32::MIN_POSITIVE));
 
@@ -684,7 +679,7 @@ impl Engine {
                 .map(|(row, _)| row)
                 .filter(|row| !have.contains(row))
                 .collect();
-            for (score, address) in self.rows_scored(searcher, &info.searched(), &extra)? {
+            for (score, address) in self.rows_scored(searcher, info.searched(), &extra)? {
                 rows.push(row_of.row(address));
                 top.push((score, address));
             }
