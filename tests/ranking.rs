@@ -254,3 +254,41 @@ fn a_word_is_found_in_its_other_spelling() {
     let a = ws.ask_json("how large is the defense budget");
     assert_eq!(a["hits"][0]["id"], "budgets:2", "{a}");
 }
+
+/// A question's word is found in another form of it that the stemmer leaves apart: "pays"
+/// finds "payments" (in bold) and "wrote" finds "written", though another paragraph
+/// repeats the question's other words; a look-alike of another meaning is not taken
+/// for the word ("found" is not "find").
+#[test]
+fn a_word_is_found_in_its_other_forms() {
+    let ws = one_briefing(
+        "panel.md",
+        "Panel Notes",
+        "The climate panel met in Geneva; the panel heard experts; the panel is large.\n\n\
+         Annual payments to the climate panel's trust fund are made by its members.\n\n\
+         The charter was written by three lawyers from the panel's first members.\n\n\
+         The panel was founded in 1988 to find common ground on the charter.\n",
+    );
+    let a = ws.ask_json("who pays for the climate panel");
+    assert_eq!(a["covered"], true, "{a}");
+    assert_eq!(a["hits"][0]["id"], "panel:2", "{a}");
+    let bold = common::highlighted(&a["hits"][0]);
+    assert!(bold.iter().any(|w| w == "payments"), "{bold:?}");
+    let a = ws.ask_json("who wrote the panel charter");
+    assert_eq!(a["hits"][0]["id"], "panel:3", "{a}");
+    assert!(
+        common::highlighted(&a["hits"][0])
+            .iter()
+            .any(|w| w == "written"),
+        "{a}"
+    );
+    // "found" is left apart from "find" (to found is another word): "founded" is not
+    // taken for the question's word.
+    let a = ws.ask_json("what did the panel find about the charter");
+    assert!(
+        !common::highlighted(&a["hits"][0])
+            .iter()
+            .any(|w| w == "found" || w == "founded"),
+        "{a}"
+    );
+}

@@ -7,6 +7,7 @@
 
 pub mod analyze;
 pub mod english;
+pub mod families;
 pub mod features;
 pub mod soft;
 pub mod spelling;
@@ -569,8 +570,9 @@ impl Engine {
             None => searcher.num_docs(),
             Some(_) => self.passage_count(),
         } as f32;
-        // A word written the other way ("defence" of briefings that write "defense") is
-        // searched in both spellings, as one term held by the passages holding either.
+        // A word written the other way ("defence" of briefings that write "defense") or in
+        // another form ("pays" of briefings that write "paid" or "payments") is searched
+        // in each, as one term held by the passages holding any.
         let spellings = spelling::of_terms(question, &terms);
         let doc_freq = |t: &str| -> tantivy::Result<u64> {
             let term = Term::from_field_text(self.core.fields.body, t);
@@ -597,7 +599,8 @@ impl Engine {
         for (i, t) in terms.iter().enumerate() {
             let mut d = doc_freq(t)?;
             for (other, _) in spellings.iter().filter(|(_, of)| *of == i) {
-                // Passages holding both spellings are few: the sum stays under n.
+                // A passage holding two forms counts twice (capped at n): the term's IDF
+                // errs low, never high.
                 d = (d + doc_freq(other)?).min(n as u64);
             }
             let d_f = d as f32;

@@ -68,21 +68,25 @@ pub fn other_spellings(word: &str) -> Vec<String> {
     out
 }
 
-/// The other spellings of a question's searched terms, as (stem, term number) pairs:
-/// for each word of `question` whose stem is one of `terms`, the stems of its other
-/// spellings that are neither that term nor another of the question's.
+/// The other spellings and forms of a question's searched terms, as (stem, term number)
+/// pairs: for each word of `question` whose stem is one of `terms`, the stems of its
+/// other spellings and of its word's other forms ([`super::families`]: "paid" and
+/// "payment" for "pays"), each unless it is a term of the question already.
 pub fn of_terms(question: &str, terms: &[String]) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = Vec::new();
     for token in super::analyze::tokens(question) {
         let Some(i) = terms.iter().position(|t| **t == *token.stem) else {
             continue;
         };
-        for other in other_spellings(&question[token.range].to_lowercase()) {
-            for stem in super::analyze::tokens(&other) {
-                let stem = stem.stem.to_string();
-                if !terms.contains(&stem) && !out.iter().any(|(s, _)| *s == stem) {
-                    out.push((stem, i));
-                }
+        let spelt = other_spellings(&question[token.range].to_lowercase())
+            .iter()
+            .flat_map(|other| super::analyze::tokens(other))
+            .map(|t| t.stem.to_string())
+            .collect::<Vec<String>>();
+        let forms = super::families::other_stems(&token.stem);
+        for stem in spelt.iter().chain(forms) {
+            if !terms.contains(stem) && !out.iter().any(|(s, _)| s == stem) {
+                out.push((stem.clone(), i));
             }
         }
     }
