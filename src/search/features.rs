@@ -431,7 +431,8 @@ impl QueryInfo {
     }
 
     /// Finds each of `spellings` (a stem and the number of the term it is another
-    /// spelling of: [`super::spelling::of_terms`]) in a passage as that term's word.
+    /// spelling or form of: [`super::spelling::of_terms`]) in a passage as that term's
+    /// word.
     pub fn add_spellings(&mut self, spellings: &[(String, usize)]) {
         for (stem, i) in spellings {
             let Some(term) = self.terms.get(*i) else {
@@ -445,7 +446,7 @@ impl QueryInfo {
         }
     }
 
-    /// What BM25 searches: the terms and their other spellings.
+    /// What BM25 searches: the terms and their other spellings and forms.
     pub fn searched(&self) -> &[String] {
         &self.searched
     }
