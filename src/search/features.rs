@@ -355,9 +355,9 @@ pub struct QueryInfo {
     /// century"), each with the word number of the term that names it: a year of the
     /// span in a passage counts as that word (see [`era`]).
     eras: Vec<(std::ops::RangeInclusive<u16>, u16)>,
-    /// What BM25 searches: the terms, then their other spellings' stems ("defens" for
-    /// "defence"), each found in a passage as its term's word
-    /// ([`QueryInfo::add_spellings`]).
+    /// What BM25 searches: the terms, then the stems of their other spellings and forms
+    /// ("defens" for "defence", "paid" for "pays"), each found in a passage as its
+    /// term's word ([`QueryInfo::add_variants`]).
     searched: Vec<String>,
 }
 
@@ -430,11 +430,11 @@ impl QueryInfo {
         }
     }
 
-    /// Finds each of `spellings` (a stem and the number of the term it is another
-    /// spelling or form of: [`super::spelling::of_terms`]) in a passage as that term's
-    /// word.
-    pub fn add_spellings(&mut self, spellings: &[(String, usize)]) {
-        for (stem, i) in spellings {
+    /// Finds each of `variants` (a stem and the number of the term it is another
+    /// spelling or form of: [`super::spelling::variants_of_terms`]) in a passage as that
+    /// term's word.
+    pub fn add_variants(&mut self, variants: &[(String, usize)]) {
+        for (stem, i) in variants {
             let Some(term) = self.terms.get(*i) else {
                 continue;
             };

@@ -573,42 +573,57 @@ impl Engine {
         // A word written the other way ("defence" of briefings that write "defense") or in
         // another form ("pays" of briefings that write "paid" or "payments") is searched
         // in each, as one term held by the passages holding any.
-        let spellings = spelling::of_terms(question, &terms);
-        let doc_freq = |t: &str| -> tantivy::Result<u64> {
-            let term = Term::from_field_text(self.core.fields.body, t);
-            let within = |libraries: &dyn Query| -> tantivy::Result<u64> {
-                let q = BooleanQuery::new(vec![
-                    (
-                        Occur::Must,
-                        Box::new(TermQuery::new(term.clone(), IndexRecordOption::Basic)),
-                    ),
+        let variants = spelling::variants_of_terms(question, &terms);
+        // The passages (within the scope) holding any of `stems`: one term and its variants.
+        let doc_freq = |stems: &[&str]| -> tantivy::Result<u64> {
+            let keys: Vec<Term> = stems
+                .iter()
+                .map(|t| Term::from_field_text(self.core.fields.body, t))
+                .collect();
+            let count = |q: &dyn Query| -> tantivy::Result<u64> {
+                Ok(searcher.search(q, &tantivy::collector::Count)? as u64)
+            };
+            let any: Box<dyn Query> = match keys.as_slice() {
+                [one] => Box::new(TermQuery::new(one.clone(), IndexRecordOption::Basic)),
+                _ => Box::new(BooleanQuery::new_multiterms_query(keys.clone())),
+            };
+            // The index keeps one term's count; a union of several is counted.
+            let everywhere = || match keys.as_slice() {
+                [one] => searcher.doc_freq(one),
+                _ => count(&*any),
+            };
+            let within = |libraries: &dyn Query| {
+                count(&BooleanQuery::new(vec![
+                    (Occur::Must, any.box_clone()),
                     (Occur::Must, libraries.box_clone()),
-                ]);
-                Ok(searcher.search(&q, &tantivy::collector::Count)? as u64)
+                ]))
             };
             Ok(match &filter {
-                None => searcher.doc_freq(&term)?,
+                None => everywhere()?,
                 Some(ScopeFilter::Only(libraries)) => within(libraries)?,
                 Some(ScopeFilter::Without(libraries)) => {
-                    searcher.doc_freq(&term)?.saturating_sub(within(libraries)?)
+                    everywhere()?.saturating_sub(within(libraries)?)
                 }
             })
         };
         let mut df = Vec::with_capacity(terms.len());
         let mut idf = HashMap::with_capacity(terms.len());
         for (i, t) in terms.iter().enumerate() {
-            let mut d = doc_freq(t)?;
-            for (other, _) in spellings.iter().filter(|(_, of)| *of == i) {
-                // A passage holding two forms counts twice (capped at n): the term's IDF
-                // errs low, never high.
-                d = (d + doc_freq(other)?).min(n as u64);
-            }
+            let stems: Vec<&str> = std::iter::once(t.as_str())
+                .chain(
+                    variants
+                        .iter()
+                        .filter(|(_, of)| *of == i)
+                        .map(|(v, _)| v.as_str()),
+                )
+                .collect();
+            let d = doc_freq(&stems)?;
             let d_f = d as f32;
             idf.insert(t.clone(), (1.0 + (n - d_f + 0.5) / (d_f + 0.5)).ln());
             df.push(d);
         }
         let mut info = QueryInfo::new(question, terms, &idf);
-        info.add_spellings(&spellings);
+        info.add_variants(&variants);
         Ok(Prepared {
             info,
             df,
@@ -1006,4 +1021,38 @@ fn term_query(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
         Term::from_field_text(field, text),
         IndexRecordOption::WithFreqs,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::IndexStore;
+    use crate::ingest::{self, IngestOptions};
+
+    /// A term's document frequency counts the passages holding any of its forms once
+    /// each: "pays" is held by the paragraph saying "pay" and "paid" and by the one
+    /// saying "payments", two passages (adding each form's count up would say three).
+    #[test]
+    fn a_words_forms_count_once_in_its_document_frequency() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = dir.path().join("content");
+        std::fs::create_dir(&content).unwrap();
+        std::fs::write(
+            content.join("dues.md"),
+            "---\ntitle: Notes\n---\n\nMembers pay what they paid last year.\n\n\
+             The payments rose.\n\nThe harbour is old.\n",
+        )
+        .unwrap();
+        let settings = Settings::defaults_in(&content);
+        let corpus = ingest::scan(&content, &IngestOptions::from_settings(&settings)).unwrap();
+        let store = IndexStore::new(dir.path().join("index"), true, 50);
+        store.rebuild(&corpus).unwrap();
+        let options = SearchOptions::from_settings(&settings, Ranking::Full);
+        let engine = Engine::new(store.open().unwrap(), options).unwrap();
+        let searcher = engine.core.reader.searcher();
+        let prepared = engine.prepare_words(&searcher, "who pays").unwrap();
+        assert_eq!(prepared.info.terms, ["pay"]);
+        assert_eq!(prepared.info.searched(), ["pay", "paid", "payment"]);
+        assert_eq!(prepared.df, [2]);
+    }
 }

@@ -72,7 +72,7 @@ pub fn other_spellings(word: &str) -> Vec<String> {
 /// pairs: for each word of `question` whose stem is one of `terms`, the stems of its
 /// other spellings and of its word's other forms ([`super::families`]: "paid" and
 /// "payment" for "pays"), each unless it is a term of the question already.
-pub fn of_terms(question: &str, terms: &[String]) -> Vec<(String, usize)> {
+pub fn variants_of_terms(question: &str, terms: &[String]) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = Vec::new();
     for token in super::analyze::tokens(question) {
         let Some(i) = terms.iter().position(|t| **t == *token.stem) else {
@@ -124,10 +124,10 @@ mod tests {
         let terms = crate::search::analyze::query_terms(question, true);
         assert_eq!(terms, ["defenc", "budget", "organis"]);
         assert_eq!(
-            of_terms(question, &terms),
+            variants_of_terms(question, &terms),
             [("defens".to_string(), 0), ("organiz".to_string(), 2)]
         );
-        assert!(of_terms("the defense budget", &["budget".into()]).is_empty());
+        assert!(variants_of_terms("the defense budget", &["budget".into()]).is_empty());
     }
 
     #[test]
